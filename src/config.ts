@@ -1,0 +1,260 @@
+/**
+ * Flags + environment + defaults → one validated {@linkcode Config}.
+ *
+ * Precedence for every setting: command-line flag > `FAL_MCP_*` variable > `PORT` (port only) >
+ * default. Invalid values throw a {@linkcode ConfigError} whose message names the setting.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const parsed = parseConfig(["--transport", "http", "--port", "9000"], {});
+ * if (parsed.kind === "run") console.error(parsed.config.port); // 9000
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { ConfigError } from "./errors.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** Which transports the process serves. */
+export type TransportMode = "stdio" | "http" | "dual";
+
+/** Every transport mode, for validation and help. */
+export const TRANSPORT_MODES: readonly TransportMode[] = ["stdio", "http", "dual"];
+
+/** The validated configuration of one server process. */
+export interface Config {
+  /** Which transports to serve. */
+  transport: TransportMode;
+  /** HTTP bind address. */
+  host: string;
+  /** HTTP port (0 picks a free port). */
+  port: number;
+  /** Minimum log level written to stderr. */
+  logLevel: LogLevel;
+  /** The fal.ai API key, if any. Never logged. */
+  falKey: string | undefined;
+  /** One origin standing in for every fal host (`B/queue`, `B/run`, `B/rest`, `B/api`). */
+  falBaseUrl: string | undefined;
+  /** Allowed `Origin` values for HTTP; undefined means the loopback default applies. */
+  allowedOrigins: string[] | undefined;
+  /** Allowed `Host` names for HTTP; undefined means the loopback default applies. */
+  allowedHosts: string[] | undefined;
+  /** Most concurrent Streamable HTTP sessions plus legacy SSE sessions. */
+  maxSessions: number;
+  /** A session idle this long (no request, no open stream) is ended. */
+  sessionTtlMs: number;
+  /** Interval of SSE keep-alive comments on idle streams. */
+  keepAliveMs: number;
+}
+
+/** What the command line asks for: run a server, or print help or the version. */
+export type ParsedCommand =
+  | { kind: "run"; config: Config }
+  | { kind: "help" }
+  | { kind: "version" };
+
+/** Defaults, documented in README.md and `--help`. */
+export const DEFAULTS = {
+  transport: "stdio" as TransportMode,
+  host: "127.0.0.1",
+  port: 8000,
+  logLevel: "info" as LogLevel,
+  maxSessions: 1000,
+  sessionTtlSeconds: 1800,
+  keepAliveSeconds: 15,
+} as const;
+
+/** The `--help` text: every flag and environment variable. */
+export const HELP_TEXT = `fal-mcp: an MCP server for the whole fal.ai model catalogue
+
+Usage: fal-mcp [options]
+
+Options:
+  --transport MODE        stdio | http | dual (default: stdio)        env FAL_MCP_TRANSPORT
+  --host HOST             HTTP bind address (default: 127.0.0.1)       env FAL_MCP_HOST
+  --port N                HTTP port (default: 8000; 0 = any free port) env FAL_MCP_PORT, PORT
+  --log-level LEVEL       debug | info | warn | error (default: info)  env FAL_MCP_LOG_LEVEL
+  --fal-base-url URL      send every fal call to one origin            env FAL_BASE_URL
+                          (URL/queue, URL/run, URL/rest, URL/api)
+  --allowed-origins LIST  comma-separated allowed Origin values        env FAL_MCP_ALLOWED_ORIGINS
+  --allowed-hosts LIST    comma-separated allowed Host names           env FAL_MCP_ALLOWED_HOSTS
+  --max-sessions N        most concurrent HTTP sessions (default: 1000) env FAL_MCP_MAX_SESSIONS
+  --session-ttl SECONDS   end sessions idle this long (default: 1800)   env FAL_MCP_SESSION_TTL
+  --keep-alive SECONDS    SSE keep-alive comment interval (default: 15) env FAL_MCP_KEEP_ALIVE
+  --help                  print this help and exit
+  --version               print the version and exit
+
+Environment:
+  FAL_KEY                 your fal.ai API key (https://fal.ai/dashboard/keys)
+`;
+
+type Env = Record<string, string | undefined>;
+
+function pick(
+  flag: string | undefined,
+  env: Env,
+  ...names: string[]
+): [string, string] | undefined {
+  if (flag !== undefined) return [flag, "flag"];
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== "") return [value, name];
+  }
+  return undefined;
+}
+
+function describeSource(source: string, flagName: string): string {
+  return source === "flag" ? `--${flagName}` : source;
+}
+
+function parseChoice<T extends string>(
+  picked: [string, string] | undefined,
+  flagName: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (!picked) return fallback;
+  const [value, source] = picked;
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(
+    `Invalid ${describeSource(source, flagName)} "${value}": expected one of ${choices.join(", ")}`,
+  );
+}
+
+function parseInteger(
+  picked: [string, string] | undefined,
+  flagName: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (!picked) return fallback;
+  const [value, source] = picked;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      `Invalid ${
+        describeSource(source, flagName)
+      } "${value}": expected a whole number from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
+function parseUrl(picked: [string, string] | undefined, flagName: string): string | undefined {
+  if (!picked) return undefined;
+  const [value, source] = picked;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`Invalid ${describeSource(source, flagName)} "${value}": not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(
+      `Invalid ${describeSource(source, flagName)} "${value}": expected an http or https URL`,
+    );
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function parseList(picked: [string, string] | undefined): string[] | undefined {
+  if (!picked) return undefined;
+  return picked[0].split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * Parses command-line arguments and environment variables into a command.
+ * Throws {@linkcode ConfigError} on an unknown flag or an invalid value.
+ */
+export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        transport: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        "log-level": { type: "string" },
+        "fal-base-url": { type: "string" },
+        "allowed-origins": { type: "string" },
+        "allowed-hosts": { type: "string" },
+        "max-sessions": { type: "string" },
+        "session-ttl": { type: "string" },
+        "keep-alive": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    }));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${message.split("\n")[0]} (see --help)`);
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const host = pick(values.host, env, "FAL_MCP_HOST")?.[0] ?? DEFAULTS.host;
+  if (host.trim() === "" || /[\s/]/.test(host)) {
+    throw new ConfigError(`Invalid host "${host}": expected a hostname or IP address`);
+  }
+  const config: Config = {
+    transport: parseChoice(
+      pick(values.transport, env, "FAL_MCP_TRANSPORT"),
+      "transport",
+      TRANSPORT_MODES,
+      DEFAULTS.transport,
+    ),
+    host,
+    port: parseInteger(
+      pick(values.port, env, "FAL_MCP_PORT", "PORT"),
+      "port",
+      0,
+      65535,
+      DEFAULTS.port,
+    ),
+    logLevel: parseChoice(
+      pick(values["log-level"], env, "FAL_MCP_LOG_LEVEL"),
+      "log-level",
+      LOG_LEVELS,
+      DEFAULTS.logLevel,
+    ),
+    falKey: env.FAL_KEY?.trim() || undefined,
+    falBaseUrl: parseUrl(pick(values["fal-base-url"], env, "FAL_BASE_URL"), "fal-base-url"),
+    allowedOrigins: parseList(pick(values["allowed-origins"], env, "FAL_MCP_ALLOWED_ORIGINS")),
+    allowedHosts: parseList(pick(values["allowed-hosts"], env, "FAL_MCP_ALLOWED_HOSTS")),
+    maxSessions: parseInteger(
+      pick(values["max-sessions"], env, "FAL_MCP_MAX_SESSIONS"),
+      "max-sessions",
+      1,
+      1_000_000,
+      DEFAULTS.maxSessions,
+    ),
+    sessionTtlMs: 1000 * parseInteger(
+      pick(values["session-ttl"], env, "FAL_MCP_SESSION_TTL"),
+      "session-ttl",
+      1,
+      86_400 * 7,
+      DEFAULTS.sessionTtlSeconds,
+    ),
+    keepAliveMs: 1000 * parseInteger(
+      pick(values["keep-alive"], env, "FAL_MCP_KEEP_ALIVE"),
+      "keep-alive",
+      1,
+      3600,
+      DEFAULTS.keepAliveSeconds,
+    ),
+  };
+  return { kind: "run", config };
+}
+
+/** Whether `host` is a loopback bind address (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}

@@ -1,0 +1,340 @@
+/**
+ * The fal.ai HTTP client: queue (submit, status, status stream, result, cancel), synchronous
+ * runs and the platform models API. Plain `fetch`, no MCP types. Every host comes from
+ * {@linkcode FalHosts}, and the key is only ever sent to those hosts (never to a URL fal hands
+ * back), so a test or demo pointing at the fake never leaks a real key elsewhere.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+import { silentLogger } from "../log.ts";
+import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
+import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.ts";
+import type { FalHosts } from "./hosts.ts";
+import { readSseData } from "./sse_parse.ts";
+import { sleep } from "../sleep.ts";
+import type {
+  CancelOutcome,
+  ModelsPage,
+  ModelsQuery,
+  QueueStatus,
+  QueueSubmission,
+} from "./types.ts";
+
+/** Options for {@linkcode FalClient}. */
+export interface FalClientOptions {
+  /** Where the fal APIs live. */
+  hosts: FalHosts;
+  /** The API key (`Key …` auth); calls that need it fail clearly without it. */
+  key?: string | undefined;
+  /** Injected fetch (tests); defaults to the global one. */
+  fetch?: typeof fetch;
+  /** Logger for retries and failures. */
+  logger?: Logger;
+  /** Attempts for a retryable call, first included (default 4). */
+  maxAttempts?: number;
+  /** First retry delay in ms, doubled each time (default 250). */
+  retryBaseMs?: number;
+}
+
+/** Which failures may be retried for a call. */
+type RetryPolicy = "read" | "status" | "write";
+
+interface CallSpec {
+  method: "GET" | "POST" | "PUT";
+  url: string;
+  what: string;
+  retry: RetryPolicy;
+  auth: "required" | "optional";
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  /** Statuses that are answers, not errors (e.g. 400 on cancel). */
+  accept?: number[];
+}
+
+const RETRYABLE: Record<RetryPolicy, ReadonlySet<number>> = {
+  // A rejected submit (429) was not accepted, so it is safe to send again; a 5xx might have been.
+  write: new Set([429]),
+  read: new Set([429, 502, 503, 504]),
+  status: new Set([429, 500, 502, 503, 504]),
+};
+
+function retryAfterMs(response: Response): number | undefined {
+  const header = response.headers.get("retry-after");
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A client for fal's REST APIs. Cheap to create; one per key. */
+export class FalClient {
+  readonly #hosts: FalHosts;
+  readonly #key: string | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #log: Logger;
+  readonly #maxAttempts: number;
+  readonly #retryBaseMs: number;
+
+  /** Creates a client for the given hosts and key. */
+  constructor(options: FalClientOptions) {
+    this.#hosts = options.hosts;
+    this.#key = options.key;
+    this.#fetch = options.fetch ?? fetch;
+    this.#log = options.logger ?? silentLogger;
+    this.#maxAttempts = options.maxAttempts ?? 4;
+    this.#retryBaseMs = options.retryBaseMs ?? 250;
+  }
+
+  /** Whether a key is configured. */
+  get hasKey(): boolean {
+    return this.#key !== undefined;
+  }
+
+  /** The hosts this client talks to. */
+  get hosts(): FalHosts {
+    return this.#hosts;
+  }
+
+  /** Submits a job to the queue; answers at once with the request id. */
+  async submit(
+    endpointId: string,
+    input: unknown,
+    options: { signal?: AbortSignal; webhookUrl?: string } = {},
+  ): Promise<QueueSubmission> {
+    const id = parseEndpointId(endpointId);
+    const query = options.webhookUrl
+      ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}`
+      : "";
+    const body = await this.#call({
+      method: "POST",
+      url: `${this.#hosts.queue}/${id.full}${query}`,
+      what: `Cannot submit job to ${id.full}`,
+      retry: "write",
+      auth: "required",
+      body: input,
+      signal: options.signal,
+    });
+    const submission = body as QueueSubmission;
+    if (!submission || typeof submission.request_id !== "string") {
+      throw new FalApiError(`Cannot submit job to ${id.full}: fal answered without a request id`, {
+        falStatus: 200,
+        body,
+      });
+    }
+    return submission;
+  }
+
+  /** Reads a job's status (with logs). */
+  async status(
+    endpointId: string,
+    requestId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<QueueStatus> {
+    const id = parseEndpointId(endpointId);
+    return await this.#call({
+      method: "GET",
+      url: `${this.#requestUrl(id, requestId)}/status?logs=1`,
+      what: `Cannot read the status of ${id.app} request ${requestId}`,
+      retry: "status",
+      auth: "required",
+      signal: options.signal,
+    }) as QueueStatus;
+  }
+
+  /**
+   * Follows a job's status stream, yielding each status until fal closes the stream (after
+   * COMPLETED). The caller falls back to {@linkcode FalClient.status} if the stream drops early.
+   */
+  async *streamStatus(
+    endpointId: string,
+    requestId: string,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<QueueStatus> {
+    const id = parseEndpointId(endpointId);
+    const response = await this.#send({
+      method: "GET",
+      url: `${this.#requestUrl(id, requestId)}/status/stream?logs=1`,
+      what: `Cannot follow the status of ${id.app} request ${requestId}`,
+      retry: "status",
+      auth: "required",
+      headers: { accept: "text/event-stream" },
+      signal: options.signal,
+    });
+    if (!response.body) return;
+    for await (const data of readSseData(response.body)) {
+      let status: QueueStatus;
+      try {
+        status = JSON.parse(data) as QueueStatus;
+      } catch {
+        continue; // a malformed event is skipped; the next one carries the full status again
+      }
+      yield status;
+    }
+  }
+
+  /** Fetches a completed job's result: exactly what the model returned. */
+  async result(
+    endpointId: string,
+    requestId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<unknown> {
+    const id = parseEndpointId(endpointId);
+    return await this.#call({
+      method: "GET",
+      url: this.#requestUrl(id, requestId),
+      what: `Cannot fetch the result of ${id.full} request ${requestId}`,
+      retry: "read",
+      auth: "required",
+      signal: options.signal,
+    });
+  }
+
+  /** Asks fal to cancel a job; answers what fal said. */
+  async cancel(endpointId: string, requestId: string): Promise<CancelOutcome> {
+    const id = parseEndpointId(endpointId);
+    const body = await this.#call({
+      method: "PUT",
+      url: `${this.#requestUrl(id, requestId)}/cancel`,
+      what: `Cannot cancel ${id.app} request ${requestId}`,
+      retry: "read",
+      auth: "required",
+      accept: [400, 404],
+    }) as { status?: string } | undefined;
+    const status = body?.status;
+    return status === "ALREADY_COMPLETED" || status === "NOT_FOUND"
+      ? status
+      : "CANCELLATION_REQUESTED";
+  }
+
+  /** Runs a model synchronously (fal.run) and answers its output. */
+  async run(
+    endpointId: string,
+    input: unknown,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<unknown> {
+    const id = parseEndpointId(endpointId);
+    return await this.#call({
+      method: "POST",
+      url: `${this.#hosts.run}/${id.full}`,
+      what: `Cannot run ${id.full}`,
+      retry: "write",
+      auth: "required",
+      body: input,
+      signal: options.signal,
+    });
+  }
+
+  /** Lists models of the platform catalogue (no key needed). */
+  async listModels(query: ModelsQuery = {}, signal?: AbortSignal): Promise<ModelsPage> {
+    const params = new URLSearchParams();
+    if (query.q) params.set("q", query.q);
+    if (query.category) params.set("category", query.category);
+    if (query.status) params.set("status", query.status);
+    for (const endpointId of query.endpointIds ?? []) params.append("endpoint_id", endpointId);
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    if (query.cursor) params.set("cursor", query.cursor);
+    if (query.expandOpenApi) params.set("expand", "openapi-3.0");
+    const search = params.size ? `?${params}` : "";
+    const body = await this.#call({
+      method: "GET",
+      url: `${this.#hosts.api}/v1/models${search}`,
+      what: "Cannot list fal models",
+      retry: "read",
+      auth: "optional",
+      signal,
+    }) as Partial<ModelsPage> | undefined;
+    return {
+      models: Array.isArray(body?.models) ? body.models : [],
+      next_cursor: body?.next_cursor ?? null,
+      has_more: body?.has_more ?? false,
+    };
+  }
+
+  #requestUrl(id: EndpointId, requestId: string): string {
+    if (!/^[A-Za-z0-9_-]+$/.test(requestId)) {
+      throw new FalApiError(`Invalid fal request id "${requestId}"`, { falStatus: 400 });
+    }
+    return `${this.#hosts.queue}/${id.app}/requests/${requestId}`;
+  }
+
+  async #call(spec: CallSpec): Promise<unknown> {
+    const response = await this.#send(spec);
+    return await readBody(response);
+  }
+
+  /** Sends a call with auth and retries; answers the response of an accepted status. */
+  async #send(spec: CallSpec): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
+    if (this.#key !== undefined) headers.authorization = `Key ${this.#key}`;
+    else if (spec.auth === "required") throw new MissingFalKeyError();
+    if (spec.body !== undefined) headers["content-type"] = "application/json";
+    const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+
+    for (let attempt = 1;; attempt++) {
+      let response: Response;
+      try {
+        response = await this.#fetch(spec.url, {
+          method: spec.method,
+          headers,
+          body: payload ?? null,
+          signal: spec.signal ?? null,
+        });
+      } catch (error) {
+        if (spec.signal?.aborted) throw spec.signal.reason;
+        // A write that failed in flight may have been accepted: never resend it.
+        if (spec.retry !== "write" && attempt < this.#maxAttempts) {
+          await this.#backoff(spec, attempt, undefined, `network error: ${error}`);
+          continue;
+        }
+        throw new FalApiError(`${spec.what}: fal could not be reached (${errorMessage(error)})`, {
+          falStatus: 0,
+          cause: error,
+        });
+      }
+      if (response.ok || spec.accept?.includes(response.status)) return response;
+      if (RETRYABLE[spec.retry].has(response.status) && attempt < this.#maxAttempts) {
+        await response.body?.cancel();
+        await this.#backoff(spec, attempt, retryAfterMs(response), `HTTP ${response.status}`);
+        continue;
+      }
+      const body = await readBody(response);
+      const detail = describeFalErrorBody(body) ?? response.statusText;
+      throw new FalApiError(`${spec.what}: fal answered ${response.status}: ${detail}`, {
+        falStatus: response.status,
+        errorType: response.headers.get("x-fal-error-type") ??
+          (body as { error_type?: string } | undefined)?.error_type,
+        body,
+      });
+    }
+  }
+
+  async #backoff(
+    spec: CallSpec,
+    attempt: number,
+    retryAfter: number | undefined,
+    reason: string,
+  ): Promise<void> {
+    const exponential = this.#retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    const delay = Math.min(retryAfter ?? exponential, 30_000);
+    this.#log.warn("fal call retried", { what: spec.what, reason, attempt, delay_ms: delay });
+    await sleep(delay, spec.signal);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

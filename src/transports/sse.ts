@@ -1,0 +1,600 @@
+/**
+ * The legacy MCP HTTP+SSE transport (protocol revision 2024-11-05), built on Web Streams.
+ *
+ * A client opens `GET /sse`; the first event (`event: endpoint`) tells it where to POST its
+ * JSON-RPC messages (`/messages/?session_id=…`). Every server → client message then travels on
+ * the SSE stream as `event: message`. Each stream is one session with its own MCP server
+ * instance, built by the factory.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/server";
+ * import { createLegacySseHandler } from "./sse.ts";
+ *
+ * const sse = createLegacySseHandler({
+ *   factory: () => new McpServer({ name: "demo", version: "1.0.0" }),
+ * });
+ * Deno.serve((req) => {
+ *   const { pathname } = new URL(req.url);
+ *   if (pathname === "/sse") return sse.handleSse(req);
+ *   if (pathname === "/messages/") return sse.handleMessages(req);
+ *   return new Response("Not found", { status: 404 });
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  AuthInfo,
+  JSONRPCMessage,
+  McpServer,
+  MessageExtraInfo,
+  Server,
+  Transport,
+} from "@modelcontextprotocol/server";
+import { isJsonContentType, parseJSONRPCMessage } from "@modelcontextprotocol/server";
+import { type Logger, silentLogger } from "../log.ts";
+import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
+
+/** Default interval of keep-alive comments on idle streams. */
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/** Default cap on concurrent SSE sessions. */
+export const DEFAULT_MAX_SESSIONS = 1000;
+/** Default cap on one POSTed message (4 MiB, as the reference SDK). */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Default path clients POST to, resolved against the directory of the `GET /sse` URL. */
+export const DEFAULT_MESSAGES_PATH = "/messages/";
+
+const encoder = new TextEncoder();
+
+function validateKeepAlive(keepAliveMs: number): number {
+  if (!Number.isFinite(keepAliveMs) || keepAliveMs < 0) {
+    throw new RangeError(
+      `keepAliveMs must be a finite number of milliseconds >= 0 (0 disables keep-alives), got ${keepAliveMs}`,
+    );
+  }
+  return keepAliveMs;
+}
+
+/** Appends `session_id=<id>` to an endpoint, keeping it relative when it was relative. */
+function endpointWithSession(endpoint: string, sessionId: string): string {
+  const absolute = URL.canParse(endpoint);
+  const url = new URL(endpoint, "http://placeholder.invalid");
+  url.searchParams.set("session_id", sessionId);
+  return absolute ? url.href : url.pathname + url.search + url.hash;
+}
+
+/** Options for {@linkcode LegacySseServerTransport}. */
+export interface LegacySseServerTransportOptions {
+  /**
+   * The URI clients POST to, without the session id (the transport appends
+   * `session_id=<id>`). A relative URI (path + query) stays relative.
+   */
+  endpoint: string;
+  /** Session id; defaults to `crypto.randomUUID()`. */
+  sessionId?: string;
+  /** Milliseconds of silence before a `: ping` comment is written; 0 disables. Default 15000. */
+  keepAliveMs?: number;
+  /**
+   * Called once when the transport closes, for any reason, after `onclose`. Unlike `onclose`,
+   * `server.connect()` does not take this over, so session bookkeeping belongs here.
+   */
+  onClosed?: () => void;
+}
+
+/**
+ * One legacy SSE connection as an MCP {@linkcode Transport}. Serve {@linkcode stream} as the
+ * body of the `GET /sse` response and pass POSTed messages to {@linkcode handlePostMessage}.
+ *
+ * `start()` (called by `server.connect()`) writes the `endpoint` event; `send()` writes
+ * `event: message`. The transport closes itself when the stream is cancelled (client went away).
+ */
+export class LegacySseServerTransport implements Transport {
+  /** The session id, also carried in the endpoint URI. */
+  readonly sessionId: string;
+  /** The SSE body to send to the client. */
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Called when the connection closes for any reason. */
+  onclose?: () => void;
+  /** Called on out-of-band errors. */
+  onerror?: (error: Error) => void;
+  /** Called with each inbound JSON-RPC message. */
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  readonly #endpoint: string;
+  readonly #keepAliveMs: number;
+  readonly #onClosed: (() => void) | undefined;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #started = false;
+  #closed = false;
+  #keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Creates the transport and its (still empty) SSE stream. */
+  constructor(options: LegacySseServerTransportOptions) {
+    this.sessionId = options.sessionId ?? crypto.randomUUID();
+    this.#endpoint = endpointWithSession(options.endpoint, this.sessionId);
+    this.#keepAliveMs = validateKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+    this.#onClosed = options.onClosed;
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      cancel: () => {
+        this.#finish(false);
+      },
+    });
+  }
+
+  /** The URI announced in the `endpoint` event (includes the session id). */
+  get endpoint(): string {
+    return this.#endpoint;
+  }
+
+  /** Whether the transport has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes the `endpoint` event and starts keep-alives. Called by `server.connect()`. */
+  start(): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new Error(`Cannot start SSE session ${this.sessionId}: it is already closed`),
+      );
+    }
+    if (this.#started) {
+      return Promise.reject(
+        new Error(
+          `Cannot start SSE session ${this.sessionId} twice (server.connect() already starts it)`,
+        ),
+      );
+    }
+    this.#started = true;
+    this.#write(formatSseEvent({ event: "endpoint", data: this.#endpoint }));
+    return Promise.resolve();
+  }
+
+  /** Writes one JSON-RPC message as `event: message`. */
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new Error(`Cannot send on SSE session ${this.sessionId}: the stream is closed`),
+      );
+    }
+    this.#write(formatSseEvent({ event: "message", data: JSON.stringify(message) }));
+    return Promise.resolve();
+  }
+
+  /**
+   * Delivers a message the client POSTed. The caller validates it first.
+   *
+   * @throws {Error} when the transport is closed.
+   */
+  handlePostMessage(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if (this.#closed) {
+      throw new Error(`Cannot deliver message to SSE session ${this.sessionId}: it is closed`);
+    }
+    this.onmessage?.(message, extra);
+  }
+
+  /** Ends the stream and fires `onclose` (once). */
+  close(): Promise<void> {
+    this.#finish(true);
+    return Promise.resolve();
+  }
+
+  #write(text: string): void {
+    if (this.#closed) return;
+    try {
+      this.#controller.enqueue(encoder.encode(text));
+    } catch (error) {
+      // The stream went away under us: treat it as the client leaving.
+      this.onerror?.(
+        new Error(`SSE session ${this.sessionId}: write failed: ${String(error)}`),
+      );
+      this.#finish(false);
+      return;
+    }
+    this.#armKeepAlive();
+  }
+
+  #armKeepAlive(): void {
+    if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer);
+    this.#keepAliveTimer = undefined;
+    if (this.#keepAliveMs === 0 || this.#closed) return;
+    this.#keepAliveTimer = setTimeout(() => {
+      this.#keepAliveTimer = undefined;
+      this.#write(SSE_KEEP_ALIVE);
+    }, this.#keepAliveMs);
+  }
+
+  #finish(closeStream: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer);
+    this.#keepAliveTimer = undefined;
+    if (closeStream) {
+      try {
+        this.#controller.close();
+      } catch {
+        // Already closed or errored: nothing left to end.
+      }
+    }
+    try {
+      this.onclose?.();
+    } finally {
+      this.#onClosed?.();
+    }
+  }
+}
+
+/** An MCP server instance the factory may build. */
+export type LegacySseServer = McpServer | Server;
+
+/** Options for {@linkcode createLegacySseHandler}. */
+export interface LegacySseHandlerOptions {
+  /** Builds a fresh MCP server for each SSE session. */
+  factory: () => LegacySseServer | Promise<LegacySseServer>;
+  /** Milliseconds of silence before a `: ping` comment; 0 disables. Default 15000. */
+  keepAliveMs?: number;
+  /** Concurrent sessions allowed; further `GET /sse` answer 503. Default 1000. */
+  maxSessions?: number;
+  /** Largest POST body accepted, in bytes; larger answer 413. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Path clients POST to, resolved against the directory of the `GET /sse` URL so a mount
+   * prefix is kept: `GET /prefix/sse` announces `/prefix/messages/?session_id=…`.
+   * Must start with `/`. Default `/messages/`.
+   */
+  messagesPath?: string;
+  /** Where session lifecycle and failures are logged. Default: silent. */
+  logger?: Logger;
+}
+
+/** Per-request extras for {@linkcode LegacySseHandler.handleMessages}. */
+export interface LegacySseMessageOptions {
+  /** Authentication established by the HTTP layer, surfaced to MCP handlers. */
+  authInfo?: AuthInfo;
+}
+
+/** The legacy SSE endpoints; the HTTP app routes requests to them. */
+export interface LegacySseHandler {
+  /** Serves `GET /sse`: opens a session and streams its messages. */
+  handleSse(req: Request): Promise<Response>;
+  /** Serves `POST /messages/?session_id=…`: delivers one JSON-RPC message. */
+  handleMessages(req: Request, options?: LegacySseMessageOptions): Promise<Response>;
+  /** Closes every session and refuses new ones. */
+  close(): Promise<void>;
+  /** Number of open sessions. */
+  readonly sessionCount: number;
+}
+
+// JSON-RPC error codes used in HTTP error bodies (-32001 for an unknown session, as the SDK).
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
+const SERVER_ERROR = -32000;
+const SESSION_NOT_FOUND = -32001;
+
+function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+/** Media ranges that cover `text/event-stream`, by specificity (most specific wins). */
+const EVENT_STREAM_RANGES: ReadonlyMap<string, number> = new Map([
+  ["text/event-stream", 3],
+  ["text/*", 2],
+  ["*/*", 1],
+]);
+
+/** Whether an `Accept` header admits `text/event-stream` (absent means anything goes). */
+function acceptsEventStream(header: string | null): boolean {
+  if (header === null || header.trim() === "") return true;
+  let best: { specificity: number; q: number } | undefined;
+  for (const part of header.split(",")) {
+    const [rawRange = "", ...params] = part.split(";");
+    const range = rawRange.trim().toLowerCase();
+    const specificity = EVENT_STREAM_RANGES.get(range);
+    if (specificity === undefined) continue;
+    let q = 1;
+    for (const param of params) {
+      const [key, value] = param.split("=").map((s) => s.trim().toLowerCase());
+      if (key === "q" && value !== undefined) {
+        const parsed = Number(value);
+        if (!Number.isNaN(parsed)) q = parsed;
+      }
+    }
+    if (best === undefined || specificity > best.specificity) best = { specificity, q };
+  }
+  return best !== undefined && best.q > 0;
+}
+
+/** Directory of the GET URL path + messagesPath: `/prefix/sse` → `/prefix/messages/`. */
+function messagesEndpointFor(url: URL, messagesPath: string): string {
+  const dir = url.pathname.replace(/\/+$/, "").replace(/\/[^/]*$/, "");
+  return dir + messagesPath;
+}
+
+/** Reads the whole body, or `undefined` as soon as it exceeds `maxBytes`. */
+async function readBodyCapped(req: Request, maxBytes: number): Promise<Uint8Array | undefined> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    await req.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (req.body === null) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** Says briefly why a parsed value is not a JSON-RPC message. */
+function invalidMessageReason(value: unknown): string {
+  if (Array.isArray(value)) {
+    return "JSON-RPC batches are not supported on the legacy SSE transport; POST one message at a time";
+  }
+  if (typeof value !== "object" || value === null) {
+    return "the body must be a JSON object holding one JSON-RPC message";
+  }
+  if ((value as Record<string, unknown>).jsonrpc !== "2.0") {
+    return 'the "jsonrpc" member must be "2.0"';
+  }
+  return "the body is not a valid JSON-RPC request, notification or response";
+}
+
+interface Session {
+  readonly transport: LegacySseServerTransport;
+  server: LegacySseServer | undefined;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Creates the legacy HTTP+SSE endpoints. Each `GET /sse` builds a server with `factory` and
+ * connects it to a {@linkcode LegacySseServerTransport}; the session ends when the client goes
+ * away, the server closes, or {@linkcode LegacySseHandler.close} is called.
+ *
+ * @throws {RangeError} on invalid limits or a `messagesPath` not starting with `/`.
+ */
+export function createLegacySseHandler(options: LegacySseHandlerOptions): LegacySseHandler {
+  const factory = options.factory;
+  const keepAliveMs = validateKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+  const maxSessions = positiveInteger("maxSessions", options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  const maxBodyBytes = positiveInteger(
+    "maxBodyBytes",
+    options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  );
+  const messagesPath = options.messagesPath ?? DEFAULT_MESSAGES_PATH;
+  if (!messagesPath.startsWith("/")) {
+    throw new RangeError(`messagesPath must start with "/", got ${JSON.stringify(messagesPath)}`);
+  }
+  const logger = (options.logger ?? silentLogger).child({ transport: "sse" });
+  const sessions = new Map<string, Session>();
+  let shuttingDown = false;
+
+  const closeServer = (sessionId: string, server: LegacySseServer | undefined): void => {
+    if (server === undefined) return;
+    server.close().catch((error: unknown) => {
+      logger.warn("closing the MCP server of an SSE session failed", { sessionId, error });
+    });
+  };
+
+  async function handleSse(req: Request): Promise<Response> {
+    if (req.method !== "GET") {
+      return jsonRpcError(
+        405,
+        SERVER_ERROR,
+        `Method not allowed: ${req.method} on the SSE endpoint; open the stream with GET`,
+        { Allow: "GET" },
+      );
+    }
+    if (!acceptsEventStream(req.headers.get("accept"))) {
+      return jsonRpcError(
+        406,
+        SERVER_ERROR,
+        "Not acceptable: the SSE endpoint answers text/event-stream, which the Accept header excludes",
+      );
+    }
+    if (shuttingDown) {
+      return jsonRpcError(503, SERVER_ERROR, "Service unavailable: the server is shutting down");
+    }
+    if (sessions.size >= maxSessions) {
+      logger.warn("SSE session refused: session limit reached", { maxSessions });
+      return jsonRpcError(
+        503,
+        SERVER_ERROR,
+        `Service unavailable: all ${maxSessions} SSE sessions are in use; retry later`,
+      );
+    }
+
+    const endpoint = messagesEndpointFor(new URL(req.url), messagesPath);
+    let session: Session | undefined = undefined;
+    const transport = new LegacySseServerTransport({
+      endpoint,
+      keepAliveMs,
+      onClosed: () => {
+        const id = transport.sessionId;
+        if (sessions.get(id) === session) sessions.delete(id);
+        logger.debug("SSE session closed", { sessionId: id, sessions: sessions.size });
+        closeServer(id, session?.server);
+      },
+    });
+    const sessionId = transport.sessionId;
+    session = { transport, server: undefined };
+    // Reserve the slot before awaiting the factory so concurrent opens respect maxSessions.
+    sessions.set(sessionId, session);
+    transport.onerror = (error) => {
+      logger.debug("SSE transport error", { sessionId, error });
+    };
+
+    try {
+      const server = await factory();
+      session.server = server;
+      if (transport.closed) {
+        // The client left (or close() ran) while the server was being built.
+        closeServer(sessionId, server);
+        return jsonRpcError(503, SERVER_ERROR, "Service unavailable: the session closed early");
+      }
+      await server.connect(transport);
+    } catch (error) {
+      logger.error("cannot open SSE session: building or connecting the MCP server failed", {
+        sessionId,
+        error,
+      });
+      await transport.close();
+      return jsonRpcError(
+        500,
+        SERVER_ERROR,
+        "Internal error: the MCP server for this session could not be started",
+      );
+    }
+
+    if (req.signal.aborted) {
+      await transport.close();
+      return jsonRpcError(503, SERVER_ERROR, "Service unavailable: the client went away");
+    }
+    req.signal.addEventListener("abort", () => void transport.close(), { once: true });
+    logger.debug("SSE session opened", { sessionId, endpoint, sessions: sessions.size });
+    return new Response(transport.stream, { status: 200, headers: SSE_HEADERS });
+  }
+
+  async function handleMessages(
+    req: Request,
+    messageOptions?: LegacySseMessageOptions,
+  ): Promise<Response> {
+    if (req.method !== "POST") {
+      return jsonRpcError(
+        405,
+        SERVER_ERROR,
+        `Method not allowed: ${req.method} on the messages endpoint; send messages with POST`,
+        { Allow: "POST" },
+      );
+    }
+    const query = new URL(req.url).searchParams;
+    const sessionId = query.get("session_id") ?? query.get("sessionId");
+    if (sessionId === null || sessionId === "") {
+      return jsonRpcError(
+        400,
+        SERVER_ERROR,
+        "Bad Request: the session_id query parameter is missing; use the URI from the endpoint event",
+      );
+    }
+    const session = sessions.get(sessionId);
+    if (session === undefined || session.transport.closed) {
+      return jsonRpcError(
+        404,
+        SESSION_NOT_FOUND,
+        "Session not found: it never existed or has ended; open a new stream with GET /sse",
+      );
+    }
+    const contentType = req.headers.get("content-type");
+    if (!isJsonContentType(contentType)) {
+      return jsonRpcError(
+        415,
+        SERVER_ERROR,
+        `Unsupported Media Type: Content-Type must be application/json, got ${
+          contentType === null ? "none" : JSON.stringify(contentType)
+        }`,
+      );
+    }
+
+    let body: Uint8Array | undefined;
+    try {
+      body = await readBodyCapped(req, maxBodyBytes);
+    } catch (error) {
+      logger.debug("reading an SSE message body failed", { sessionId, error });
+      return jsonRpcError(
+        400,
+        SERVER_ERROR,
+        "Bad Request: the request body could not be read to the end",
+      );
+    }
+    if (body === undefined) {
+      return jsonRpcError(
+        413,
+        SERVER_ERROR,
+        `Payload too large: the message exceeds the ${maxBodyBytes}-byte limit`,
+      );
+    }
+    let value: unknown;
+    try {
+      const text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+      value = JSON.parse(text);
+    } catch (error) {
+      const reason = error instanceof TypeError
+        ? "the body is not valid UTF-8"
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      return jsonRpcError(400, PARSE_ERROR, `Parse error: ${reason}`);
+    }
+    let message: JSONRPCMessage;
+    try {
+      message = parseJSONRPCMessage(value);
+    } catch {
+      return jsonRpcError(400, INVALID_REQUEST, `Invalid Request: ${invalidMessageReason(value)}`);
+    }
+
+    const extra: MessageExtraInfo = { request: req };
+    if (messageOptions?.authInfo !== undefined) extra.authInfo = messageOptions.authInfo;
+    try {
+      session.transport.handlePostMessage(message, extra);
+    } catch (error) {
+      logger.debug("SSE message not delivered", { sessionId, error });
+      return jsonRpcError(
+        404,
+        SESSION_NOT_FOUND,
+        "Session not found: it ended while the message was being received; open a new stream",
+      );
+    }
+    return new Response("Accepted", {
+      status: 202,
+      headers: { "Content-Type": "text/plain; charset=utf-8" },
+    });
+  }
+
+  async function close(): Promise<void> {
+    shuttingDown = true;
+    const open = [...sessions.values()];
+    await Promise.all(open.map((session) => session.transport.close()));
+  }
+
+  return {
+    handleSse,
+    handleMessages,
+    close,
+    get sessionCount(): number {
+      return sessions.size;
+    },
+  };
+}

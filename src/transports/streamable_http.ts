@@ -1,0 +1,222 @@
+/**
+ * Streamable HTTP at `/mcp`, both eras on one path:
+ *
+ * - 2026-07-28 requests (those carrying the `_meta` envelope) are served statelessly by the SDK's
+ *   `createMcpHandler` (strict: `legacy: "reject"`).
+ * - A 2025-era `initialize` opens a real session: its own server instance and
+ *   `WebStandardStreamableHTTPServerTransport` with a bounded event store, so clients get the
+ *   standalone GET stream, DELETE, resumability with `Last-Event-ID`, and priming events with
+ *   `retry` (2025-11-25 clients). Sessions are bounded and reaped when idle.
+ * - Session-less 2025 POSTs are served statelessly (`legacyStatelessFallback`).
+ *
+ * The POST body is read and parsed once and handed to whichever leg serves it.
+ *
+ * @module
+ */
+
+import {
+  createMcpHandler,
+  isInitializeRequest,
+  isJsonContentType,
+  isLegacyRequest,
+  legacyStatelessFallback,
+  type McpServer,
+  readRequestBody,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
+import { JsonRpcCode } from "../errors.ts";
+import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
+import type { Logger } from "../log.ts";
+import { BoundedEventStore, DEFAULT_MAX_EVENTS } from "./event_store.ts";
+import { SessionRegistry } from "./sessions.ts";
+import { onResponseDone } from "./track_body.ts";
+
+/** Builds a fresh MCP server (the one factory). */
+export type ServerFactory = () => McpServer | Promise<McpServer>;
+
+/** Options for {@linkcode createStreamableHttpHandler}. */
+export interface StreamableHttpOptions {
+  /** The server factory every leg uses. */
+  factory: ServerFactory;
+  /** Logger. */
+  logger: Logger;
+  /** Most live sessions (503 when full). */
+  maxSessions: number;
+  /** Sessions idle this long are ended. */
+  sessionTtlMs: number;
+  /** SSE keep-alive comment interval. */
+  keepAliveMs: number;
+  /** Largest POST body in bytes (413 above). Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** `retry` advertised to 2025-11-25 clients in priming events (ms). Default 1000. */
+  retryIntervalMs?: number;
+  /** Events kept per session for resumability. Default 1000. */
+  maxEventsPerSession?: number;
+}
+
+/** The `/mcp` handler. */
+export interface StreamableHttpHandler {
+  /** Serves one request to `/mcp`. */
+  fetch(request: Request): Promise<Response>;
+  /** Number of live 2025-era sessions. */
+  readonly sessionCount: number;
+  /** Ends every session and in-flight exchange. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  id: string;
+  transport: WebStandardStreamableHTTPServerTransport;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+const ALLOW = "GET, POST, DELETE";
+
+/** Creates the `/mcp` handler serving 2026-07-28 statelessly and 2025-era sessions. */
+export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
+  const log = options.logger;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const onerror = (error: Error) => log.debug("mcp transport error", { error: error.message });
+  const modern = createMcpHandler(options.factory, {
+    legacy: "reject",
+    keepAliveMs: options.keepAliveMs,
+    maxRequestBodySize: maxBodyBytes,
+    onerror,
+  });
+  const stateless = legacyStatelessFallback(options.factory, onerror, {
+    maxRequestBodySize: maxBodyBytes,
+  });
+  const sessions = new SessionRegistry<Session>({
+    maxSessions: options.maxSessions,
+    idleTtlMs: options.sessionTtlMs,
+    logger: log,
+  });
+
+  async function openSession(request: Request, parsedBody: unknown): Promise<Response> {
+    if (sessions.isFull) {
+      log.warn("session limit reached", { max_sessions: options.maxSessions });
+      return jsonRpcErrorResponse(
+        503,
+        JsonRpcCode.InternalError,
+        `Server busy: all ${options.maxSessions} sessions are in use; try again later`,
+        { "retry-after": "5" },
+      );
+    }
+    const server = await options.factory();
+    let session: Session | undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      eventStore: new BoundedEventStore(options.maxEventsPerSession ?? DEFAULT_MAX_EVENTS),
+      retryInterval: options.retryIntervalMs ?? 1000,
+      keepAliveMs: options.keepAliveMs,
+      maxRequestBodySize: maxBodyBytes,
+      onsessioninitialized: (id) => {
+        session = { id, transport, close: () => server.close() };
+        sessions.add(session);
+        log.info("session started", { session_id: id });
+      },
+      onsessionclosed: (id) => {
+        sessions.delete(id);
+        log.info("session ended", { session_id: id });
+      },
+    });
+    transport.onerror = onerror;
+    server.server.onclose = () => {
+      if (session) sessions.delete(session.id);
+    };
+    await server.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody });
+    if (!session) {
+      await server.close(); // initialize was refused: nothing to keep
+      return response;
+    }
+    return onResponseDone(response, sessions.open(session.id));
+  }
+
+  async function serveSession(id: string, request: Request, parsedBody?: unknown) {
+    const session = sessions.get(id);
+    if (!session) {
+      return jsonRpcErrorResponse(
+        404,
+        -32001,
+        "Session not found: it ended or expired; send a new initialize request",
+      );
+    }
+    const done = sessions.open(id);
+    try {
+      const response = await session.transport.handleRequest(
+        request,
+        parsedBody === undefined ? {} : { parsedBody },
+      );
+      return onResponseDone(response, done);
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  async function handlePost(request: Request): Promise<Response> {
+    if (!isJsonContentType(request.headers.get("content-type"))) {
+      return jsonRpcErrorResponse(
+        415,
+        JsonRpcCode.InvalidRequest,
+        "Unsupported Media Type: Content-Type must be application/json",
+      );
+    }
+    const body = await readRequestBody(request, maxBodyBytes);
+    if (body.tooLarge) {
+      return jsonRpcErrorResponse(
+        413,
+        JsonRpcCode.InvalidRequest,
+        `Payload Too Large: the request body is over ${maxBodyBytes} bytes`,
+      );
+    }
+    let parsedBody: unknown;
+    try {
+      parsedBody = JSON.parse(body.text ?? "");
+    } catch (error) {
+      return jsonRpcErrorResponse(
+        400,
+        JsonRpcCode.ParseError,
+        `Parse error: the body is not valid JSON (${(error as Error).message})`,
+      );
+    }
+    if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
+      return modern.fetch(request, { parsedBody });
+    }
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId) return serveSession(sessionId, request, parsedBody);
+    const messages = Array.isArray(parsedBody) ? parsedBody : [parsedBody];
+    if (messages.some((m) => isInitializeRequest(m))) return openSession(request, parsedBody);
+    return stateless(request, { parsedBody });
+  }
+
+  return {
+    async fetch(request: Request): Promise<Response> {
+      switch (request.method) {
+        case "POST":
+          return await handlePost(request);
+        case "GET":
+        case "DELETE": {
+          const sessionId = request.headers.get("mcp-session-id");
+          return sessionId ? await serveSession(sessionId, request) : await modern.fetch(request);
+        }
+        default:
+          return jsonRpcErrorResponse(
+            405,
+            JsonRpcCode.InvalidRequest,
+            `Method Not Allowed: /mcp accepts ${ALLOW}`,
+            { allow: ALLOW },
+          );
+      }
+    },
+    get sessionCount() {
+      return sessions.size;
+    },
+    async close() {
+      await sessions.close();
+      await modern.close();
+    },
+  };
+}
