@@ -7,6 +7,7 @@
 
 import { McpServer } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "./context.ts";
+import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
 import { registerGetModelSchema } from "./tools/get_model_schema.ts";
 import { registerRunModel } from "./tools/run_model.ts";
 import { registerSearchModels } from "./tools/search_models.ts";
@@ -22,10 +23,11 @@ run_model to generate. Results are URLs (resource links); download or show them 
 export function createServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, prompts: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
   registerSearchModels(server, deps);
   registerGetModelSchema(server, deps);
   registerRunModel(server, deps);
+  registerCreateMediaPrompt(server);
   return server;
 }

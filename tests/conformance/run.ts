@@ -149,15 +149,21 @@ function firstLines(text: string, count = 3): string {
   return text.split("\n").map((l) => l.trim()).filter((l) => l !== "").slice(0, count).join(" | ");
 }
 
+function messageOf(check: ConformanceCheck): string {
+  const details = check.details as { message?: unknown } | undefined;
+  return check.errorMessage ??
+    (typeof details?.message === "string" ? details.message : check.description);
+}
+
 function describe(check: ConformanceCheck): string {
-  return `${check.id}: ${check.errorMessage ?? check.description}`;
+  return `${check.id}: ${messageOf(check)}`;
 }
 
 function classify(name: string, checks: ConformanceCheck[], report: ConformanceReport): void {
   report.checks[name] = checks;
   for (const check of checks) {
     if (check.status === "WARNING") {
-      report.warnings.push({ name: `${name}/${check.id}`, reason: describe(check) });
+      report.warnings.push({ name: `${name}/${check.id}`, reason: messageOf(check) });
     }
   }
   const failures = checks.filter((c) => c.status === "FAILURE");

@@ -1,0 +1,66 @@
+/**
+ * Spawning the real `main.ts` as a child process, for stdio, dual-mode and CLI tests.
+ *
+ * @module
+ */
+
+/** Absolute path of main.ts. */
+export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Arguments that run main.ts with the project's config (permissions and unstable flags). */
+export function mainArgs(...args: string[]): string[] {
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  return ["run", "-A", "--quiet", "--config", config, MAIN, ...args];
+}
+
+/** Runs main.ts to completion; answers exit code, stdout and stderr. */
+export async function runMain(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: mainArgs(...args),
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Reads JSON log lines from a stderr stream until one matches; answers it. */
+export async function waitForLogLine(
+  stderr: ReadableStream<Uint8Array>,
+  match: (record: Record<string, unknown>) => boolean,
+  seen: string[] = [],
+): Promise<Record<string, unknown>> {
+  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stderr ended before the expected line:\n${seen.join("\n")}`);
+      buffer += value;
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        seen.push(line);
+        try {
+          const record = JSON.parse(line);
+          if (match(record)) return record;
+        } catch {
+          // not a JSON line
+        }
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
