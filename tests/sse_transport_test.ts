@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { McpServer } from "@modelcontextprotocol/server";
-// The v1 package maps `./*` types to `dist/esm/*.d.ts`, so `…/index.js` would resolve to a
-// missing `index.js.d.ts` and type as `any`; point the checker at the extensionless subpaths.
-// @ts-types="@modelcontextprotocol/sdk/client"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="@modelcontextprotocol/sdk/client/sse"
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { z } from "zod";
+import { Client, SSEClientTransport } from "./helpers/sdk_v1.ts";
 import {
   createLegacySseHandler,
   type LegacySseHandler,

@@ -33,7 +33,12 @@ import type {
   Server,
   Transport,
 } from "@modelcontextprotocol/server";
-import { isJsonContentType, parseJSONRPCMessage } from "@modelcontextprotocol/server";
+import {
+  isJsonContentType,
+  parseJSONRPCMessage,
+  readRequestBody,
+} from "@modelcontextprotocol/server";
+import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
 
@@ -276,18 +281,6 @@ const INVALID_REQUEST = -32600;
 const SERVER_ERROR = -32000;
 const SESSION_NOT_FOUND = -32001;
 
-function jsonRpcError(
-  status: number,
-  code: number,
-  message: string,
-  headers?: Record<string, string>,
-): Response {
-  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
-    status,
-    headers: { "Content-Type": "application/json", ...headers },
-  });
-}
-
 /** Media ranges that cover `text/event-stream`, by specificity (most specific wins). */
 const EVENT_STREAM_RANGES: ReadonlyMap<string, number> = new Map([
   ["text/event-stream", 3],
@@ -321,36 +314,6 @@ function acceptsEventStream(header: string | null): boolean {
 function messagesEndpointFor(url: URL, messagesPath: string): string {
   const dir = url.pathname.replace(/\/+$/, "").replace(/\/[^/]*$/, "");
   return dir + messagesPath;
-}
-
-/** Reads the whole body, or `undefined` as soon as it exceeds `maxBytes`. */
-async function readBodyCapped(req: Request, maxBytes: number): Promise<Uint8Array | undefined> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) {
-    await req.body?.cancel().catch(() => {});
-    return undefined;
-  }
-  if (req.body === null) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /** Says briefly why a parsed value is not a JSON-RPC message. */
@@ -411,7 +374,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
 
   async function handleSse(req: Request): Promise<Response> {
     if (req.method !== "GET") {
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         405,
         SERVER_ERROR,
         `Method not allowed: ${req.method} on the SSE endpoint; open the stream with GET`,
@@ -419,18 +382,22 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       );
     }
     if (!acceptsEventStream(req.headers.get("accept"))) {
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         406,
         SERVER_ERROR,
         "Not acceptable: the SSE endpoint answers text/event-stream, which the Accept header excludes",
       );
     }
     if (shuttingDown) {
-      return jsonRpcError(503, SERVER_ERROR, "Service unavailable: the server is shutting down");
+      return jsonRpcErrorResponse(
+        503,
+        SERVER_ERROR,
+        "Service unavailable: the server is shutting down",
+      );
     }
     if (sessions.size >= maxSessions) {
       logger.warn("SSE session refused: session limit reached", { maxSessions });
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         503,
         SERVER_ERROR,
         `Service unavailable: all ${maxSessions} SSE sessions are in use; retry later`,
@@ -463,7 +430,11 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       if (transport.closed) {
         // The client left (or close() ran) while the server was being built.
         closeServer(sessionId, server);
-        return jsonRpcError(503, SERVER_ERROR, "Service unavailable: the session closed early");
+        return jsonRpcErrorResponse(
+          503,
+          SERVER_ERROR,
+          "Service unavailable: the session closed early",
+        );
       }
       await server.connect(transport);
     } catch (error) {
@@ -472,7 +443,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
         error,
       });
       await transport.close();
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         500,
         SERVER_ERROR,
         "Internal error: the MCP server for this session could not be started",
@@ -481,7 +452,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
 
     if (req.signal.aborted) {
       await transport.close();
-      return jsonRpcError(503, SERVER_ERROR, "Service unavailable: the client went away");
+      return jsonRpcErrorResponse(503, SERVER_ERROR, "Service unavailable: the client went away");
     }
     req.signal.addEventListener("abort", () => void transport.close(), { once: true });
     logger.debug("SSE session opened", { sessionId, endpoint, sessions: sessions.size });
@@ -493,7 +464,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     messageOptions?: LegacySseMessageOptions,
   ): Promise<Response> {
     if (req.method !== "POST") {
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         405,
         SERVER_ERROR,
         `Method not allowed: ${req.method} on the messages endpoint; send messages with POST`,
@@ -503,7 +474,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     const query = new URL(req.url).searchParams;
     const sessionId = query.get("session_id") ?? query.get("sessionId");
     if (sessionId === null || sessionId === "") {
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         400,
         SERVER_ERROR,
         "Bad Request: the session_id query parameter is missing; use the URI from the endpoint event",
@@ -511,7 +482,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     }
     const session = sessions.get(sessionId);
     if (session === undefined || session.transport.closed) {
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         404,
         SESSION_NOT_FOUND,
         "Session not found: it never existed or has ended; open a new stream with GET /sse",
@@ -519,7 +490,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     }
     const contentType = req.headers.get("content-type");
     if (!isJsonContentType(contentType)) {
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         415,
         SERVER_ERROR,
         `Unsupported Media Type: Content-Type must be application/json, got ${
@@ -528,19 +499,20 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       );
     }
 
-    let body: Uint8Array | undefined;
+    let body: Awaited<ReturnType<typeof readRequestBody>>;
     try {
-      body = await readBodyCapped(req, maxBodyBytes);
+      body = await readRequestBody(req, maxBodyBytes);
     } catch (error) {
       logger.debug("reading an SSE message body failed", { sessionId, error });
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         400,
         SERVER_ERROR,
         "Bad Request: the request body could not be read to the end",
       );
     }
-    if (body === undefined) {
-      return jsonRpcError(
+    if (body.tooLarge) {
+      await req.body?.cancel().catch(() => {});
+      return jsonRpcErrorResponse(
         413,
         SERVER_ERROR,
         `Payload too large: the message exceeds the ${maxBodyBytes}-byte limit`,
@@ -548,21 +520,20 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     }
     let value: unknown;
     try {
-      const text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-      value = JSON.parse(text);
+      value = JSON.parse(body.text ?? "");
     } catch (error) {
-      const reason = error instanceof TypeError
-        ? "the body is not valid UTF-8"
-        : error instanceof Error
-        ? error.message
-        : String(error);
-      return jsonRpcError(400, PARSE_ERROR, `Parse error: ${reason}`);
+      const reason = error instanceof Error ? error.message : String(error);
+      return jsonRpcErrorResponse(400, PARSE_ERROR, `Parse error: ${reason}`);
     }
     let message: JSONRPCMessage;
     try {
       message = parseJSONRPCMessage(value);
     } catch {
-      return jsonRpcError(400, INVALID_REQUEST, `Invalid Request: ${invalidMessageReason(value)}`);
+      return jsonRpcErrorResponse(
+        400,
+        INVALID_REQUEST,
+        `Invalid Request: ${invalidMessageReason(value)}`,
+      );
     }
 
     const extra: MessageExtraInfo = { request: req };
@@ -571,7 +542,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       session.transport.handlePostMessage(message, extra);
     } catch (error) {
       logger.debug("SSE message not delivered", { sessionId, error });
-      return jsonRpcError(
+      return jsonRpcErrorResponse(
         404,
         SESSION_NOT_FOUND,
         "Session not found: it ended while the message was being received; open a new stream",
