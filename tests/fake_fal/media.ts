@@ -86,17 +86,17 @@ function assertDimensions({ width, height }: ImageDimensions): void {
   }
 }
 
-function u32be(value: number): Uint8Array {
+function u32be(value: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, value >>> 0);
   return out;
 }
 
-function ascii(text: string): Uint8Array {
+function ascii(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);
@@ -108,19 +108,28 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
+function pngChunk(type: string, data: Uint8Array): Uint8Array<ArrayBuffer> {
   const typed = concat([ascii(type), data]);
   return concat([u32be(data.length), typed, u32be(crc32(typed))]);
 }
 
 /** The eight bytes every PNG file starts with. */
-export const PNG_SIGNATURE: Uint8Array = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+export const PNG_SIGNATURE: Uint8Array<ArrayBuffer> = new Uint8Array([
+  137,
+  80,
+  78,
+  71,
+  13,
+  10,
+  26,
+  10,
+]);
 
 /**
  * Renders a valid PNG (8-bit RGB, or RGBA with `alpha`) of exactly `width`×`height` showing a
  * seeded gradient. Rows use the Sub/Up filters so large images stay small and fast to deflate.
  */
-export function renderPng(options: ImageRenderOptions): Uint8Array {
+export function renderPng(options: ImageRenderOptions): Uint8Array<ArrayBuffer> {
   assertDimensions(options);
   const { width, height, seed } = options;
   const channels = options.alpha ? 4 : 3;
@@ -195,7 +204,7 @@ class BitWriter {
     this.#count = 0;
   }
 
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     if (this.#count > 0) this.write((1 << (8 - this.#count)) - 1, 8 - this.#count);
     return new Uint8Array(this.#bytes);
   }
@@ -228,7 +237,7 @@ function huffmanCodes(bits: readonly number[], values: readonly number[]): Map<n
 const DC_CODES = huffmanCodes(DC_BITS, DC_VALUES);
 const AC_EOB = huffmanCodes(AC_BITS, AC_VALUES).get(0)!;
 
-function segment(marker: number, payload: Uint8Array): Uint8Array {
+function segment(marker: number, payload: Uint8Array): Uint8Array<ArrayBuffer> {
   const head = new Uint8Array(4);
   const view = new DataView(head.buffer);
   view.setUint16(0, marker);
@@ -240,7 +249,7 @@ function segment(marker: number, payload: Uint8Array): Uint8Array {
  * Renders a valid baseline JPEG (JFIF, YCbCr 4:4:4) of exactly `width`×`height`. Each 8×8
  * block is one flat colour of the seeded gradient (DC-only coding), which keeps the encoder tiny.
  */
-export function renderJpeg(options: ImageRenderOptions): Uint8Array {
+export function renderJpeg(options: ImageRenderOptions): Uint8Array<ArrayBuffer> {
   assertDimensions(options);
   const { width, height, seed } = options;
   const color = gradient(width, height, seed);
@@ -334,7 +343,7 @@ export interface WavRenderOptions {
 }
 
 /** Renders a valid RIFF/WAVE file: 16-bit PCM mono with a seeded tone. */
-export function renderWav(options: WavRenderOptions): Uint8Array {
+export function renderWav(options: WavRenderOptions): Uint8Array<ArrayBuffer> {
   const sampleRate = options.sampleRate ?? 16000;
   if (!(options.durationSeconds > 0) || !Number.isInteger(sampleRate) || sampleRate < 1) {
     throw new RangeError("Cannot render audio: duration must be > 0 and the sample rate >= 1");
@@ -385,7 +394,7 @@ export interface Mp4RenderOptions extends ImageDimensions {
   seed: number;
 }
 
-function box(type: string, ...payload: Uint8Array[]): Uint8Array {
+function box(type: string, ...payload: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const body = concat(payload);
   return concat([u32be(body.length + 8), ascii(type), body]);
 }
@@ -395,7 +404,7 @@ function box(type: string, ...payload: Uint8Array[]): Uint8Array {
  * a movie header (`mvhd`) with the requested duration, and a `free` box describing the clip. It
  * has no media tracks, so players open it but show nothing.
  */
-export function renderMp4(options: Mp4RenderOptions): Uint8Array {
+export function renderMp4(options: Mp4RenderOptions): Uint8Array<ArrayBuffer> {
   const ftyp = box(
     "ftyp",
     ascii("isom"),

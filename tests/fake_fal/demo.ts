@@ -1,0 +1,52 @@
+/**
+ * `deno task demo`: the fake fal and the HTTP server in one process, so a newcomer can make real
+ * tool calls (search, schema, image generation…) without a fal key. Extra arguments pass through
+ * to the server (`deno task demo --port 9000`).
+ *
+ * @module
+ */
+
+import { parseConfig } from "../../src/config.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { startServer } from "../../src/runtime.ts";
+import { startFakeFal } from "./server.ts";
+
+const DEMO_KEY = "demo-key";
+
+const fake = await startFakeFal({ keys: [DEMO_KEY], jobDurationMs: 2000 });
+let parsed;
+try {
+  // Later flags win, so the user's own `--port`, `--transport`… override these defaults.
+  parsed = parseConfig(
+    ["--transport", "http", "--fal-base-url", fake.url, ...Deno.args],
+    { ...Deno.env.toObject(), FAL_KEY: DEMO_KEY },
+  );
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`fal-mcp demo: ${error.message}`);
+  await fake.close();
+  Deno.exit(2);
+}
+if (parsed.kind !== "run") {
+  console.error(
+    "fal-mcp demo: --help and --version are flags of the server itself (deno task start)",
+  );
+  await fake.close();
+  Deno.exit(0);
+}
+const server = await startServer(parsed.config);
+if (server.httpUrl) {
+  console.error(
+    `\nfal-mcp demo is running against a local fake fal (${fake.url}).\n` +
+      `  Streamable HTTP: ${server.httpUrl}/mcp\n` +
+      `  Legacy SSE:      ${server.httpUrl}/sse\n` +
+      `Try: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call ` +
+      `run_model with {"endpoint_id":"fal-ai/flux/dev","input":{"prompt":"a red fox"}}\n`,
+  );
+}
+const stop = () => void server.shutdown();
+Deno.addSignalListener("SIGINT", stop);
+if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+await server.finished;
+await fake.close();
+Deno.exit(0);

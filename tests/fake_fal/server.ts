@@ -1,0 +1,288 @@
+/**
+ * A local fal.ai-compatible HTTP server for tests and offline demos. One origin serves all four
+ * fal hosts under path prefixes, so a client configured with base URL `B` maps:
+ *
+ * | prefix     | real host        | what                                                  |
+ * | ---------- | ---------------- | ----------------------------------------------------- |
+ * | `B/queue`  | `queue.fal.run`  | submit, status (+ SSE stream), result, cancel         |
+ * | `B/run`    | `fal.run`        | sync runs (and `/stream`)                             |
+ * | `B/rest`   | `rest.fal.ai`    | storage upload initiate (single and multipart)        |
+ * | `B/api`    | `api.fal.ai`     | `/v1/models`, pricing, estimate, usage                |
+ *
+ * It also serves generated media and uploads at `B/files/{name}` and pre-signed upload targets
+ * at `B/upload/…`. Every URL it hands out is absolute on its own origin.
+ *
+ * Test hooks in the submitted input (ignored by the schemas, as extra fields are):
+ * - `fake_duration_ms` (number ≥ 0): total running time of this job instead of `jobDurationMs`.
+ * - `fake_fail` (string): end the job badly; one of the keys of {@linkcode FAKE_FAILURES}
+ *   (`model_error`, `content_policy_violation`, `request_timeout`, `runner_disconnected`, …).
+ *
+ * Like real fal, the queue accepts any JSON body: invalid input surfaces when the job runs
+ * (COMPLETED with `error`, result 422). Sync runs answer 422 at once. Set `validateOnSubmit` to
+ * reject invalid queue submits with 422 instead.
+ *
+ * @example Start, call, close
+ * ```ts
+ * import { startFakeFal } from "./server.ts";
+ *
+ * const fal = await startFakeFal({ jobDurationMs: 200 });
+ * const res = await fetch(`${fal.url}/queue/fal-ai/flux/dev`, {
+ *   method: "POST",
+ *   headers: { authorization: "Key test", "content-type": "application/json" },
+ *   body: JSON.stringify({ prompt: "a lighthouse", output_format: "png" }),
+ * });
+ * const { status_url } = await res.json();
+ * await fal.close();
+ * ```
+ *
+ * @module
+ */
+
+import { authenticate, unauthorized } from "./auth.ts";
+import { CATALOGUE, thumbnailName } from "./catalogue.ts";
+import type { FakeContext, ResolvedOptions } from "./context.ts";
+import { FAKE_FAILURES } from "./failures.ts";
+import { FileStore } from "./files.ts";
+import { detail, notFound } from "./http.ts";
+import { JobEngine } from "./jobs.ts";
+import { renderPng } from "./media.ts";
+import { hashString } from "./outputs.ts";
+import { handlePlatform } from "./platform.ts";
+import { handleQueue, handleRun, produceFor } from "./queue.ts";
+import {
+  createState,
+  type FakeFalState,
+  type FakeJob,
+  type ReceivedRequest,
+  type WebhookDelivery,
+} from "./state.ts";
+import { handleRest, handleUpload } from "./storage.ts";
+
+export { FAKE_FAILURES };
+export type { Outcome } from "./failures.ts";
+export type {
+  FakeFalState,
+  FakeJob,
+  FakeJobResult,
+  FakeJobStatus,
+  FakeLog,
+  FakeUpload,
+  FakeUploadPart,
+  ReceivedRequest,
+  WebhookDelivery,
+} from "./state.ts";
+
+/** Options of {@linkcode startFakeFal}. */
+export interface FakeFalOptions {
+  /** Port to bind; 0 (default) picks a free port. */
+  port?: number;
+  /** Interface to bind; default `127.0.0.1`. */
+  hostname?: string;
+  /** Origin to put in handed-out URLs instead of `http://{hostname}:{port}`. */
+  publicUrl?: string;
+  /** Total running time of a job (queue + inference) in ms; default 600. */
+  jobDurationMs?: number;
+  /** Queue positions a job passes before IN_PROGRESS; default 2. */
+  queueSteps?: number;
+  /** Interval of `: ping` comments on status streams in ms; default 15000. */
+  pingIntervalMs?: number;
+  /** Accepted API keys; when omitted any non-empty `Key …` is accepted. */
+  keys?: readonly string[];
+  /** Answer 422 to invalid queue submits instead of failing the job later (fal's behaviour). */
+  validateOnSubmit?: boolean;
+  /** Bytes of each uploaded file kept in memory (default 16 MiB); beyond that bytes are counted. */
+  maxKeptUploadBytes?: number;
+}
+
+/** A running fake fal server. */
+export interface FakeFal {
+  /** Origin of the server (no trailing slash); the base URL to configure clients with. */
+  readonly url: string;
+  /** Bound port. */
+  readonly port: number;
+  /** Inspectable state: jobs, received requests, uploads, webhook deliveries. */
+  readonly state: FakeFalState;
+  /** Stops timers, closes open streams, waits for webhook deliveries and shuts the server down. */
+  close(): Promise<void>;
+}
+
+function resolveOptions(options: FakeFalOptions): ResolvedOptions {
+  const nonNegative = (value: number | undefined, fallback: number, name: string) => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`Cannot start the fake fal server: ${name} must be a number >= 0`);
+    }
+    return value;
+  };
+  const resolved: ResolvedOptions = {
+    jobDurationMs: nonNegative(options.jobDurationMs, 600, "jobDurationMs"),
+    queueSteps: Math.floor(nonNegative(options.queueSteps, 2, "queueSteps")),
+    pingIntervalMs: Math.max(1, nonNegative(options.pingIntervalMs, 15_000, "pingIntervalMs")),
+    validateOnSubmit: options.validateOnSubmit ?? false,
+    maxKeptBytes: nonNegative(options.maxKeptUploadBytes, 16 * 1024 * 1024, "maxKeptUploadBytes"),
+  };
+  if (options.keys) resolved.keys = new Set(options.keys);
+  return resolved;
+}
+
+function originFor(hostname: string, port: number): string {
+  if (hostname === "0.0.0.0" || hostname === "::" || hostname === "") {
+    return `http://127.0.0.1:${port}`;
+  }
+  return hostname.includes(":") ? `http://[${hostname}]:${port}` : `http://${hostname}:${port}`;
+}
+
+async function route(req: Request, ctx: FakeContext): Promise<Response> {
+  const url = new URL(req.url);
+  const segments = url.pathname.split("/").slice(1);
+  if (segments.length > 1 && segments.at(-1) === "") segments.pop();
+  const [head, ...rest] = segments;
+  switch (head) {
+    case "queue":
+    case "run":
+    case "rest": {
+      const auth = authenticate(req, ctx.options.keys);
+      if (!auth.ok) return unauthorized(auth.reason);
+      if (head === "queue") return await handleQueue(req, ctx, rest, auth.key);
+      if (head === "run") return await handleRun(req, ctx, rest, auth.key);
+      return await handleRest(req, ctx, rest);
+    }
+    case "api":
+      return await handlePlatform(req, ctx, rest);
+    case "files":
+      return rest.length === 0 ? notFound() : ctx.files.serve(req, rest.join("/"));
+    case "upload":
+      return await handleUpload(req, ctx, rest);
+    default:
+      return notFound();
+  }
+}
+
+/**
+ * Starts a fake fal server on 127.0.0.1 (a free port unless `options.port` is given). Rejects
+ * when the options are invalid or the port cannot be bound.
+ */
+export function startFakeFal(options: FakeFalOptions = {}): Promise<FakeFal> {
+  try {
+    return Promise.resolve(start(options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function start(options: FakeFalOptions): FakeFal {
+  const resolved = resolveOptions(options);
+  const state = createState();
+  const closing = new AbortController();
+  const streams = new Set<() => void>();
+  const deliveries = new Set<Promise<void>>();
+
+  const handler = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    const falHeaders: Record<string, string> = {};
+    req.headers.forEach((value, name) => {
+      if (name.startsWith("x-fal-")) falHeaders[name] = value;
+    });
+    const record: ReceivedRequest = {
+      method: req.method,
+      path: url.pathname,
+      search: url.search,
+      hasAuthorization: req.headers.has("authorization"),
+      contentType: req.headers.get("content-type"),
+      falHeaders,
+      status: 0,
+      at: new Date().toISOString(),
+    };
+    state.requests.push(record);
+    let response: Response;
+    try {
+      response = await route(req, context);
+    } catch (error) {
+      record.internalError = error instanceof Error ? error.message : String(error);
+      response = detail(500, "Internal Server Error");
+    }
+    record.status = response.status;
+    return response;
+  };
+
+  const hostname = options.hostname ?? "127.0.0.1";
+  const server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+  const port = server.addr.port;
+  const origin = (options.publicUrl ?? originFor(hostname, port)).replace(/\/+$/, "");
+  const files = new FileStore(origin);
+  for (const model of CATALOGUE) {
+    const seed = hashString(model.endpointId);
+    files.put(thumbnailName(model), "image/png", renderPng({ width: 256, height: 256, seed }));
+  }
+
+  const deliverWebhook = (job: FakeJob): void => {
+    const url = job.webhookUrl;
+    const result = job.result;
+    if (!url || !result) return;
+    const okay = result.status < 400;
+    const body = okay
+      ? {
+        request_id: job.requestId,
+        gateway_request_id: job.requestId,
+        status: "OK",
+        payload: result.body,
+        error: null,
+      }
+      : {
+        request_id: job.requestId,
+        gateway_request_id: job.requestId,
+        status: "ERROR",
+        error: `Invalid status code: ${result.status}`,
+        payload: result.body,
+      };
+    const delivery: WebhookDelivery = { requestId: job.requestId, url, body };
+    state.webhooks.push(delivery);
+    const promise = (async () => {
+      try {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: closing.signal,
+        });
+        delivery.status = res.status;
+        await res.body?.cancel();
+      } catch (error) {
+        delivery.error = error instanceof Error ? error.message : String(error);
+      }
+    })();
+    deliveries.add(promise);
+    promise.finally(() => deliveries.delete(promise));
+  };
+
+  const engine = new JobEngine(state, resolved.queueSteps, {
+    produce: (job) => produceFor(context, job),
+    completed: deliverWebhook,
+  });
+  const context: FakeContext = {
+    origin,
+    options: resolved,
+    state,
+    files,
+    engine,
+    closing: closing.signal,
+    trackStream(close) {
+      streams.add(close);
+      return () => void streams.delete(close);
+    },
+  };
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing.abort(new Error("The fake fal server is closing"));
+      engine.close();
+      for (const stop of [...streams]) stop();
+      await Promise.allSettled([...deliveries]);
+      await server.shutdown();
+    })();
+    return closed;
+  };
+
+  return { url: origin, port, state, close };
+}
