@@ -1,6 +1,6 @@
 /**
  * MCP progress notifications for a fal job, sent only when the client asked for them with a
- * `progressToken`. Each queue position and each new log line becomes one notification, in order.
+ * `progressToken`. Each queue position and each log line becomes one notification, in order.
  *
  * @module
  */
@@ -13,7 +13,7 @@ export class ProgressReporter {
   readonly #ctx: ServerContext;
   readonly #token: string | number | undefined;
   #progress = 0;
-  #logsSeen = 0;
+  readonly #logsSeen = new Set<string>();
   #lastMessage = "";
   #chain: Promise<void> = Promise.resolve();
 
@@ -40,10 +40,14 @@ export class ProgressReporter {
       this.report(`In queue at position ${status.queue_position ?? "?"}`);
       return;
     }
+    // The status stream carries only new lines, a polled status all of them: report each once.
     const logs = status.logs ?? [];
-    if (logs.length < this.#logsSeen) this.#logsSeen = 0;
-    for (const log of logs.slice(this.#logsSeen)) this.report(log.message);
-    this.#logsSeen = logs.length;
+    for (const log of logs) {
+      const key = `${log.timestamp ?? ""}|${log.message}`;
+      if (this.#logsSeen.has(key)) continue;
+      this.#logsSeen.add(key);
+      this.report(log.message);
+    }
     if (status.status === "IN_PROGRESS" && logs.length === 0) this.report("Running");
     if (status.status === "COMPLETED") this.report("Completed");
   }

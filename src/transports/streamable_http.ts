@@ -78,11 +78,19 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   const log = options.logger;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const onerror = (error: Error) => log.debug("mcp transport error", { error: error.message });
-  const modern = createMcpHandler(options.factory, {
+  const modernOptions = {
     legacy: "reject",
     keepAliveMs: options.keepAliveMs,
     maxRequestBodySize: maxBodyBytes,
     onerror,
+  } as const;
+  const modern = createMcpHandler(options.factory, modernOptions);
+  // Tool calls can run for minutes: answer them as an SSE stream from the start, so keep-alive
+  // comments hold proxies open and a client that leaves is noticed at once (Deno does not report
+  // a disconnect while a handler has not started its response).
+  const modernStreaming = createMcpHandler(options.factory, {
+    ...modernOptions,
+    responseMode: "sse",
   });
   const stateless = legacyStatelessFallback(options.factory, onerror, {
     maxRequestBodySize: maxBodyBytes,
@@ -183,7 +191,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       );
     }
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
-      return modern.fetch(request, { parsedBody });
+      const method = (parsedBody as { method?: unknown } | null)?.method;
+      const leg = method === "tools/call" ? modernStreaming : modern;
+      return leg.fetch(request, { parsedBody });
     }
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) return serveSession(sessionId, request, parsedBody);
@@ -216,7 +226,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     },
     async close() {
       await sessions.close();
-      await modern.close();
+      await Promise.all([modern.close(), modernStreaming.close()]);
     },
   };
 }
