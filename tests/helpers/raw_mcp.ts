@@ -69,7 +69,7 @@ export async function post(
 }
 
 /** Reads a JSON-RPC message from a JSON or single-response SSE body. */
-export async function readMessage(response: Response): Promise<Record<string, unknown>> {
+export async function readMessage<T = Record<string, unknown>>(response: Response): Promise<T> {
   const text = await response.text();
   if (response.headers.get("content-type")?.includes("text/event-stream")) {
     const data = text.split("\n").filter((l) => l.startsWith("data: ") && l.length > 6);
