@@ -1,0 +1,61 @@
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import assert from "node:assert/strict";
+import { waitForLogLine } from "./helpers/process.ts";
+import { assertImageGenerated } from "./helpers/scenario.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+
+function spawn(script: string, ...args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--config", `${root}deno.json`, `${root}${script}`, ...args],
+    env: { NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("deno task demo: an MCP client generates an image without a fal key, SIGTERM exits 0", async () => {
+  const demo = spawn("tests/fake_fal/demo.ts", "--port", "0");
+  try {
+    const listening = await waitForLogLine(demo.stderr, (r) => r.msg === "listening");
+    const client = new Client({ name: "demo-test", version: "1.0.0" });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(String(listening.mcp))));
+      await assertImageGenerated((name, args, onprogress) =>
+        client.callTool({ name, arguments: args }, { onprogress, timeout: 30_000 })
+      );
+    } finally {
+      await client.close();
+    }
+  } finally {
+    demo.kill("SIGTERM");
+    const status = await demo.status;
+    await demo.stdout.cancel();
+    await demo.stderr.cancel().catch(() => {});
+    assert.equal(status.code, 0);
+  }
+});
+
+Deno.test("deno task fake-fal: the fake alone announces its URL and serves the catalogue", async () => {
+  const fake = spawn("tests/fake_fal/main.ts", "--port", "0");
+  try {
+    const reader = fake.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let line = "";
+    while (!line.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      line += value;
+    }
+    reader.releaseLock();
+    const url = JSON.parse(line.trim()).fake_fal as string;
+    const models = await (await fetch(`${url}/api/v1/models?limit=50`)).json();
+    assert.ok(models.models.length >= 8);
+  } finally {
+    fake.kill("SIGTERM");
+    await fake.status;
+    await fake.stdout.cancel().catch(() => {});
+    await fake.stderr.cancel();
+  }
+});
