@@ -22,38 +22,29 @@ function serverParams(env: Record<string, string>) {
   };
 }
 
-Deno.test("v2 stdio client (2025 handshake) generates an image through the real process", async () => {
-  await withFakeFal(async (fake) => {
-    const transport = new StdioV2(serverParams(falEnv(fake)));
-    const client = new ClientV2(info);
-    try {
-      await client.connect(transport);
-      await assertFalTools(client);
-      const call: CallWithProgress = (name, args, onprogress) =>
-        client.callTool({ name, arguments: args }, { onprogress, timeout: 30_000 });
-      await assertImageGenerated(call);
-    } finally {
-      await client.close();
-    }
+for (
+  const [label, era, options] of [
+    ["(2025 handshake)", "legacy", {}],
+    ["pinned to 2026-07-28", "modern", { versionNegotiation: { mode: { pin: "2026-07-28" } } }],
+  ] as const
+) {
+  Deno.test(`v2 stdio client ${label} generates an image through the real process`, async () => {
+    await withFakeFal(async (fake) => {
+      const transport = new StdioV2(serverParams(falEnv(fake)));
+      const client = new ClientV2(info, options);
+      try {
+        await client.connect(transport);
+        assert.equal(client.getProtocolEra(), era);
+        await assertFalTools(client);
+        const call: CallWithProgress = (name, args, onprogress) =>
+          client.callTool({ name, arguments: args }, { onprogress, timeout: 30_000 });
+        await assertImageGenerated(call);
+      } finally {
+        await client.close();
+      }
+    });
   });
-});
-
-Deno.test("v2 stdio client pinned to 2026-07-28 generates an image through the real process", async () => {
-  await withFakeFal(async (fake) => {
-    const transport = new StdioV2(serverParams(falEnv(fake)));
-    const client = new ClientV2(info, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-    try {
-      await client.connect(transport);
-      assert.equal(client.getProtocolEra(), "modern");
-      await assertFalTools(client);
-      const call: CallWithProgress = (name, args, onprogress) =>
-        client.callTool({ name, arguments: args }, { onprogress, timeout: 30_000 });
-      await assertImageGenerated(call);
-    } finally {
-      await client.close();
-    }
-  });
-});
+}
 
 Deno.test("v1 stdio client generates an image through the real process", async () => {
   await withFakeFal(async (fake) => {
