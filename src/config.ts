@@ -48,7 +48,24 @@ export interface Config {
   sessionTtlMs: number;
   /** Interval of SSE keep-alive comments on idle streams. */
   keepAliveMs: number;
+  /** Where persistent state (the job database) lives. */
+  stateDir: string;
+  /** Where job records are kept: SQLite under the state dir, or memory only. */
+  jobStore: JobStoreKind;
+  /** When set, every generated file is also saved here. */
+  outputDir: string | undefined;
+  /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
+  saveBaseDir: string;
+  /** Images up to this many bytes are also returned inline (0 disables). */
+  inlineMaxBytes: number;
+  /** Slow tools (video, music) answer with a job handle after waiting this long. */
+  syncWaitMs: number;
+  /** Default model per task tool (`generate_image` → endpoint id), overriding built-ins. */
+  models: Record<string, string>;
 }
+
+/** Where job records are kept. */
+export type JobStoreKind = "sqlite" | "memory";
 
 /** What the command line asks for: run a server, or print help or the version. */
 export type ParsedCommand =
@@ -65,6 +82,9 @@ export const DEFAULTS = {
   maxSessions: 1000,
   sessionTtlSeconds: 1800,
   keepAliveSeconds: 15,
+  jobStore: "sqlite" as JobStoreKind,
+  inlineMaxBytes: 262_144,
+  syncWaitSeconds: 50,
 } as const;
 
 /** The `--help` text: every flag and environment variable. */
@@ -84,6 +104,16 @@ Options:
   --max-sessions N        most concurrent HTTP sessions (default: 1000) env FAL_MCP_MAX_SESSIONS
   --session-ttl SECONDS   end sessions idle this long (default: 1800)   env FAL_MCP_SESSION_TTL
   --keep-alive SECONDS    SSE keep-alive comment interval (default: 15) env FAL_MCP_KEEP_ALIVE
+  --state-dir DIR         where the job database lives                 env FAL_MCP_STATE_DIR
+                          (default: $XDG_STATE_HOME/fal-mcp or ~/.local/state/fal-mcp)
+  --job-store KIND        sqlite | memory (default: sqlite)            env FAL_MCP_JOB_STORE
+  --output-dir DIR        also save every generated file here          env FAL_MCP_OUTPUT_DIR
+  --inline-max-bytes N    inline images up to N bytes (default: 262144; 0 = never)
+                                                                       env FAL_MCP_INLINE_MAX_BYTES
+  --sync-wait SECONDS     slow tools answer with a job id after this (default: 50)
+                                                                       env FAL_MCP_SYNC_WAIT
+  --model TASK=ENDPOINT   default model of a task tool, repeatable     env FAL_MCP_MODEL_<TASK>
+                          (e.g. --model generate_image=fal-ai/flux/schnell)
   --help                  print this help and exit
   --version               print the version and exit
 
@@ -188,6 +218,12 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "max-sessions": { type: "string" },
         "session-ttl": { type: "string" },
         "keep-alive": { type: "string" },
+        "state-dir": { type: "string" },
+        "job-store": { type: "string" },
+        "output-dir": { type: "string" },
+        "inline-max-bytes": { type: "string" },
+        "sync-wait": { type: "string" },
+        model: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -249,8 +285,62 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
       3600,
       DEFAULTS.keepAliveSeconds,
     ),
+    stateDir: pick(values["state-dir"], env, "FAL_MCP_STATE_DIR")?.[0] ?? defaultStateDir(env),
+    jobStore: parseChoice(
+      pick(values["job-store"], env, "FAL_MCP_JOB_STORE"),
+      "job-store",
+      ["sqlite", "memory"] as const,
+      DEFAULTS.jobStore,
+    ),
+    outputDir: pick(values["output-dir"], env, "FAL_MCP_OUTPUT_DIR")?.[0],
+    saveBaseDir: "",
+    inlineMaxBytes: parseInteger(
+      pick(values["inline-max-bytes"], env, "FAL_MCP_INLINE_MAX_BYTES"),
+      "inline-max-bytes",
+      0,
+      50 * 1024 * 1024,
+      DEFAULTS.inlineMaxBytes,
+    ),
+    syncWaitMs: 1000 * parseInteger(
+      pick(values["sync-wait"], env, "FAL_MCP_SYNC_WAIT"),
+      "sync-wait",
+      0,
+      3600,
+      DEFAULTS.syncWaitSeconds,
+    ),
+    models: parseModels(values.model ?? [], env),
   };
+  config.saveBaseDir = config.outputDir ?? "fal-output";
   return { kind: "run", config };
+}
+
+const MODEL_ENV_PREFIX = "FAL_MCP_MODEL_";
+
+/** `--model TASK=ENDPOINT` flags and `FAL_MCP_MODEL_<TASK>` variables → task → endpoint id. */
+function parseModels(flags: readonly string[], env: Env): Record<string, string> {
+  const models: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(MODEL_ENV_PREFIX) || !value) continue;
+    models[name.slice(MODEL_ENV_PREFIX.length).toLowerCase()] = value.trim();
+  }
+  for (const flag of flags) {
+    const match = /^([a-z_]+)=(\S+)$/.exec(flag.trim());
+    if (!match) {
+      throw new ConfigError(
+        `Invalid --model "${flag}": expected TASK=ENDPOINT, e.g. generate_image=fal-ai/flux/dev`,
+      );
+    }
+    models[match[1]!] = match[2]!;
+  }
+  return models;
+}
+
+/** The platform's state folder for fal-mcp (XDG on Unix, LOCALAPPDATA on Windows). */
+function defaultStateDir(env: Env): string {
+  if (env.XDG_STATE_HOME) return `${env.XDG_STATE_HOME}/fal-mcp`;
+  if (env.LOCALAPPDATA) return `${env.LOCALAPPDATA}\\fal-mcp`;
+  if (env.HOME) return `${env.HOME}/.local/state/fal-mcp`;
+  return ".fal-mcp";
 }
 
 /** Whether `host` is a loopback bind address (127.0.0.0/8, ::1, localhost). */

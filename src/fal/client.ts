@@ -38,21 +38,37 @@ export interface FalClientOptions {
   retryBaseMs?: number;
 }
 
-/** Which failures may be retried for a call. */
-type RetryPolicy = "read" | "status" | "write";
+/**
+ * Which failures may be retried: `write` only what fal refused (429), `read` also gateway errors,
+ * `status` also 500 (fal's clients retry status reads on 500).
+ */
+export type RetryPolicy = "read" | "status" | "write";
 
-interface CallSpec {
+/** One call to a fal API, for {@linkcode FalClient.request}. */
+export interface FalRequest {
+  /** HTTP method. */
   method: "GET" | "POST" | "PUT";
+  /** Absolute URL; must be on one of the client's hosts. */
   url: string;
+  /** What the call does, as the start of error messages ("Cannot upload x"). */
   what: string;
+  /** Which failures may be retried. */
   retry: RetryPolicy;
-  auth: "required" | "optional";
+  /** Whether the key must be sent (`optional`: sent when configured). */
+  auth: "required" | "optional" | "none";
+  /** JSON body. */
   body?: unknown;
+  /** Raw body (sent as is, never retried unless replayable). */
+  rawBody?: BodyInit | undefined;
+  /** Extra headers. */
   headers?: Record<string, string>;
+  /** Aborts the call. */
   signal?: AbortSignal | undefined;
   /** Statuses that are answers, not errors (e.g. 400 on cancel). */
   accept?: number[];
 }
+
+type CallSpec = FalRequest;
 
 const RETRYABLE: Record<RetryPolicy, ReadonlySet<number>> = {
   // A rejected submit (429) was not accepted, so it is safe to send again; a 5xx might have been.
@@ -271,6 +287,19 @@ export class FalClient {
     return `${this.#hosts.queue}/${id.app}/requests/${requestId}`;
   }
 
+  /**
+   * Sends one call with auth, retries and fal error mapping; answers the parsed JSON body (or
+   * text). For modules that speak other fal APIs (storage, pricing) through the same rules.
+   */
+  async request(spec: FalRequest): Promise<unknown> {
+    return await this.#call(spec);
+  }
+
+  /** Like {@linkcode FalClient.request}, but answers the raw response (for streams). */
+  async requestRaw(spec: FalRequest): Promise<Response> {
+    return await this.#send(spec);
+  }
+
   async #call(spec: CallSpec): Promise<unknown> {
     const response = await this.#send(spec);
     return await readBody(response);
@@ -279,10 +308,12 @@ export class FalClient {
   /** Sends a call with auth and retries; answers the response of an accepted status. */
   async #send(spec: CallSpec): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
-    if (this.#key !== undefined) headers.authorization = `Key ${this.#key}`;
+    if (spec.auth !== "none" && this.#key !== undefined) headers.authorization = `Key ${this.#key}`;
     else if (spec.auth === "required") throw new MissingFalKeyError();
     if (spec.body !== undefined) headers["content-type"] = "application/json";
-    const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    const payload = spec.body === undefined ? spec.rawBody : JSON.stringify(spec.body);
+    // A streamed body can be sent once only.
+    const replayable = !(payload instanceof ReadableStream);
 
     for (let attempt = 1;; attempt++) {
       let response: Response;
@@ -296,7 +327,7 @@ export class FalClient {
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason;
         // A write that failed in flight may have been accepted: never resend it.
-        if (spec.retry !== "write" && attempt < this.#maxAttempts) {
+        if (spec.retry !== "write" && replayable && attempt < this.#maxAttempts) {
           await this.#backoff(spec, attempt, undefined, `network error: ${error}`);
           continue;
         }
@@ -306,7 +337,9 @@ export class FalClient {
         });
       }
       if (response.ok || spec.accept?.includes(response.status)) return response;
-      if (RETRYABLE[spec.retry].has(response.status) && attempt < this.#maxAttempts) {
+      if (
+        RETRYABLE[spec.retry].has(response.status) && replayable && attempt < this.#maxAttempts
+      ) {
         await response.body?.cancel();
         await this.#backoff(spec, attempt, retryAfterMs(response), `HTTP ${response.status}`);
         continue;

@@ -1,0 +1,104 @@
+/**
+ * Job records: every fal job this server submitted, from the moment fal accepted it. They are
+ * written before the submit call returns, so a timed-out client or a restarted server can
+ * always find a paid-for result again.
+ *
+ * @module
+ */
+
+/** Where a job stands. `FAILED` and `CANCELLED` are final, like `COMPLETED`. */
+export type JobStatus = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "FAILED" | "CANCELLED";
+
+/** Every job status, for validation and filters. */
+export const JOB_STATUSES: readonly JobStatus[] = [
+  "IN_QUEUE",
+  "IN_PROGRESS",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+];
+
+/** Whether a status is final (the job will not change again). */
+export function isFinal(status: JobStatus): boolean {
+  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
+}
+
+/** One log line kept with a job. */
+export interface JobLog {
+  /** The text. */
+  message: string;
+  /** ISO timestamp, when fal gave one. */
+  timestamp?: string | undefined;
+}
+
+/** A job record. */
+export interface JobRecord {
+  /** The job id: fal's request id. */
+  id: string;
+  /** The endpoint the job was submitted to, e.g. `fal-ai/flux/dev`. */
+  endpointId: string;
+  /** Whose job it is: a one-way hash of the fal key that submitted it (never the key). */
+  owner: string;
+  /** Where it stands. */
+  status: JobStatus;
+  /** Position in fal's queue while `IN_QUEUE`. */
+  queuePosition?: number | undefined;
+  /** The most recent log lines (bounded). */
+  logs: JobLog[];
+  /** The input that was submitted. */
+  input: unknown;
+  /** The model's output, once fetched. */
+  result?: unknown;
+  /** Why it failed, when `FAILED`. */
+  error?: string | undefined;
+  /** fal's metrics once completed (e.g. `inference_time`). */
+  metrics?: Record<string, unknown> | undefined;
+  /** Which tool submitted it (e.g. `generate_video`). */
+  tool?: string | undefined;
+  /** When fal accepted it (ISO 8601). */
+  createdAt: string;
+  /** Last change (ISO 8601). */
+  updatedAt: string;
+  /** When it reached a final status (ISO 8601). */
+  finishedAt?: string | undefined;
+}
+
+/** Filter and page for {@linkcode JobStore.list}. */
+export interface JobQuery {
+  /** Only jobs of this owner. */
+  owner: string;
+  /** Only jobs in these statuses. */
+  statuses?: readonly JobStatus[] | undefined;
+  /** Only jobs of this endpoint. */
+  endpointId?: string | undefined;
+  /** Page size. */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string | undefined;
+}
+
+/** A page of jobs, newest first. */
+export interface JobPage {
+  /** The jobs. */
+  jobs: JobRecord[];
+  /** Cursor of the next page, if any. */
+  nextCursor?: string | undefined;
+}
+
+/**
+ * Where job records live. The embedded default is SQLite on disk (`node:sqlite`); an in-memory
+ * store serves tests and `--job-store memory`. Another backend (Redis) implements the same five
+ * calls.
+ */
+export interface JobStore {
+  /** Inserts or replaces a record. Durable when the promise resolves. */
+  put(job: JobRecord): Promise<void>;
+  /** The record with this id, if any. */
+  get(id: string): Promise<JobRecord | undefined>;
+  /** Records matching the query, newest first. */
+  list(query: JobQuery): Promise<JobPage>;
+  /** Every record not in a final status (to resume following them after a restart). */
+  unfinished(): Promise<JobRecord[]>;
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+}
