@@ -1,17 +1,42 @@
 /**
- * What every tool needs: the fal client and the logger. Built once per process and shared by
- * every transport.
+ * What every tool needs: the fal client, storage, the job manager, settings and the logger.
+ * Built once per process and shared by every transport.
  *
  * @module
  */
 
 import type { FalClient } from "./fal/client.ts";
+import type { SchemaCache } from "./fal/schema_cache.ts";
+import type { FalStorage } from "./fal/storage.ts";
+import type { JobManager } from "./jobs/manager.ts";
 import type { Logger } from "./log.ts";
+
+/** Settings the tools read. */
+export interface ToolSettings {
+  /** Images up to this many bytes are also returned inline (0 disables). */
+  inlineMaxBytes: number;
+  /** When set, every generated file is also saved here. */
+  outputDir: string | undefined;
+  /** Base folder for per-call `save_to`. */
+  saveBaseDir: string;
+  /** Slow tools answer with a job handle after waiting this long. */
+  syncWaitMs: number;
+  /** Default model per task tool, overriding the built-in defaults. */
+  models: Record<string, string>;
+}
 
 /** Dependencies handed to {@linkcode createServer} and every tool. */
 export interface ServerDeps {
   /** The fal.ai client. */
   fal: FalClient;
+  /** fal storage uploads. */
+  storage: FalStorage;
+  /** Model schemas, cached. */
+  schemas: SchemaCache;
+  /** Submitted jobs: following, persistence, waiting, cancelling. */
+  jobs: JobManager;
+  /** Tool settings. */
+  settings: ToolSettings;
   /** The process logger. */
   logger: Logger;
 }

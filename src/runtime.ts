@@ -10,6 +10,10 @@ import { type Config, isLoopbackHost } from "./config.ts";
 import { FalClient } from "./fal/client.ts";
 import { resolveFalHosts } from "./fal/hosts.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
+import { SchemaCache } from "./fal/schema_cache.ts";
+import { FalStorage } from "./fal/storage.ts";
+import { JobManager } from "./jobs/manager.ts";
+import { openJobStore } from "./jobs/open_store.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
@@ -49,13 +53,29 @@ export async function startServer(
       "FAL_KEY is not set: search_models works, tools that run models will answer with an error",
     );
   }
-  const fal = new FalClient({
-    hosts: resolveFalHosts(config.falBaseUrl),
-    key: config.falKey,
+  const hosts = resolveFalHosts(config.falBaseUrl);
+  const fal = new FalClient({ hosts, key: config.falKey, logger });
+  const jobs = new JobManager({
+    store: openJobStore(config.jobStore, config.stateDir, logger),
     logger,
   });
-  const deps: ServerDeps = { fal, logger };
+  const deps: ServerDeps = {
+    fal,
+    storage: new FalStorage({ fal, hosts, logger }),
+    schemas: new SchemaCache(),
+    jobs,
+    settings: {
+      inlineMaxBytes: config.inlineMaxBytes,
+      outputDir: config.outputDir,
+      saveBaseDir: config.saveBaseDir,
+      syncWaitMs: config.syncWaitMs,
+      models: config.models,
+    },
+    logger,
+  };
   const factory = () => createServer(deps);
+  // Jobs submitted before a restart are followed again, so their results are fetched and kept.
+  if (fal.hasKey) await jobs.resume((owner) => owner === fal.owner ? fal : undefined);
 
   let http: HttpApp | undefined;
   let httpServer: Deno.HttpServer | undefined;
@@ -100,6 +120,7 @@ export async function startServer(
     stopping ??= (async () => {
       await Promise.allSettled([stdio?.close(), http?.close()]);
       await httpServer?.shutdown();
+      await jobs.close();
       logger.info("fal-mcp stopped");
       done.resolve();
     })();

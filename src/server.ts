@@ -8,26 +8,74 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
+import { registerJobResource } from "./resources/job_resource.ts";
+import { registerModelSchemaResource } from "./resources/model_schema_resource.ts";
+import { registerCancelJob } from "./tools/cancel_job.ts";
+import { registerEstimateCost } from "./tools/estimate_cost.ts";
+import { registerGetJob } from "./tools/get_job.ts";
 import { registerGetModelSchema } from "./tools/get_model_schema.ts";
+import { registerGetPricing } from "./tools/get_pricing.ts";
+import { registerGetUsage } from "./tools/get_usage.ts";
+import { registerListJobs } from "./tools/list_jobs.ts";
 import { registerRunModel } from "./tools/run_model.ts";
 import { registerSearchModels } from "./tools/search_models.ts";
+import { registerSubmitJob } from "./tools/submit_job.ts";
+import { registerEditImage } from "./tools/tasks/edit_image.ts";
+import { registerGenerateImage } from "./tools/tasks/generate_image.ts";
+import { registerGenerateMusic } from "./tools/tasks/generate_music.ts";
+import { registerGenerateVideo } from "./tools/tasks/generate_video.ts";
+import { registerRemoveBackground } from "./tools/tasks/remove_background.ts";
+import { registerTextToSpeech } from "./tools/tasks/text_to_speech.ts";
+import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
+import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
+import { registerUploadFile } from "./tools/upload_file.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 
-export type { ServerDeps } from "./context.ts";
+export type { ServerDeps, ToolSettings } from "./context.ts";
 
 const INSTRUCTIONS = `fal-mcp gives you the fal.ai catalogue of generative media models.
-Typical flow: search_models to find an endpoint_id, get_model_schema to see its inputs,
-run_model to generate. Results are URLs (resource links); download or show them as needed.`;
+Task tools (generate_image, edit_image, remove_background, upscale_image, generate_video,
+generate_music, text_to_speech, transcribe_audio) pick a sensible default model; pass "model" to
+use any other fal endpoint. For anything else: search_models to find an endpoint_id,
+get_model_schema for its inputs, run_model to run it. Video and music take minutes: they (or
+submit_job) hand back a job_id; get_job fetches the result later, list_jobs finds lost ids.
+get_pricing and estimate_cost tell what a run costs. Media inputs accept URLs, local paths or
+data: URIs; results are URLs (resource links), small images also inline.`;
 
-/** Builds a fresh MCP server with every fal tool registered. */
+/** Builds a fresh MCP server with every fal tool, resource and prompt registered. */
 export function createServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION },
-    { capabilities: { tools: {}, prompts: {}, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
+      instructions: INSTRUCTIONS,
+    },
   );
-  registerSearchModels(server, deps);
-  registerGetModelSchema(server, deps);
-  registerRunModel(server, deps);
+  for (
+    const register of [
+      registerGenerateImage,
+      registerEditImage,
+      registerRemoveBackground,
+      registerUpscaleImage,
+      registerGenerateVideo,
+      registerGenerateMusic,
+      registerTextToSpeech,
+      registerTranscribeAudio,
+      registerSearchModels,
+      registerGetModelSchema,
+      registerRunModel,
+      registerSubmitJob,
+      registerGetJob,
+      registerCancelJob,
+      registerListJobs,
+      registerGetPricing,
+      registerEstimateCost,
+      registerGetUsage,
+      registerUploadFile,
+      registerJobResource,
+      registerModelSchemaResource,
+    ]
+  ) register(server, deps);
   registerCreateMediaPrompt(server);
   return server;
 }

@@ -9,7 +9,7 @@ Deno.test("--transport dual: one process answers on stdio and on HTTP", async ()
     const stdio = new StdioClientTransport({
       command: Deno.execPath(),
       args: mainArgs("--transport", "dual", "--port", "0"),
-      env: { ...falEnv(fake), NO_COLOR: "1" },
+      env: { ...falEnv(fake), NO_COLOR: "1", FAL_MCP_JOB_STORE: "memory" },
       stderr: "pipe",
     });
     const viaStdio = new ClientV2({ name: "dual-stdio", version: "1.0.0" });

@@ -17,7 +17,12 @@ function serverParams(env: Record<string, string>) {
   return {
     command: Deno.execPath(),
     args: mainArgs(),
-    env: { ...env, NO_COLOR: "1", HOME: Deno.env.get("HOME") ?? "/tmp" },
+    env: {
+      ...env,
+      NO_COLOR: "1",
+      FAL_MCP_JOB_STORE: "memory",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+    },
     stderr: "pipe" as const,
   };
 }
@@ -65,7 +70,7 @@ Deno.test("v1 stdio client generates an image through the real process", async (
 Deno.test("stdio: stdout carries only JSON-RPC, and the process exits 0 when stdin closes", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: mainArgs(),
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", FAL_MCP_JOB_STORE: "memory" },
     clearEnv: true,
     stdin: "piped",
     stdout: "piped",

@@ -207,7 +207,27 @@ Deno.test("a 2026-07-28 tools/list lists the fal tools", async () => {
     const { body, headers } = modernRequest("tools/list");
     const message = await readMessage(await post(mcp, body, headers));
     const names = (message.result as { tools: { name: string }[] }).tools.map((t) => t.name);
-    assert.deepEqual(names.sort(), ["get_model_schema", "run_model", "search_models"]);
+    assert.deepEqual(names.sort(), [
+      "cancel_job",
+      "edit_image",
+      "estimate_cost",
+      "generate_image",
+      "generate_music",
+      "generate_video",
+      "get_job",
+      "get_model_schema",
+      "get_pricing",
+      "get_usage",
+      "list_jobs",
+      "remove_background",
+      "run_model",
+      "search_models",
+      "submit_job",
+      "text_to_speech",
+      "transcribe_audio",
+      "upload_file",
+      "upscale_image",
+    ]);
   });
 });
 

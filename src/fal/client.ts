@@ -7,6 +7,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
@@ -104,6 +105,7 @@ export class FalClient {
   readonly #log: Logger;
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
+  #owner: string | undefined;
 
   /** Creates a client for the given hosts and key. */
   constructor(options: FalClientOptions) {
@@ -113,6 +115,17 @@ export class FalClient {
     this.#log = options.logger ?? silentLogger;
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 250;
+  }
+
+  /**
+   * Who this client acts for: a one-way hash of the key (`anonymous` without one). Jobs are
+   * recorded under it, so one key never sees another key's jobs and the key is never stored.
+   */
+  get owner(): string {
+    this.#owner ??= this.#key === undefined
+      ? "anonymous"
+      : createHash("sha256").update(this.#key).digest("hex").slice(0, 32);
+    return this.#owner;
   }
 
   /** Whether a key is configured. */

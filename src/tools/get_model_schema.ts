@@ -8,8 +8,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
-import { describeFields, extractModelSchemas } from "../fal/openapi.ts";
+import { describeFields } from "../fal/openapi.ts";
 import { guarded, textResult } from "./tool_result.ts";
 
 /** Input schema of `get_model_schema`. */
@@ -29,27 +28,8 @@ export function registerGetModelSchema(server: McpServer, deps: ServerDeps): voi
   }, (args, ctx) =>
     guarded("get_model_schema", deps.logger, async () => {
       const id = parseEndpointId(args.endpoint_id);
-      const page = await deps.fal.listModels(
-        { endpointIds: [id.full], expandOpenApi: true },
-        ctx.mcpReq.signal,
-      );
-      const model = page.models.find((m) => m.endpoint_id === id.full);
-      if (!model) {
-        throw new FalMcpError(
-          `Unknown endpoint id "${id.full}": fal's catalogue has no such model. ` +
-            "Use search_models to find one.",
-          { status: 404, code: JsonRpcCode.InvalidParams },
-        );
-      }
-      const openapi = model.openapi;
-      const expansionError = (openapi?.error as { message?: string } | undefined)?.message;
-      if (!openapi || expansionError) {
-        throw new FalMcpError(
-          `fal has no schema for ${id.full}${expansionError ? `: ${expansionError}` : ""}`,
-          { status: 502 },
-        );
-      }
-      const { input, output } = extractModelSchemas(openapi);
+      const model = await deps.schemas.get(deps.fal, id.full, ctx.mcpReq.signal);
+      const { input, output } = model;
       const m = model.metadata ?? {};
       const text = [
         `${id.full}${m.display_name ? ` — ${m.display_name}` : ""}${

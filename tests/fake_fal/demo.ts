@@ -18,7 +18,7 @@ let parsed;
 try {
   // Later flags win, so the user's own `--port`, `--transport`… override these defaults.
   parsed = parseConfig(
-    ["--transport", "http", "--fal-base-url", fake.url, ...Deno.args],
+    ["--transport", "http", "--job-store", "memory", "--fal-base-url", fake.url, ...Deno.args],
     { ...Deno.env.toObject(), FAL_KEY: DEMO_KEY },
   );
 } catch (error) {

@@ -36,7 +36,17 @@ export async function startTestHttpServer(
   options: TestHttpServerOptions = {},
 ): Promise<TestHttpServer> {
   const parsed = parseConfig(
-    ["--transport", "http", "--host", "127.0.0.1", "--port", "0", ...(options.args ?? [])],
+    [
+      "--transport",
+      "http",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--job-store",
+      "memory",
+      ...(options.args ?? []),
+    ],
     options.env ?? {},
   );
   if (parsed.kind !== "run") throw new Error("unexpected command");

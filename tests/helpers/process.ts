@@ -20,7 +20,7 @@ export async function runMain(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: mainArgs(...args),
-    env,
+    env: { FAL_MCP_JOB_STORE: "memory", ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",

@@ -1,0 +1,321 @@
+/**
+ * The job machinery every generating tool shares. A submit is recorded the moment fal accepts
+ * it; a follower per job tracks fal's status stream (falling back to polling), keeps queue
+ * position and recent logs, and fetches the result as soon as the job completes (fal drops large
+ * results after minutes). Callers wait on a job with a bound, or come back later; after a
+ * restart, unfinished jobs are followed again.
+ *
+ * @module
+ */
+
+import type { FalClient } from "../fal/client.ts";
+import { FalApiError } from "../fal/errors.ts";
+import { waitForCompletion } from "../fal/follow_job.ts";
+import type { QueueStatus } from "../fal/types.ts";
+import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { sleep } from "../sleep.ts";
+import { isFinal, type JobPage, type JobQuery, type JobRecord, type JobStore } from "./types.ts";
+
+/** Options for {@linkcode JobManager}. */
+export interface JobManagerOptions {
+  /** Where records live. */
+  store: JobStore;
+  /** Logger. */
+  logger: Logger;
+  /** Status polling interval when fal's stream is unavailable (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Log lines kept per job (default 50). */
+  maxLogs?: number;
+}
+
+/** Options for {@linkcode JobManager.wait}. */
+export interface WaitOptions {
+  /** Stop waiting (not the job) after this long; undefined waits until the job ends. */
+  timeoutMs?: number | undefined;
+  /** Stop waiting (not the job) when aborted. */
+  signal?: AbortSignal | undefined;
+  /** Called with each fal status while waiting (for progress). */
+  onStatus?: ((status: QueueStatus) => void) | undefined;
+}
+
+type Listener = (record: JobRecord, status?: QueueStatus) => void;
+
+/** Submits, follows, persists and cancels fal jobs. */
+export class JobManager {
+  readonly #store: JobStore;
+  readonly #log: Logger;
+  readonly #pollIntervalMs: number;
+  readonly #maxLogs: number;
+  readonly #followers = new Map<string, Promise<void>>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
+  readonly #stopping = new AbortController();
+
+  /** Creates a manager over a store. */
+  constructor(options: JobManagerOptions) {
+    this.#store = options.store;
+    this.#log = options.logger;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#maxLogs = options.maxLogs ?? 50;
+  }
+
+  /** The store (for resources and listings). */
+  get store(): JobStore {
+    return this.#store;
+  }
+
+  /**
+   * Submits a job and records it before answering; following starts in the background.
+   * Answers the new record.
+   */
+  async submit(
+    fal: FalClient,
+    endpointId: string,
+    input: unknown,
+    options: { tool?: string; signal?: AbortSignal } = {},
+  ): Promise<JobRecord> {
+    const submission = await fal.submit(
+      endpointId,
+      input,
+      options.signal ? { signal: options.signal } : {},
+    );
+    const now = new Date().toISOString();
+    const record: JobRecord = {
+      id: submission.request_id,
+      endpointId,
+      owner: fal.owner,
+      status: "IN_QUEUE",
+      queuePosition: submission.queue_position,
+      logs: [],
+      input,
+      tool: options.tool,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#store.put(record);
+    this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
+    this.#follow(fal, record);
+    return record;
+  }
+
+  /** The caller's job with this id (another owner's job is reported as not found). */
+  async get(id: string, owner: string): Promise<JobRecord> {
+    const record = await this.#store.get(id);
+    if (!record || record.owner !== owner) {
+      throw new FalMcpError(
+        `Unknown job id "${id}": no job with this id was submitted with your fal key. ` +
+          "Use list_jobs to see your jobs.",
+        { status: 404, code: JsonRpcCode.InvalidParams },
+      );
+    }
+    return record;
+  }
+
+  /** The caller's jobs, newest first. */
+  async list(query: JobQuery): Promise<JobPage> {
+    return await this.#store.list(query);
+  }
+
+  /**
+   * Waits until the job is final, the timeout passes or the signal aborts; answers the record
+   * as it then stands. Following is (re)started with `fal` if nothing follows the job.
+   */
+  async wait(fal: FalClient, id: string, options: WaitOptions = {}): Promise<JobRecord> {
+    let record = await this.get(id, fal.owner);
+    if (isFinal(record.status)) return record;
+    this.#follow(fal, record);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const listener: Listener = (updated, status) => {
+      record = updated;
+      if (status) options.onStatus?.(status);
+      if (isFinal(updated.status)) resolve();
+    };
+    this.#subscribe(id, listener);
+    const onAbort = () => resolve();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(resolve, options.timeoutMs);
+    try {
+      // The job may have finished between the read above and the subscription.
+      const latest = await this.#store.get(id);
+      if (latest && isFinal(latest.status)) return latest;
+      await promise;
+      return record;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      this.#unsubscribe(id, listener);
+    }
+  }
+
+  /** Asks fal to cancel the caller's job; answers the record afterwards. */
+  async cancel(fal: FalClient, id: string): Promise<{ outcome: string; record: JobRecord }> {
+    const record = await this.get(id, fal.owner);
+    if (isFinal(record.status)) return { outcome: "ALREADY_FINISHED", record };
+    const outcome = await fal.cancel(record.endpointId, id);
+    if (outcome === "CANCELLATION_REQUESTED") {
+      // Keep following: if fal finishes the job anyway, its (paid-for) result is still kept.
+      const updated = await this.#update(id, {
+        status: "CANCELLED",
+        error: "Cancelled on request",
+      });
+      this.#follow(fal, updated ?? record);
+      return { outcome, record: updated ?? record };
+    }
+    return { outcome, record };
+  }
+
+  /** Follows again every unfinished job a client is available for (after a restart). */
+  async resume(falFor: (owner: string) => FalClient | undefined): Promise<number> {
+    let resumed = 0;
+    for (const record of await this.#store.unfinished()) {
+      const fal = falFor(record.owner);
+      if (!fal) continue;
+      this.#follow(fal, record);
+      resumed++;
+    }
+    if (resumed) this.#log.info("following unfinished jobs again", { jobs: resumed });
+    return resumed;
+  }
+
+  /** Stops following (jobs go on at fal and are picked up again on the next start). */
+  async close(): Promise<void> {
+    this.#stopping.abort(new DOMException("server stopping", "AbortError"));
+    await Promise.allSettled([...this.#followers.values()]);
+    await this.#store.close();
+  }
+
+  #follow(fal: FalClient, record: JobRecord): void {
+    if (this.#followers.has(record.id) || this.#stopping.signal.aborted) return;
+    const follower = this.#runFollower(fal, record)
+      .catch((error) => this.#log.error("job follower failed", { job_id: record.id, error }))
+      .finally(() => this.#followers.delete(record.id));
+    this.#followers.set(record.id, follower);
+  }
+
+  async #runFollower(fal: FalClient, record: JobRecord): Promise<void> {
+    const signal = this.#stopping.signal;
+    const { id, endpointId } = record;
+    let final: QueueStatus | undefined;
+    for (let attempt = 1; !final; attempt++) {
+      try {
+        final = await waitForCompletion(fal, endpointId, id, {
+          signal,
+          logger: this.#log,
+          pollIntervalMs: this.#pollIntervalMs,
+          onStatus: (status) => void this.#onStatus(id, status).catch(() => {}),
+        });
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof FalApiError && error.falStatus === 404) {
+          await this.#update(id, {
+            status: "FAILED",
+            error: `fal no longer knows request ${id} (${error.message})`,
+          });
+          return;
+        }
+        // A transient failure (fal unreachable, 5xx after retries): keep trying, slower.
+        this.#log.warn("following a job failed; retrying", { job_id: id, attempt, error });
+        try {
+          await sleep(Math.min(30_000, this.#pollIntervalMs * 2 ** Math.min(attempt, 5)), signal);
+        } catch {
+          return;
+        }
+      }
+    }
+    if (final.error) {
+      const cancelled = final.error_type === "client_cancelled";
+      await this.#update(id, {
+        status: cancelled ? "CANCELLED" : "FAILED",
+        error: `${final.error}${final.error_type && !cancelled ? ` (${final.error_type})` : ""}`,
+        metrics: final.metrics,
+      });
+      return;
+    }
+    try {
+      const result = await fal.result(endpointId, id, { signal });
+      await this.#update(id, {
+        status: "COMPLETED",
+        result,
+        metrics: final.metrics,
+        error: undefined,
+      });
+      this.#log.info("fal job completed", { job_id: id, endpoint_id: endpointId });
+    } catch (error) {
+      if (signal.aborted) return;
+      const message = error instanceof Error ? error.message : String(error);
+      await this.#update(id, { status: "FAILED", error: message, metrics: final.metrics });
+    }
+  }
+
+  #onStatus(id: string, status: QueueStatus): Promise<JobRecord | undefined> {
+    return this.#mutate(id, (current) => {
+      const logs = [...current.logs];
+      for (const log of status.logs ?? []) {
+        if (!logs.some((l) => l.message === log.message && l.timestamp === log.timestamp)) {
+          logs.push({ message: log.message, timestamp: log.timestamp });
+        }
+      }
+      const next: Partial<JobRecord> = { logs: logs.slice(-this.#maxLogs) };
+      if (!isFinal(current.status)) {
+        next.status = status.status === "COMPLETED" ? "IN_PROGRESS" : status.status;
+        next.queuePosition = status.status === "IN_QUEUE" ? status.queue_position : undefined;
+      }
+      return next;
+    }, status);
+  }
+
+  #update(id: string, changes: Partial<JobRecord>): Promise<JobRecord | undefined> {
+    return this.#mutate(id, (current) => {
+      // A cancelled job that then fails stays cancelled; one that completes keeps its result.
+      if (current.status === "CANCELLED" && changes.status === "FAILED") {
+        return { ...changes, status: "CANCELLED" };
+      }
+      return changes;
+    });
+  }
+
+  /**
+   * Applies a change to a record. Changes to one job run one after another, so a late status
+   * update can never overwrite a final state written before it.
+   */
+  #mutate(
+    id: string,
+    change: (current: JobRecord) => Partial<JobRecord>,
+    status?: QueueStatus,
+  ): Promise<JobRecord | undefined> {
+    const previous = this.#writes.get(id) ?? Promise.resolve(undefined);
+    const next = previous.catch(() => undefined).then(async () => {
+      const current = await this.#store.get(id);
+      if (!current) return undefined;
+      const changes = change(current);
+      const now = new Date().toISOString();
+      const updated: JobRecord = { ...current, ...changes, updatedAt: now };
+      if (changes.status && isFinal(changes.status) && !isFinal(current.status)) {
+        updated.finishedAt = now;
+      }
+      await this.#store.put(updated);
+      for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
+      return updated;
+    });
+    this.#writes.set(id, next);
+    next.finally(() => {
+      if (this.#writes.get(id) === next) this.#writes.delete(id);
+    }).catch(() => {});
+    return next;
+  }
+
+  #subscribe(id: string, listener: Listener): void {
+    let set = this.#listeners.get(id);
+    if (!set) this.#listeners.set(id, set = new Set());
+    set.add(listener);
+  }
+
+  #unsubscribe(id: string, listener: Listener): void {
+    const set = this.#listeners.get(id);
+    set?.delete(listener);
+    if (set?.size === 0) this.#listeners.delete(id);
+  }
+}

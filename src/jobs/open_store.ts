@@ -1,0 +1,54 @@
+/**
+ * Opens the job store the configuration asks for.
+ *
+ * @example
+ * ```ts
+ * import { openJobStore } from "./open_store.ts";
+ * import { silentLogger } from "../log.ts";
+ *
+ * const store = openJobStore("sqlite", "/var/lib/fal-mcp", silentLogger);
+ * await store.close();
+ * ```
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Logger } from "../log.ts";
+import { MemoryJobStore } from "./memory_store.ts";
+import { SqliteJobStore } from "./sqlite_store.ts";
+import type { JobStore } from "./types.ts";
+
+/** The kinds of job store `--job-store` accepts. */
+export type JobStoreKind = "sqlite" | "memory";
+
+/** The file name of the SQLite job store inside the state directory. */
+export const JOB_DB_FILE = "jobs.sqlite3";
+
+/**
+ * Opens a job store: `sqlite` at `<stateDir>/jobs.sqlite3` (created if missing), or `memory`
+ * (records are lost when the process ends; `stateDir` is not used).
+ *
+ * @throws {Error} when the SQLite file cannot be opened; the message names the path and how to
+ * pick another one.
+ */
+export function openJobStore(kind: JobStoreKind, stateDir: string, logger: Logger): JobStore {
+  if (kind === "memory") {
+    logger.info("job store opened", { kind, note: "jobs are forgotten when the server stops" });
+    return new MemoryJobStore();
+  }
+  const path = join(stateDir, JOB_DB_FILE);
+  let store: SqliteJobStore;
+  try {
+    store = SqliteJobStore.open(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Cannot open the job store at ${path}: ${reason}. Use --state-dir to pick a writable ` +
+        "folder, or --job-store memory to keep jobs in memory only",
+      { cause: error },
+    );
+  }
+  logger.info("job store opened", { kind, path });
+  return store;
+}

@@ -1,0 +1,49 @@
+/**
+ * `get_job`: where a job stands, its recent logs, and its result once done; optionally waits a
+ * bounded time for it to finish.
+ *
+ * @module
+ */
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { ServerDeps } from "../context.ts";
+import { ProgressReporter } from "./progress.ts";
+import { presentJob } from "./present_job.ts";
+import { guarded } from "./tool_result.ts";
+
+/** Longest wait a single get_job call may ask for. */
+export const MAX_WAIT_SECONDS = 60;
+
+/** Input schema of `get_job`. */
+export const getJobInput = z.object({
+  job_id: z.string().min(1).max(200).describe("The job id from submit_job or a task tool"),
+  wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional().describe(
+    `Wait up to this long for the job to finish (0-${MAX_WAIT_SECONDS}, default 0)`,
+  ),
+  save_to: z.string().max(200).optional().describe(
+    "Save the result's files under this folder of the output directory",
+  ),
+});
+
+/** Registers `get_job`. */
+export function registerGetJob(server: McpServer, deps: ServerDeps): void {
+  server.registerTool("get_job", {
+    title: "Check a fal job",
+    description: "Check a job started with submit_job (or handed back by a slow tool): status, " +
+      "queue position, recent logs, and the result (media URLs) once it is done. Pass " +
+      "wait_seconds to wait for it. Results survive client timeouts and server restarts. Free.",
+    inputSchema: getJobInput,
+    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+  }, (args, ctx) =>
+    guarded("get_job", deps.logger, async () => {
+      const progress = new ProgressReporter(ctx);
+      const record = await deps.jobs.wait(deps.fal, args.job_id, {
+        timeoutMs: (args.wait_seconds ?? 0) * 1000,
+        signal: ctx.mcpReq.signal,
+        onStatus: (status) => progress.status(status),
+      });
+      await progress.flush();
+      return await presentJob(record, deps, { saveTo: args.save_to, signal: ctx.mcpReq.signal });
+    }));
+}

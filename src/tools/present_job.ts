@@ -1,0 +1,117 @@
+/**
+ * How a job is shown to the model: a status line while it runs; when it completed, the media as
+ * resource links (small images also inline) and saved to local files when asked.
+ *
+ * @module
+ */
+
+import type { CallToolResult, ContentBlock } from "@modelcontextprotocol/server";
+import type { ServerDeps } from "../context.ts";
+import { saveMediaFiles } from "../files/save_output.ts";
+import { inlineImage } from "../files/inline_image.ts";
+import type { JobRecord } from "../jobs/types.ts";
+import { elideDataUris, findMediaFiles, outputContent } from "./media_content.ts";
+
+/** Options for {@linkcode presentJob}. */
+export interface PresentOptions {
+  /** Save the job's media under this folder of the output directory. */
+  saveTo?: string | undefined;
+  /** Aborts downloads. */
+  signal?: AbortSignal | undefined;
+  /** Extra lines for the summary (e.g. inputs a model did not take). */
+  notes?: string[] | undefined;
+  /** Extra lines describing a finished result (e.g. a transcript). */
+  describe?: ((result: unknown) => string[]) | undefined;
+}
+
+/** A compact, JSON-safe view of a job for `structuredContent`. */
+export function jobSummary(record: JobRecord): Record<string, unknown> {
+  return {
+    job_id: record.id,
+    endpoint_id: record.endpointId,
+    status: record.status,
+    queue_position: record.queuePosition,
+    created_at: record.createdAt,
+    finished_at: record.finishedAt,
+    error: record.error,
+    tool: record.tool,
+  };
+}
+
+function runningText(record: JobRecord): string {
+  const where = record.status === "IN_QUEUE"
+    ? `in fal's queue${
+      record.queuePosition !== undefined ? ` at position ${record.queuePosition}` : ""
+    }`
+    : "running";
+  const logs = record.logs.slice(-5).map((l) => `  ${l.message}`);
+  return [
+    `Job ${record.id} (${record.endpointId}) is ${where}.`,
+    ...(logs.length ? ["Recent logs:", ...logs] : []),
+    `It keeps running on fal. Check it with get_job {"job_id": "${record.id}", "wait_seconds": 30}; ` +
+    "the result is kept when it finishes.",
+  ].join("\n");
+}
+
+/** Builds the tool result for a job as it now stands. */
+export async function presentJob(
+  record: JobRecord,
+  deps: ServerDeps,
+  options: PresentOptions = {},
+): Promise<CallToolResult> {
+  const structured = jobSummary(record);
+  if (record.status === "IN_QUEUE" || record.status === "IN_PROGRESS") {
+    return {
+      content: [{ type: "text", text: runningText(record) }],
+      structuredContent: structured,
+    };
+  }
+  if (record.status === "FAILED") {
+    return {
+      isError: true,
+      content: [{
+        type: "text",
+        text: `Job ${record.id} (${record.endpointId}) failed: ${record.error}`,
+      }],
+      structuredContent: structured,
+    };
+  }
+  if (record.status === "CANCELLED" && record.result === undefined) {
+    return {
+      content: [{ type: "text", text: `Job ${record.id} (${record.endpointId}) was cancelled.` }],
+      structuredContent: structured,
+    };
+  }
+
+  const files = findMediaFiles(record.result);
+  const seconds = record.metrics?.inference_time;
+  const lines = [
+    `${record.endpointId} finished (job ${record.id}${
+      typeof seconds === "number" ? `, ${seconds.toFixed(2)} s inference` : ""
+    }).`,
+    ...(options.notes ?? []),
+    ...(options.describe?.(record.result) ?? []),
+  ];
+  const { settings } = deps;
+  const saveTo = options.saveTo ?? (settings.outputDir !== undefined ? "" : undefined);
+  if (saveTo !== undefined && files.length) {
+    const saved = await saveMediaFiles(files, settings.saveBaseDir, {
+      subdir: saveTo || undefined,
+      signal: options.signal,
+    });
+    for (const file of saved) {
+      lines.push(
+        `Saved ${file.url.startsWith("data:") ? "inline data" : file.url} to ${file.path}`,
+      );
+    }
+    structured.saved_files = saved.map((f) => f.path);
+  }
+  const content: ContentBlock[] = outputContent(lines.join("\n"), record.result);
+  for (const file of files) {
+    const image = await inlineImage(file, settings.inlineMaxBytes, undefined, options.signal)
+      .catch(() => undefined);
+    if (image) content.push(image);
+  }
+  structured.result = elideDataUris(record.result);
+  return { content, structuredContent: structured };
+}

@@ -1,0 +1,64 @@
+/**
+ * Running a model for a tool call through the job machinery: submit (recorded at once), follow
+ * with progress notifications, and either wait for the result or hand back the job after a
+ * bound. A call the client cancels cancels the fal job; a call that merely outlasts the bound
+ * leaves the job running and says how to fetch it.
+ *
+ * @module
+ */
+
+import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
+import type { ServerDeps } from "../context.ts";
+import { isFinal } from "../jobs/types.ts";
+import { presentJob } from "./present_job.ts";
+import { ProgressReporter } from "./progress.ts";
+
+/** Options for {@linkcode runJob}. */
+export interface RunJobOptions {
+  /** The tool running it (recorded with the job). */
+  tool: string;
+  /** Hand back the job instead of waiting longer than this; undefined waits until done. */
+  waitMs?: number | undefined;
+  /** Save the result's files under this folder of the output directory. */
+  saveTo?: string | undefined;
+  /** Extra summary lines (e.g. inputs the model did not take). */
+  notes?: string[] | undefined;
+  /** Extra lines describing a finished result. */
+  describe?: ((result: unknown) => string[]) | undefined;
+}
+
+/** Submits `input` to `endpointId` and answers the tool result. */
+export async function runJob(
+  deps: ServerDeps,
+  ctx: ServerContext,
+  endpointId: string,
+  input: Record<string, unknown>,
+  options: RunJobOptions,
+): Promise<CallToolResult> {
+  const signal = ctx.mcpReq.signal;
+  const progress = new ProgressReporter(ctx);
+  const submitted = await deps.jobs.submit(deps.fal, endpointId, input, {
+    tool: options.tool,
+    signal,
+  });
+  progress.report(`Submitted as job ${submitted.id}`);
+  const record = await deps.jobs.wait(deps.fal, submitted.id, {
+    timeoutMs: options.waitMs,
+    signal,
+    onStatus: (status) => progress.status(status),
+  });
+  await progress.flush();
+  if (signal.aborted && !isFinal(record.status)) {
+    // The client cancelled the call: nobody will read this result, so stop paying for it.
+    await deps.jobs.cancel(deps.fal, record.id).catch((error) =>
+      deps.logger.warn("cancelling an abandoned job failed", { job_id: record.id, error })
+    );
+    throw signal.reason ?? new DOMException("cancelled", "AbortError");
+  }
+  return await presentJob(record, deps, {
+    saveTo: options.saveTo,
+    signal,
+    notes: options.notes,
+    describe: options.describe,
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * The shared shape of task tools (`generate_image`, `text_to_speech`, …): friendly arguments, a
+ * documented default model any caller can override with `model`, media arguments that accept a
+ * URL, a local path or a `data:` URI (uploaded first), and validation against the chosen model's
+ * own schema before anything is submitted. Fast tools wait for the result; slow ones (video,
+ * music) hand back a job after the configured wait.
+ *
+ * @module
+ */
+
+import type { McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { ServerDeps } from "../context.ts";
+import { parseEndpointId } from "../fal/endpoint_id.ts";
+import { validateModelInput } from "../fal/validate_input.ts";
+import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { resolveMediaInput } from "../files/media_input.ts";
+import { InputBuilder } from "./input_builder.ts";
+import { runJob } from "./run_job.ts";
+import { guarded } from "./tool_result.ts";
+
+/** Arguments every task tool takes besides its own. */
+export const commonTaskArgs = {
+  model: z.string().min(3).max(200).optional().describe(
+    "Any fal endpoint id to use instead of the default (see search_models)",
+  ),
+  save_to: z.string().max(200).optional().describe(
+    "Also save the result's files under this folder of the output directory",
+  ),
+};
+
+/** A media argument: a URL, a local file path or a data: URI. */
+export function mediaArg(what: string): z.ZodString {
+  return z.string().min(1).max(10_000_000).describe(
+    `${what}: an https URL, a local file path, or a data: URI (local files are uploaded to fal)`,
+  );
+}
+
+/** Everything that makes one task tool. */
+export interface TaskDefinition<Args extends Record<string, unknown>> {
+  /** Tool name. */
+  name: string;
+  /** Short human title. */
+  title: string;
+  /** Description for an LLM: when to use it, rough cost and time. */
+  description: string;
+  /** The tool's own arguments (the common ones are added). */
+  args: z.ZodRawShape;
+  /** Default endpoint, by arguments (e.g. video with a start image uses another model). */
+  defaultModel(args: Args): { key: string; endpointId: string };
+  /** Arguments holding media to upload first. */
+  mediaArgs?: (keyof Args & string)[];
+  /** Whether runs take minutes (then a job is handed back after the configured wait). */
+  slow?: boolean;
+  /** Fills the model input from the arguments. */
+  build(args: Args, input: InputBuilder): void;
+  /** Extra lines describing a finished result (e.g. a transcript). */
+  describe?(result: unknown): string[];
+}
+
+const TASK_ANNOTATIONS: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+};
+
+/** Registers one task tool. */
+export function registerTaskTool<Args extends Record<string, unknown>>(
+  server: McpServer,
+  deps: ServerDeps,
+  task: TaskDefinition<Args>,
+  inputSchema: z.ZodObject<z.ZodRawShape>,
+): void {
+  server.registerTool(task.name, {
+    title: task.title,
+    description: task.description,
+    inputSchema,
+    annotations: TASK_ANNOTATIONS,
+  }, (raw, ctx) =>
+    guarded(task.name, deps.logger, async () => {
+      const args = raw as Args & { model?: string; save_to?: string };
+      const fallback = task.defaultModel(args);
+      const endpointId = parseEndpointId(
+        args.model ?? deps.settings.models[fallback.key] ?? fallback.endpointId,
+      ).full;
+      const signal = ctx.mcpReq.signal;
+      const model = await deps.schemas.get(deps.fal, endpointId, signal);
+      const resolved = { ...args } as Record<string, unknown>;
+      for (const name of task.mediaArgs ?? []) {
+        const value = resolved[name];
+        if (typeof value === "string") {
+          resolved[name] = await resolveMediaInput(value, deps.storage, signal);
+        }
+      }
+      const builder = new InputBuilder(model.input, endpointId);
+      task.build(resolved as Args, builder);
+      const problems = model.input ? validateModelInput(builder.input, model.input) : [];
+      if (problems.length) {
+        throw new FalMcpError(
+          `The input for ${endpointId} does not fit its schema: ${problems.join("; ")}. ` +
+            `Check get_model_schema {"endpoint_id": "${endpointId}"} or pick another model.`,
+          { status: 400, code: JsonRpcCode.InvalidParams },
+        );
+      }
+      return await runJob(deps, ctx, endpointId, builder.input, {
+        tool: task.name,
+        waitMs: task.slow ? deps.settings.syncWaitMs : undefined,
+        saveTo: args.save_to,
+        notes: builder.notes,
+        describe: task.describe,
+      });
+    }));
+}
+
+/** Builds a task tool's input schema: its own arguments plus the common ones. */
+export function taskInputSchema(args: z.ZodRawShape): z.ZodObject<z.ZodRawShape> {
+  return z.object({ ...args, ...commonTaskArgs });
+}

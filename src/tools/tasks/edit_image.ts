@@ -1,0 +1,53 @@
+/**
+ * `edit_image`: change an image by instruction (image-to-image / editing models).
+ *
+ * @module
+ */
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { ServerDeps } from "../../context.ts";
+import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+
+/** Built-in default model of `edit_image`. */
+export const EDIT_IMAGE_MODEL = "fal-ai/flux-pro/kontext";
+
+const args = {
+  image: mediaArg("The image to edit"),
+  instruction: z.string().min(1).max(10_000).describe(
+    'What to change, e.g. "make the sky stormy" or "remove the person on the left"',
+  ),
+  aspect_ratio: z.string().regex(/^\d+:\d+$/).optional().describe(
+    'Output aspect ratio, e.g. "1:1"',
+  ),
+  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
+  format: z.enum(["jpeg", "png"]).optional().describe("Output image format"),
+};
+
+/** Input schema of `edit_image`. */
+export const editImageInput = taskInputSchema(args);
+
+type Args = z.infer<z.ZodObject<typeof args>>;
+
+const task: TaskDefinition<Args> = {
+  name: "edit_image",
+  title: "Edit an image",
+  description: "Edit an existing image by instruction (default " +
+    `${EDIT_IMAGE_MODEL}; any image-to-image or inpainting endpoint via model). The image can ` +
+    "be a URL, a local file or a data: URI. Takes seconds; costs a few cents.",
+  args,
+  mediaArgs: ["image"],
+  defaultModel: () => ({ key: "edit_image", endpointId: EDIT_IMAGE_MODEL }),
+  build(a, input) {
+    input.set("image", a.image, "image_url", "image");
+    input.set("instruction", a.instruction, "prompt", "instruction");
+    input.set("aspect_ratio", a.aspect_ratio, "aspect_ratio");
+    input.set("seed", a.seed, "seed");
+    input.set("format", a.format, "output_format");
+  },
+};
+
+/** Registers `edit_image`. */
+export function registerEditImage(server: McpServer, deps: ServerDeps): void {
+  registerTaskTool(server, deps, task, editImageInput);
+}

@@ -1,0 +1,39 @@
+/**
+ * `remove_background`: cut out the subject of an image.
+ *
+ * @module
+ */
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import type { z } from "zod";
+import type { ServerDeps } from "../../context.ts";
+import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+
+/** Built-in default model of `remove_background`. */
+export const REMOVE_BACKGROUND_MODEL = "fal-ai/imageutils/rembg";
+
+const args = { image: mediaArg("The image whose background to remove") };
+
+/** Input schema of `remove_background`. */
+export const removeBackgroundInput = taskInputSchema(args);
+
+type Args = z.infer<z.ZodObject<typeof args>>;
+
+const task: TaskDefinition<Args> = {
+  name: "remove_background",
+  title: "Remove an image's background",
+  description: "Remove the background of an image, leaving the subject on transparency (PNG). " +
+    `Default ${REMOVE_BACKGROUND_MODEL}; e.g. fal-ai/birefnet via model. Takes seconds; costs ` +
+    "a fraction of a cent.",
+  args,
+  mediaArgs: ["image"],
+  defaultModel: () => ({ key: "remove_background", endpointId: REMOVE_BACKGROUND_MODEL }),
+  build(a, input) {
+    input.set("image", a.image, "image_url", "image");
+  },
+};
+
+/** Registers `remove_background`. */
+export function registerRemoveBackground(server: McpServer, deps: ServerDeps): void {
+  registerTaskTool(server, deps, task, removeBackgroundInput);
+}

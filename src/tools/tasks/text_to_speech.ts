@@ -1,0 +1,46 @@
+/**
+ * `text_to_speech`: speak a text.
+ *
+ * @module
+ */
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { ServerDeps } from "../../context.ts";
+import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+
+/** Built-in default model of `text_to_speech`. */
+export const TEXT_TO_SPEECH_MODEL = "fal-ai/kokoro/american-english";
+
+const args = {
+  text: z.string().min(1).max(20_000).describe("What to say"),
+  voice: z.string().max(100).optional().describe(
+    "Voice name of the model (see get_model_schema for the list), e.g. af_heart",
+  ),
+  speed: z.number().min(0.25).max(4).optional().describe("Speaking rate (1 = normal)"),
+};
+
+/** Input schema of `text_to_speech`. */
+export const textToSpeechInput = taskInputSchema(args);
+
+type Args = z.infer<z.ZodObject<typeof args>>;
+
+const task: TaskDefinition<Args> = {
+  name: "text_to_speech",
+  title: "Text to speech",
+  description: `Turn text into speech audio (default ${TEXT_TO_SPEECH_MODEL}; e.g. ` +
+    "fal-ai/elevenlabs/tts/multilingual-v2 via model). Takes seconds; costs about a cent per " +
+    "thousand characters. Returns an audio URL.",
+  args,
+  defaultModel: () => ({ key: "text_to_speech", endpointId: TEXT_TO_SPEECH_MODEL }),
+  build(a, input) {
+    input.set("text", a.text, "prompt", "text", "input");
+    input.set("voice", a.voice, "voice");
+    input.set("speed", a.speed, "speed");
+  },
+};
+
+/** Registers `text_to_speech`. */
+export function registerTextToSpeech(server: McpServer, deps: ServerDeps): void {
+  registerTaskTool(server, deps, task, textToSpeechInput);
+}

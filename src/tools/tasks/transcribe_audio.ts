@@ -1,0 +1,83 @@
+/**
+ * `transcribe_audio`: speech to text with timestamps.
+ *
+ * @module
+ */
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { ServerDeps } from "../../context.ts";
+import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+
+/** Built-in default model of `transcribe_audio`. */
+export const TRANSCRIBE_AUDIO_MODEL = "fal-ai/whisper";
+
+const args = {
+  audio: mediaArg("The audio (or video) to transcribe"),
+  language: z.string().min(2).max(10).optional().describe(
+    'Spoken language code, e.g. "en" (default: detected)',
+  ),
+  translate: z.boolean().optional().describe("Translate to English instead of transcribing"),
+};
+
+/** Input schema of `transcribe_audio`. */
+export const transcribeAudioInput = taskInputSchema(args);
+
+type Args = z.infer<z.ZodObject<typeof args>>;
+
+interface Chunk {
+  timestamp?: [number | null, number | null];
+  text?: string;
+}
+
+function seconds(value: number | null | undefined): string {
+  return typeof value === "number" ? value.toFixed(2) : "?";
+}
+
+/** The transcript with one timestamped line per chunk. */
+export function describeTranscript(result: unknown): string[] {
+  const { text, chunks, inferred_languages: languages } = (result ?? {}) as {
+    text?: string;
+    chunks?: Chunk[];
+    inferred_languages?: string[];
+  };
+  const lines: string[] = [];
+  if (languages?.length) lines.push(`Language: ${languages.join(", ")}`);
+  if (chunks?.length) {
+    lines.push("Transcript:");
+    for (const chunk of chunks) {
+      lines.push(
+        `[${seconds(chunk.timestamp?.[0])}-${seconds(chunk.timestamp?.[1])}] ${
+          chunk.text?.trim() ?? ""
+        }`,
+      );
+    }
+  } else if (text) {
+    lines.push(`Transcript: ${text}`);
+  }
+  return lines;
+}
+
+const task: TaskDefinition<Args> = {
+  name: "transcribe_audio",
+  title: "Transcribe audio",
+  description: `Transcribe speech to text with timestamps (default ${TRANSCRIBE_AUDIO_MODEL}; ` +
+    "e.g. fal-ai/wizper via model). The audio can be a URL, a local file or a data: URI. Takes " +
+    "seconds to a minute; costs about a cent per minute of audio.",
+  args,
+  mediaArgs: ["audio"],
+  defaultModel: () => ({ key: "transcribe_audio", endpointId: TRANSCRIBE_AUDIO_MODEL }),
+  build(a, input) {
+    input.set("audio", a.audio, "audio_url", "audio");
+    input.set("language", a.language, "language");
+    if (a.translate !== undefined) {
+      input.set("translate", a.translate ? "translate" : "transcribe", "task");
+    }
+  },
+  describe: describeTranscript,
+};
+
+/** Registers `transcribe_audio`. */
+export function registerTranscribeAudio(server: McpServer, deps: ServerDeps): void {
+  registerTaskTool(server, deps, task, transcribeAudioInput);
+}
