@@ -17,6 +17,7 @@ import { registerGetModelSchema } from "./tools/get_model_schema.ts";
 import { registerGetPricing } from "./tools/get_pricing.ts";
 import { registerGetUsage } from "./tools/get_usage.ts";
 import { registerListJobs } from "./tools/list_jobs.ts";
+import { installMcpTasks, type McpTaskRegistry, TASK_CAPABILITIES } from "./tools/mcp_tasks.ts";
 import { registerRunModel } from "./tools/run_model.ts";
 import { registerSearchModels } from "./tools/search_models.ts";
 import { registerSubmitJob } from "./tools/submit_job.ts";
@@ -47,35 +48,41 @@ export function createServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION },
     {
-      capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
+      // `tools` is declared by the first registerTool, after MCP tasks hook in.
+      capabilities: {
+        resources: {},
+        prompts: {},
+        logging: {},
+        tasks: TASK_CAPABILITIES,
+      },
       instructions: INSTRUCTIONS,
     },
   );
-  for (
-    const register of [
-      registerGenerateImage,
-      registerEditImage,
-      registerRemoveBackground,
-      registerUpscaleImage,
-      registerGenerateVideo,
-      registerGenerateMusic,
-      registerTextToSpeech,
-      registerTranscribeAudio,
-      registerSearchModels,
-      registerGetModelSchema,
-      registerRunModel,
-      registerSubmitJob,
-      registerGetJob,
-      registerCancelJob,
-      registerListJobs,
-      registerGetPricing,
-      registerEstimateCost,
-      registerGetUsage,
-      registerUploadFile,
-      registerJobResource,
-      registerModelSchemaResource,
-    ]
-  ) register(server, deps);
+  const tasks = installMcpTasks(server, deps);
+  const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
+    registerGenerateImage,
+    registerEditImage,
+    registerRemoveBackground,
+    registerUpscaleImage,
+    registerGenerateVideo,
+    registerGenerateMusic,
+    registerTextToSpeech,
+    registerTranscribeAudio,
+    registerSearchModels,
+    registerGetModelSchema,
+    registerRunModel,
+    registerSubmitJob,
+    registerGetJob,
+    registerCancelJob,
+    registerListJobs,
+    registerGetPricing,
+    registerEstimateCost,
+    registerGetUsage,
+    registerUploadFile,
+    registerJobResource,
+    registerModelSchemaResource,
+  ];
+  for (const register of registrations) register(server, deps, tasks);
   registerCreateMediaPrompt(server);
   return server;
 }

@@ -756,3 +756,142 @@ Deno.test("a fal_webhook receives the result when the job completes", async () =
     await receiver.shutdown();
   }
 });
+
+Deno.test("fake_fail: infrastructure and policy failures complete queued jobs with fal's error_type and result status", async () => {
+  await withFake({ jobDurationMs: 30 }, async (fal) => {
+    const cases = [
+      { fail: "runner_scheduling_failure", status: 503, type: "runner_scheduling_failure" },
+      { fail: "startup_timeout", status: 504, type: "startup_timeout" },
+      { fail: "content_policy_violation", status: 422, type: undefined },
+    ];
+    for (const expected of cases) {
+      const { body } = await submit(fal, "fal-ai/flux/schnell", {
+        prompt: "x",
+        fake_fail: expected.fail,
+      });
+      const status = await waitCompleted(body.status_url as string);
+      assert.equal(typeof status.error, "string", expected.fail);
+      assert.equal(status.error_type, expected.type, expected.fail);
+      const result = await call(body.response_url as string, { headers: AUTH });
+      assert.equal(result.status, expected.status, expected.fail);
+      assert.equal(result.headers.get("x-fal-error-type"), expected.type ?? null, expected.fail);
+    }
+    const unknown = await run(fal, "fal-ai/flux/schnell", { prompt: "x", fake_fail: "nope" });
+    assert.equal(unknown.status, 422);
+    assert.match(JSON.stringify(unknown.body), /fake_fail/);
+  });
+});
+
+Deno.test("an injected 429 answers Retry-After with fal's body N times, then requests go through", async () => {
+  await withFake({ jobDurationMs: 0 }, async (fal) => {
+    const fault = fal.injectFault({ match: "submit", respond: 429, times: 2, retryAfter: 3 });
+    for (let i = 0; i < 2; i++) {
+      const refused = await submit(fal, "fal-ai/flux/dev", { prompt: "x" });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers.get("retry-after"), "3");
+      assert.equal(typeof refused.body.detail, "string");
+    }
+    assert.equal(fal.state.jobs.size, 0, "a refused submit must not create a job");
+    const accepted = await submit(fal, "fal-ai/flux/dev", { prompt: "x" });
+    assert.equal(accepted.status, 200);
+    assert.equal(fault.fired, 2);
+    assert.equal(fault.remaining, 0);
+    assert.deepEqual(fal.state.requests.map((r) => r.fault ?? null), ["429", "429", null]);
+
+    fal.injectFault({ match: "pricing", respond: 429, retryAfter: 0 });
+    const platform = await call(`${fal.url}/api/v1/models/pricing?endpoint_id=fal-ai/flux/dev`, {
+      headers: AUTH,
+    });
+    assert.equal(platform.status, 429);
+    assert.equal(platform.headers.get("retry-after"), "0");
+    assert.equal((platform.body.error as Json).type, "rate_limited");
+  });
+});
+
+Deno.test("injected 5xx faults answer in fal's shapes: X-Fal-Error-Type on the queue, {error} on the platform API", async () => {
+  await withFake({ jobDurationMs: 20 }, async (fal) => {
+    const { body } = await submit(fal, "fal-ai/flux/dev", { prompt: "x" });
+    const statusUrl = body.status_url as string;
+    const s503 = fal.injectFault({ match: "status", respond: 503 });
+    const unavailable = await call(statusUrl, { headers: AUTH });
+    assert.equal(unavailable.status, 503);
+    assert.equal(unavailable.headers.get("x-fal-error-type"), "runner_scheduling_failure");
+    assert.deepEqual(unavailable.body, {
+      detail: "No runner could be allocated to the request",
+      error_type: "runner_scheduling_failure",
+    });
+    assert.equal(s503.fired, 1);
+
+    fal.injectFault({ match: "status", respond: 504 });
+    const timeout = await call(statusUrl, { headers: AUTH });
+    assert.equal(timeout.headers.get("x-fal-error-type"), "request_timeout");
+    fal.injectFault({ match: "status", respond: 502 });
+    const gateway = await call(statusUrl, { headers: AUTH });
+    assert.equal(gateway.status, 502);
+    assert.equal(gateway.headers.get("x-fal-error-type"), null);
+    assert.deepEqual(gateway.body, { detail: "Bad Gateway" });
+    fal.injectFault({ match: "result", respond: 500, errorType: "runner_disconnected" });
+    await waitCompleted(statusUrl);
+    const result = await call(body.response_url as string, { headers: AUTH });
+    assert.equal(result.status, 500);
+    assert.equal(result.headers.get("x-fal-error-type"), "runner_disconnected");
+    assert.equal((await call(body.response_url as string, { headers: AUTH })).status, 200);
+
+    fal.injectFault({ match: "models", respond: 503, message: "maintenance" });
+    const models = await call(`${fal.url}/api/v1/models`);
+    assert.equal(models.status, 503);
+    assert.deepEqual(models.body, { error: { type: "server_error", message: "maintenance" } });
+  });
+});
+
+Deno.test("an injected drop_stream fault cuts the status stream after its events, never sending COMPLETED", async () => {
+  await withFake({ jobDurationMs: 300, queueSteps: 2 }, async (fal) => {
+    const fault = fal.injectFault({ match: "status_stream", respond: "drop_stream", events: 1 });
+    const { body } = await submit(fal, "fal-ai/flux/dev", { prompt: "x" });
+    const dropped = await fetch(`${body.status_url}/stream?logs=1`, { headers: AUTH });
+    assert.equal(dropped.status, 200);
+    const first = await readSse(dropped);
+    assert.equal(first.events.length, 1);
+    assert.notEqual(first.events[0]?.status, "COMPLETED");
+    assert.equal(fault.fired, 1);
+
+    const whole = await readSse(await fetch(`${body.status_url}/stream`, { headers: AUTH }));
+    assert.equal(whole.events.at(-1)?.status, "COMPLETED");
+
+    // Even after completion, a dropped stream does not deliver COMPLETED.
+    fal.injectFault({ match: "status_stream", respond: "drop_stream", events: 2 });
+    const late = await readSse(await fetch(`${body.status_url}/stream`, { headers: AUTH }));
+    assert.deepEqual(late.events, []);
+  });
+});
+
+Deno.test("fault rules: method + path patterns, Infinity, options.faults, clearFaults, invalid rules refused", async () => {
+  await withFake({
+    jobDurationMs: 0,
+    faults: [{ match: { method: "post", path: /^\/run\/fal-ai\/flux\/schnell$/ }, respond: 502 }],
+  }, async (fal) => {
+    assert.equal((await run(fal, "fal-ai/flux/dev", { prompt: "x" })).status, 200);
+    assert.equal((await run(fal, "fal-ai/flux/schnell", { prompt: "x" })).status, 502);
+    assert.equal((await run(fal, "fal-ai/flux/schnell", { prompt: "x" })).status, 200);
+    assert.equal(fal.faults[0]?.fired, 1);
+
+    const always = fal.injectFault({ match: "usage", respond: 500, times: Infinity });
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await call(`${fal.url}/api/v1/models/usage`, { headers: AUTH })).status, 500);
+    }
+    assert.equal(always.fired, 3);
+    fal.clearFaults();
+    assert.deepEqual(fal.faults, []);
+    assert.equal((await call(`${fal.url}/api/v1/models/usage`, { headers: AUTH })).status, 200);
+
+    assert.throws(() => fal.injectFault({ match: "status", respond: 503, times: 0 }), RangeError);
+    assert.throws(
+      () => fal.injectFault({ match: "status", respond: 418 as 500 }),
+      /respond must be/,
+    );
+    assert.throws(
+      () => fal.injectFault({ match: "everything" as "status", respond: 500 }),
+      /unknown target/,
+    );
+  });
+});

@@ -9,6 +9,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
+import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { runJob } from "./run_job.ts";
 import { guarded } from "./tool_result.ts";
 
@@ -26,8 +27,12 @@ export const runModelInput = z.object({
 });
 
 /** Registers `run_model`. */
-export function registerRunModel(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("run_model", {
+export function registerRunModel(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  const tool = server.registerTool("run_model", {
     title: "Run a fal model",
     description: "Run any fal.ai model and wait for its result. Media come back as URLs " +
       "(resource links; small images also inline). Costs fal credits (images cost cents; video " +
@@ -49,4 +54,11 @@ export function registerRunModel(server: McpServer, deps: ServerDeps): void {
         saveTo: args.save_to,
       });
     }));
+  tasks?.add("run_model", tool, {
+    async start(raw) {
+      const args = runModelInput.parse(raw);
+      const id = parseEndpointId(args.endpoint_id);
+      return await deps.jobs.submit(deps.fal, id.full, args.input, { tool: "run_model" });
+    },
+  });
 }

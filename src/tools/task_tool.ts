@@ -17,6 +17,7 @@ import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { resolveMediaInput } from "../files/media_input.ts";
 import { InputBuilder } from "./input_builder.ts";
 import { runJob } from "./run_job.ts";
+import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { guarded } from "./tool_result.ts";
 
 /** Arguments every task tool takes besides its own. */
@@ -65,52 +66,85 @@ const TASK_ANNOTATIONS: ToolAnnotations = {
   openWorldHint: true,
 };
 
-/** Registers one task tool. */
+/** A task tool's model input, ready to submit. */
+interface PreparedRun {
+  endpointId: string;
+  input: Record<string, unknown>;
+  notes: string[];
+  saveTo: string | undefined;
+}
+
+/** Picks the model, uploads media, builds and validates the input. */
+async function prepare<Args extends Record<string, unknown>>(
+  deps: ServerDeps,
+  task: TaskDefinition<Args>,
+  raw: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<PreparedRun> {
+  const args = raw as Args & { model?: string; save_to?: string };
+  const fallback = task.defaultModel(args);
+  const endpointId = parseEndpointId(
+    args.model ?? deps.settings.models[fallback.key] ?? fallback.endpointId,
+  ).full;
+  const model = await deps.schemas.get(deps.fal, endpointId, signal);
+  const resolved = { ...args } as Record<string, unknown>;
+  for (const name of task.mediaArgs ?? []) {
+    const value = resolved[name];
+    if (typeof value === "string") {
+      resolved[name] = await resolveMediaInput(value, deps.storage, signal);
+    }
+  }
+  const builder = new InputBuilder(model.input, endpointId);
+  task.build(resolved as Args, builder);
+  const problems = model.input ? validateModelInput(builder.input, model.input) : [];
+  if (problems.length) {
+    throw new FalMcpError(
+      `The input for ${endpointId} does not fit its schema: ${problems.join("; ")}. ` +
+        `Check get_model_schema {"endpoint_id": "${endpointId}"} or pick another model.`,
+      { status: 400, code: JsonRpcCode.InvalidParams },
+    );
+  }
+  return { endpointId, input: builder.input, notes: builder.notes, saveTo: args.save_to };
+}
+
+/** Registers one task tool (and, given a registry, lets it run as an MCP task). */
 export function registerTaskTool<Args extends Record<string, unknown>>(
   server: McpServer,
   deps: ServerDeps,
   task: TaskDefinition<Args>,
   inputSchema: z.ZodObject<z.ZodRawShape>,
+  tasks?: McpTaskRegistry,
 ): void {
-  server.registerTool(task.name, {
+  const tool = server.registerTool(task.name, {
     title: task.title,
     description: task.description,
     inputSchema,
     annotations: TASK_ANNOTATIONS,
   }, (raw, ctx) =>
     guarded(task.name, deps.logger, async () => {
-      const args = raw as Args & { model?: string; save_to?: string };
-      const fallback = task.defaultModel(args);
-      const endpointId = parseEndpointId(
-        args.model ?? deps.settings.models[fallback.key] ?? fallback.endpointId,
-      ).full;
-      const signal = ctx.mcpReq.signal;
-      const model = await deps.schemas.get(deps.fal, endpointId, signal);
-      const resolved = { ...args } as Record<string, unknown>;
-      for (const name of task.mediaArgs ?? []) {
-        const value = resolved[name];
-        if (typeof value === "string") {
-          resolved[name] = await resolveMediaInput(value, deps.storage, signal);
-        }
-      }
-      const builder = new InputBuilder(model.input, endpointId);
-      task.build(resolved as Args, builder);
-      const problems = model.input ? validateModelInput(builder.input, model.input) : [];
-      if (problems.length) {
-        throw new FalMcpError(
-          `The input for ${endpointId} does not fit its schema: ${problems.join("; ")}. ` +
-            `Check get_model_schema {"endpoint_id": "${endpointId}"} or pick another model.`,
-          { status: 400, code: JsonRpcCode.InvalidParams },
-        );
-      }
-      return await runJob(deps, ctx, endpointId, builder.input, {
+      const run = await prepare(deps, task, raw, ctx.mcpReq.signal);
+      return await runJob(deps, ctx, run.endpointId, run.input, {
         tool: task.name,
         waitMs: task.slow ? deps.settings.syncWaitMs : undefined,
-        saveTo: args.save_to,
-        notes: builder.notes,
+        saveTo: run.saveTo,
+        notes: run.notes,
         describe: task.describe,
       });
     }));
+  tasks?.add(task.name, tool, {
+    describe: task.describe,
+    async start(raw, ctx) {
+      const parsed = inputSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw new FalMcpError(`Invalid arguments for ${task.name}: ${parsed.error.message}`, {
+          status: 400,
+          code: JsonRpcCode.InvalidParams,
+        });
+      }
+      const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
+      return await deps.jobs.submit(deps.fal, run.endpointId, run.input, { tool: task.name });
+    },
+  });
 }
 
 /** Builds a task tool's input schema: its own arguments plus the common ones. */

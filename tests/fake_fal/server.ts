@@ -17,6 +17,10 @@
  * - `fake_fail` (string): end the job badly; one of the keys of {@linkcode FAKE_FAILURES}
  *   (`model_error`, `content_policy_violation`, `request_timeout`, `runner_disconnected`, …).
  *
+ * Transport-level failures (429 with `Retry-After`, 5xx in fal's shapes, status streams that drop
+ * before COMPLETED) are injected per request kind with `options.faults` or
+ * {@linkcode FakeFal.injectFault}; see `faults.ts`.
+ *
  * Like real fal, the queue accepts any JSON body: invalid input surfaces when the job runs
  * (COMPLETED with `error`, result 422). Sync runs answer 422 at once. Set `validateOnSubmit` to
  * reject invalid queue submits with 422 instead.
@@ -42,6 +46,13 @@ import { authenticate, unauthorized } from "./auth.ts";
 import { CATALOGUE, thumbnailName } from "./catalogue.ts";
 import type { FakeContext, ResolvedOptions } from "./context.ts";
 import { FAKE_FAILURES } from "./failures.ts";
+import {
+  dropStreamAfter,
+  faultResponse,
+  type FaultRule,
+  FaultTable,
+  type InjectedFault,
+} from "./faults.ts";
 import { FileStore } from "./files.ts";
 import { detail, notFound } from "./http.ts";
 import { JobEngine } from "./jobs.ts";
@@ -60,6 +71,7 @@ import { handleRest, handleUpload } from "./storage.ts";
 
 export { FAKE_FAILURES };
 export type { Outcome } from "./failures.ts";
+export type { FaultMatch, FaultRule, FaultTarget, InjectedFault } from "./faults.ts";
 export type {
   FakeFalState,
   FakeJob,
@@ -92,6 +104,8 @@ export interface FakeFalOptions {
   validateOnSubmit?: boolean;
   /** Bytes of each uploaded file kept in memory (default 16 MiB); beyond that bytes are counted. */
   maxKeptUploadBytes?: number;
+  /** Faults in force from the start (see {@linkcode FakeFal.injectFault}). */
+  faults?: readonly FaultRule[];
 }
 
 /** A running fake fal server. */
@@ -102,6 +116,16 @@ export interface FakeFal {
   readonly port: number;
   /** Inspectable state: jobs, received requests, uploads, webhook deliveries. */
   readonly state: FakeFalState;
+  /** Every fault injected so far (spent ones too), in order, with how often each fired. */
+  readonly faults: readonly InjectedFault[];
+  /**
+   * Makes the next `rule.times` (default 1) requests matching `rule.match` fail as
+   * `rule.respond` says; answers a handle whose `fired` counts them. Rules are tried in the order
+   * they were added. Throws a RangeError for an invalid rule.
+   */
+  injectFault(rule: FaultRule): InjectedFault;
+  /** Removes every fault rule. */
+  clearFaults(): void;
   /** Stops timers, closes open streams, waits for webhook deliveries and shuts the server down. */
   close(): Promise<void>;
 }
@@ -173,6 +197,8 @@ export function startFakeFal(options: FakeFalOptions = {}): Promise<FakeFal> {
 function start(options: FakeFalOptions): FakeFal {
   const resolved = resolveOptions(options);
   const state = createState();
+  const faults = new FaultTable();
+  for (const rule of options.faults ?? []) faults.add(rule);
   const closing = new AbortController();
   const streams = new Set<() => void>();
   const deliveries = new Set<Promise<void>>();
@@ -196,7 +222,14 @@ function start(options: FakeFalOptions): FakeFal {
     state.requests.push(record);
     let response: Response;
     try {
-      response = await route(req, context);
+      const fault = faults.take(req.method, url.pathname);
+      if (fault) record.fault = String(fault.rule.respond);
+      if (fault && fault.rule.respond !== "drop_stream") {
+        response = faultResponse(fault.rule, url.pathname);
+      } else {
+        response = await route(req, context);
+        if (fault) response = dropStreamAfter(response, fault.rule.events ?? 1);
+      }
     } catch (error) {
       record.internalError = error instanceof Error ? error.message : String(error);
       response = detail(500, "Internal Server Error");
@@ -284,5 +317,15 @@ function start(options: FakeFalOptions): FakeFal {
     return closed;
   };
 
-  return { url: origin, port, state, close };
+  return {
+    url: origin,
+    port,
+    state,
+    get faults() {
+      return faults.all;
+    },
+    injectFault: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    close,
+  };
 }

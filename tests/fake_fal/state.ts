@@ -92,6 +92,8 @@ export interface ReceivedRequest {
   status: number;
   /** Message of an unexpected internal error, if one happened. */
   internalError?: string;
+  /** The injected fault that answered it (`429`, `503`, `drop_stream`, …), if one did. */
+  fault?: string;
   /** When the request arrived (ISO 8601). */
   at: string;
 }

@@ -7,6 +7,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
 /** Built-in default model of `edit_image`. */
@@ -48,6 +49,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `edit_image`. */
-export function registerEditImage(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, editImageInput);
+export function registerEditImage(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, editImageInput, tasks);
 }

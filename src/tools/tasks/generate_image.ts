@@ -7,6 +7,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import { setImageSize } from "../input_builder.ts";
 import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
@@ -53,6 +54,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `generate_image`. */
-export function registerGenerateImage(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, generateImageInput);
+export function registerGenerateImage(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, generateImageInput, tasks);
 }

@@ -8,6 +8,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
 /** Built-in default model of `generate_music`. */
@@ -45,6 +46,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `generate_music`. */
-export function registerGenerateMusic(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, generateMusicInput);
+export function registerGenerateMusic(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, generateMusicInput, tasks);
 }

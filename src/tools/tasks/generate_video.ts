@@ -8,6 +8,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import type { InputBuilder } from "../input_builder.ts";
 import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
@@ -79,6 +80,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `generate_video`. */
-export function registerGenerateVideo(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, generateVideoInput);
+export function registerGenerateVideo(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, generateVideoInput, tasks);
 }

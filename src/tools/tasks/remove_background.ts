@@ -7,6 +7,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
 /** Built-in default model of `remove_background`. */
@@ -34,6 +35,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `remove_background`. */
-export function registerRemoveBackground(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, removeBackgroundInput);
+export function registerRemoveBackground(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, removeBackgroundInput, tasks);
 }

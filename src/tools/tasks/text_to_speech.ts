@@ -7,6 +7,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
 /** Built-in default model of `text_to_speech`. */
@@ -41,6 +42,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `text_to_speech`. */
-export function registerTextToSpeech(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, textToSpeechInput);
+export function registerTextToSpeech(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, textToSpeechInput, tasks);
 }

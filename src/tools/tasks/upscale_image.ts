@@ -7,6 +7,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
+import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
 
 /** Built-in default model of `upscale_image`. */
@@ -41,6 +42,10 @@ const task: TaskDefinition<Args> = {
 };
 
 /** Registers `upscale_image`. */
-export function registerUpscaleImage(server: McpServer, deps: ServerDeps): void {
-  registerTaskTool(server, deps, task, upscaleImageInput);
+export function registerUpscaleImage(
+  server: McpServer,
+  deps: ServerDeps,
+  tasks?: McpTaskRegistry,
+): void {
+  registerTaskTool(server, deps, task, upscaleImageInput, tasks);
 }
