@@ -83,7 +83,10 @@ async function realPathOrUndefined(path: string): Promise<string | undefined> {
  * Resolves (creating folders as needed) the directory to save into: `baseDir/subdir`, checked
  * one segment at a time so a symlink can never lead the writes outside `baseDir`.
  */
-async function targetDirectory(baseDir: string, subdir: string | undefined): Promise<string> {
+export async function targetDirectory(
+  baseDir: string,
+  subdir: string | undefined,
+): Promise<string> {
   await Deno.mkdir(baseDir, { recursive: true });
   const base = await Deno.realPath(baseDir);
   if (subdir === undefined || subdir.trim() === "") return base;
