@@ -13,6 +13,7 @@ import { FalApiError } from "../fal/errors.ts";
 import { estimateCost, fetchPricing, formatAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { READS_FAL } from "./annotations.ts";
 
 /** Input schema of `estimate_cost`. */
 export const estimateCostInput = z.object({
@@ -42,12 +43,7 @@ export function registerEstimateCost(
       "batches) or when the user asks what something will cost. Free: nothing runs and " +
       "nothing is billed. Needs FAL_KEY.",
     inputSchema: estimateCostInput,
-    annotations: {
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-      openWorldHint: true,
-    },
+    annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("estimate_cost", deps.logger, async () => {
       const signal = ctx.mcpReq.signal;

@@ -10,6 +10,7 @@ import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { describeFields } from "../fal/openapi.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { READS_FAL } from "./annotations.ts";
 
 /** Input schema of `get_model_schema`. */
 export const getModelSchemaInput = z.object({
@@ -24,7 +25,7 @@ export function registerGetModelSchema(server: McpServer, deps: ServerDeps): voi
       "defaults, allowed values) and what it returns. Call it before run_model for a model you " +
       "have not used yet. Free and fast.",
     inputSchema: getModelSchemaInput,
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+    annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_model_schema", deps.logger, async () => {
       const id = parseEndpointId(args.endpoint_id);

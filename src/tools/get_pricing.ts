@@ -15,6 +15,7 @@ import { FalApiError } from "../fal/errors.ts";
 import { type EndpointPrice, fetchPricing, formatAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { READS_FAL } from "./annotations.ts";
 
 /** Input schema of `get_pricing`. */
 export const getPricingInput = z.object({
@@ -125,12 +126,7 @@ export function registerGetPricing(
       "estimate_cost for the total of a planned batch. App-level ids (e.g. fal-ai/flux) are " +
       "expanded to their endpoints. Free: this looks prices up and runs nothing. Needs FAL_KEY.",
     inputSchema: getPricingInput,
-    annotations: {
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-      openWorldHint: true,
-    },
+    annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_pricing", deps.logger, async () => {
       const signal = ctx.mcpReq.signal;

@@ -13,6 +13,7 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { fetchUsage, formatAmount, roundAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { READS_FAL } from "./annotations.ts";
 
 /** Input schema of `get_usage`. */
 export const getUsageInput = z.object({
@@ -103,12 +104,7 @@ export function registerGetUsage(
       "the cost of jobs already run, or to compare models by spend. Free: it reads the " +
       "account's records and runs nothing. Needs FAL_KEY.",
     inputSchema: getUsageInput,
-    annotations: {
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-      openWorldHint: true,
-    },
+    annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_usage", deps.logger, async () => {
       const start = parseInstant(args.start, "start");

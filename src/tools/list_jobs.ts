@@ -28,7 +28,12 @@ export function registerListJobs(server: McpServer, deps: ServerDeps): void {
     description: "List the jobs submitted with your fal key, newest first (job id, model, " +
       "status, when). Use it to find a job whose id you lost, e.g. after a timeout. Free.",
     inputSchema: listJobsInput,
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: {
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: false,
+    },
   }, (args) =>
     guarded("list_jobs", deps.logger, async () => {
       const page = await deps.jobs.list({

@@ -12,6 +12,7 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { runJob } from "./run_job.ts";
 import { guarded } from "./tool_result.ts";
+import { CREATES_AT_FAL } from "./annotations.ts";
 
 /** Input schema of `run_model`. */
 export const runModelInput = z.object({
@@ -40,12 +41,7 @@ export function registerRunModel(
       "Check the input with get_model_schema first. Send a progressToken to receive queue " +
       "position and log lines while it runs.",
     inputSchema: runModelInput,
-    annotations: {
-      readOnlyHint: false,
-      destructiveHint: false,
-      idempotentHint: false,
-      openWorldHint: true,
-    },
+    annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("run_model", deps.logger, async () => {
       const id = parseEndpointId(args.endpoint_id);

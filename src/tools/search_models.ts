@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import type { FalModel } from "../fal/types.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { READS_FAL } from "./annotations.ts";
 
 /** Input schema of `search_models`. */
 export const searchModelsInput = z.object({
@@ -46,7 +47,7 @@ export function registerSearchModels(server: McpServer, deps: ServerDeps): void 
       "and more). Use it to find an endpoint_id before get_model_schema or run_model. Free, fast, " +
       "no generation happens.",
     inputSchema: searchModelsInput,
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+    annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("search_models", deps.logger, async () => {
       const page = await deps.fal.listModels({

@@ -11,6 +11,7 @@ import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { CREATES_AT_FAL } from "./annotations.ts";
 
 /** Input schema of `submit_job`. */
 export const submitJobInput = z.object({
@@ -27,12 +28,7 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
       "meanwhile; then call get_job to follow it and fetch the result (it is kept). Costs fal " +
       "credits like run_model.",
     inputSchema: submitJobInput,
-    annotations: {
-      readOnlyHint: false,
-      destructiveHint: false,
-      idempotentHint: false,
-      openWorldHint: true,
-    },
+    annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("submit_job", deps.logger, async () => {
       const id = parseEndpointId(args.endpoint_id);

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { McpServer, ToolAnnotations } from "@modelcontextprotocol/server";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
@@ -18,6 +18,7 @@ import { resolveMediaInput } from "../files/media_input.ts";
 import { InputBuilder } from "./input_builder.ts";
 import { runJob } from "./run_job.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
+import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
 
 /** Arguments every task tool takes besides its own. */
@@ -58,13 +59,6 @@ export interface TaskDefinition<Args extends Record<string, unknown>> {
   /** Extra lines describing a finished result (e.g. a transcript). */
   describe?(result: unknown): string[];
 }
-
-const TASK_ANNOTATIONS: ToolAnnotations = {
-  readOnlyHint: false,
-  destructiveHint: false,
-  idempotentHint: false,
-  openWorldHint: true,
-};
 
 /** A task tool's model input, ready to submit. */
 interface PreparedRun {
@@ -119,7 +113,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     title: task.title,
     description: task.description,
     inputSchema,
-    annotations: TASK_ANNOTATIONS,
+    annotations: CREATES_AT_FAL,
   }, (raw, ctx) =>
     guarded(task.name, deps.logger, async () => {
       const run = await prepare(deps, task, raw, ctx.mcpReq.signal);

@@ -11,6 +11,7 @@ import type { FalStorage } from "../fal/storage.ts";
 import { resolveLocalPath } from "../files/media_input.ts";
 import type { Logger } from "../log.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { CREATES_AT_FAL } from "./annotations.ts";
 
 /** Input schema of `upload_file`. */
 export const uploadFileInput = z.object({
@@ -38,12 +39,7 @@ export function registerUploadFile(server: McpServer, deps: UploadFileDeps): voi
       "given to models directly. Large files are uploaded in parts; the content type comes from " +
       "the file extension.",
     inputSchema: uploadFileInput,
-    annotations: {
-      readOnlyHint: false,
-      destructiveHint: false,
-      idempotentHint: false,
-      openWorldHint: true,
-    },
+    annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("upload_file", deps.logger, async () => {
       const path = resolveLocalPath(args.path);
