@@ -27,6 +27,7 @@ export type { GuardOptions } from "./src/http/dns_rebinding.ts";
 export { type Config, parseConfig, type ParsedCommand } from "./src/config.ts";
 export { type RunningServer, type StartOptions, startServer } from "./src/runtime.ts";
 export { FalClient, type FalClientOptions } from "./src/fal/client.ts";
+export { type FinishedJob, type FollowOptions, runQueuedJob } from "./src/fal/follow_job.ts";
 export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./src/log.ts";
 export { VERSION } from "./src/version.ts";
