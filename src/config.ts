@@ -62,6 +62,36 @@ export interface Config {
   syncWaitMs: number;
   /** Default model per task tool (`generate_image` → endpoint id), overriding built-ins. */
   models: Record<string, string>;
+  /** Bearer tokens accepted on the MCP endpoints (empty: no token auth). Never logged. */
+  authTokens: string[];
+  /** Bring-your-own-key: each HTTP client sends its own fal key. */
+  byok: boolean;
+  /** OAuth 2.1 resource-server settings, when JWT access tokens are verified. */
+  oauth: OAuthConfig | undefined;
+  /** Serve without any auth on a non-loopback address (the operator's explicit choice). */
+  allowUnauthenticated: boolean;
+  /** Largest request body in bytes (413 above). */
+  maxBodyBytes: number;
+  /** Requests per minute per principal on the MCP endpoints (0 = unlimited). */
+  rateLimitPerMinute: number;
+  /** Most concurrent SSE streams (503 when full). */
+  maxStreams: number;
+  /** On SIGTERM/SIGINT, how long in-flight calls may take to finish. */
+  shutdownTimeoutMs: number;
+  /** The public URL clients reach the server at (for OAuth metadata); derived from requests when unset. */
+  publicUrl: string | undefined;
+}
+
+/** OAuth 2.1 resource-server settings. */
+export interface OAuthConfig {
+  /** The authorization server's issuer URL (`iss`). */
+  issuer: string;
+  /** The audience access tokens must carry (`aud`); defaults to the resource URL. */
+  audience: string | undefined;
+  /** Scopes every token must grant. */
+  scopes: string[];
+  /** Where the signing keys are; discovered from the issuer's metadata when unset. */
+  jwksUrl: string | undefined;
 }
 
 /** Where job records are kept. */
@@ -83,6 +113,10 @@ export const DEFAULTS = {
   sessionTtlSeconds: 1800,
   keepAliveSeconds: 15,
   jobStore: "sqlite" as JobStoreKind,
+  maxBodyBytes: 4 * 1024 * 1024,
+  rateLimitPerMinute: 600,
+  maxStreams: 2000,
+  shutdownTimeoutSeconds: 25,
   inlineMaxBytes: 262_144,
   syncWaitSeconds: 50,
 } as const;
@@ -114,6 +148,25 @@ Options:
                                                                        env FAL_MCP_SYNC_WAIT
   --model TASK=ENDPOINT   default model of a task tool, repeatable     env FAL_MCP_MODEL_<TASK>
                           (e.g. --model generate_image=fal-ai/flux/schnell)
+
+HTTP security and limits:
+  --auth-tokens-file PATH bearer tokens, one per line                  env FAL_MCP_AUTH_TOKENS (comma-separated)
+  --byok                  each HTTP client sends its own fal key (Authorization: Key … or X-Fal-Key)
+                                                                       env FAL_MCP_BYOK=true
+  --oauth-issuer URL      verify OAuth 2.1 JWT access tokens from this issuer
+                                                                       env FAL_MCP_OAUTH_ISSUER
+  --oauth-audience AUD    required token audience (default: the resource URL)
+                                                                       env FAL_MCP_OAUTH_AUDIENCE
+  --oauth-scopes LIST     comma-separated scopes every token needs     env FAL_MCP_OAUTH_SCOPES
+  --oauth-jwks-url URL    signing keys (default: from issuer metadata) env FAL_MCP_OAUTH_JWKS_URL
+  --public-url URL        the URL clients use (for OAuth metadata)     env FAL_MCP_PUBLIC_URL
+  --allow-unauthenticated serve a non-loopback address without auth    env FAL_MCP_ALLOW_UNAUTHENTICATED=true
+  --max-body-bytes N      largest request body (default: 4194304)      env FAL_MCP_MAX_BODY_BYTES
+  --rate-limit N          requests per minute per client (default: 600; 0 = off)
+                                                                       env FAL_MCP_RATE_LIMIT
+  --max-streams N         most concurrent SSE streams (default: 2000)  env FAL_MCP_MAX_STREAMS
+  --shutdown-timeout S    grace for in-flight calls on SIGTERM (default: 25)
+                                                                       env FAL_MCP_SHUTDOWN_TIMEOUT
   --help                  print this help and exit
   --version               print the version and exit
 
@@ -224,6 +277,18 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "inline-max-bytes": { type: "string" },
         "sync-wait": { type: "string" },
         model: { type: "string", multiple: true },
+        "auth-tokens-file": { type: "string" },
+        byok: { type: "boolean" },
+        "oauth-issuer": { type: "string" },
+        "oauth-audience": { type: "string" },
+        "oauth-scopes": { type: "string" },
+        "oauth-jwks-url": { type: "string" },
+        "public-url": { type: "string" },
+        "allow-unauthenticated": { type: "boolean" },
+        "max-body-bytes": { type: "string" },
+        "rate-limit": { type: "string" },
+        "max-streams": { type: "string" },
+        "shutdown-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -309,9 +374,106 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
       DEFAULTS.syncWaitSeconds,
     ),
     models: parseModels(values.model ?? [], env),
+    authTokens: parseAuthTokens(values["auth-tokens-file"], env),
+    byok: values.byok ?? parseBoolean(env, "FAL_MCP_BYOK"),
+    oauth: parseOAuth(values, env),
+    allowUnauthenticated: values["allow-unauthenticated"] ??
+      parseBoolean(env, "FAL_MCP_ALLOW_UNAUTHENTICATED"),
+    maxBodyBytes: parseInteger(
+      pick(values["max-body-bytes"], env, "FAL_MCP_MAX_BODY_BYTES"),
+      "max-body-bytes",
+      1024,
+      1024 * 1024 * 1024,
+      DEFAULTS.maxBodyBytes,
+    ),
+    rateLimitPerMinute: parseInteger(
+      pick(values["rate-limit"], env, "FAL_MCP_RATE_LIMIT"),
+      "rate-limit",
+      0,
+      1_000_000,
+      DEFAULTS.rateLimitPerMinute,
+    ),
+    maxStreams: parseInteger(
+      pick(values["max-streams"], env, "FAL_MCP_MAX_STREAMS"),
+      "max-streams",
+      1,
+      1_000_000,
+      DEFAULTS.maxStreams,
+    ),
+    shutdownTimeoutMs: 1000 * parseInteger(
+      pick(values["shutdown-timeout"], env, "FAL_MCP_SHUTDOWN_TIMEOUT"),
+      "shutdown-timeout",
+      0,
+      3600,
+      DEFAULTS.shutdownTimeoutSeconds,
+    ),
+    publicUrl: parseUrl(pick(values["public-url"], env, "FAL_MCP_PUBLIC_URL"), "public-url"),
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
   return { kind: "run", config };
+}
+
+function parseBoolean(env: Env, name: string): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === "") return false;
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  throw new ConfigError(`Invalid ${name} "${env[name]}": expected true or false`);
+}
+
+/** Tokens from FAL_MCP_AUTH_TOKENS (comma-separated) and the tokens file (one per line). */
+function parseAuthTokens(file: string | undefined, env: Env): string[] {
+  const tokens = (env.FAL_MCP_AUTH_TOKENS ?? "").split(",");
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot read --auth-tokens-file "${file}": ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
+    tokens.push(...text.split(/\r?\n/).filter((line) => !line.trimStart().startsWith("#")));
+  }
+  const cleaned = tokens.map((t) => t.trim()).filter((t) => t.length > 0);
+  const short = cleaned.find((t) => t.length < 16);
+  if (short !== undefined) {
+    throw new ConfigError(
+      "Invalid auth token: every token must be at least 16 characters (use a random one, e.g. " +
+        "`openssl rand -hex 32`)",
+    );
+  }
+  return [...new Set(cleaned)];
+}
+
+function parseOAuth(values: Record<string, unknown>, env: Env): OAuthConfig | undefined {
+  const issuer = parseUrl(
+    pick(values["oauth-issuer"] as string | undefined, env, "FAL_MCP_OAUTH_ISSUER"),
+    "oauth-issuer",
+  );
+  const audience = pick(
+    values["oauth-audience"] as string | undefined,
+    env,
+    "FAL_MCP_OAUTH_AUDIENCE",
+  )?.[0];
+  const scopes =
+    parseList(pick(values["oauth-scopes"] as string | undefined, env, "FAL_MCP_OAUTH_SCOPES")) ??
+      [];
+  const jwksUrl = parseUrl(
+    pick(values["oauth-jwks-url"] as string | undefined, env, "FAL_MCP_OAUTH_JWKS_URL"),
+    "oauth-jwks-url",
+  );
+  if (!issuer) {
+    if (audience || scopes.length || jwksUrl) {
+      throw new ConfigError(
+        "--oauth-audience, --oauth-scopes and --oauth-jwks-url need --oauth-issuer",
+      );
+    }
+    return undefined;
+  }
+  return { issuer, audience, scopes, jwksUrl };
 }
 
 const MODEL_ENV_PREFIX = "FAL_MCP_MODEL_";

@@ -10,6 +10,7 @@ import type { SchemaCache } from "./fal/schema_cache.ts";
 import type { FalStorage } from "./fal/storage.ts";
 import type { JobManager } from "./jobs/manager.ts";
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** Settings the tools read. */
 export interface ToolSettings {
@@ -39,4 +40,6 @@ export interface ServerDeps {
   settings: ToolSettings;
   /** The process logger. */
   logger: Logger;
+  /** Metrics registry. */
+  metrics?: Metrics | undefined;
 }

@@ -54,9 +54,12 @@ function errorFields(value: unknown): unknown {
   return value;
 }
 
-/** Replaces every occurrence of each secret in `text` with `[redacted]`. */
+/**
+ * Replaces every occurrence of each secret in `text` with `[redacted]`, and any credential that
+ * follows an auth scheme (`Key …`, `Bearer …`) even when it is not a known secret.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
+  let out = text.replace(/\b(Key|Bearer)\s+[A-Za-z0-9._~+/:=-]{8,}/g, "$1 [redacted]");
   for (const secret of secrets) {
     if (secret.length >= 4) out = out.replaceAll(secret, "[redacted]");
   }

@@ -15,6 +15,18 @@ import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobStore } from "./jobs/open_store.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { ConfigError } from "./errors.ts";
+import { createAuthenticator } from "./http/authenticate.ts";
+import { BearerTokens } from "./http/bearer_tokens.ts";
+import {
+  OAuthVerifier,
+  protectedResourceMetadata,
+  protectedResourceMetadataPaths,
+} from "./http/oauth.ts";
+import type { Principal } from "./http/principal.ts";
+import { sleep } from "./sleep.ts";
+import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { VERSION } from "./version.ts";
@@ -41,23 +53,40 @@ function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
+/** Refuses a public bind with nobody checked, unless the operator said so. */
+function assertSafeBind(config: Config): void {
+  if (config.transport === "stdio" || isLoopbackHost(config.host)) return;
+  if (config.authTokens.length || config.oauth || config.allowUnauthenticated) return;
+  throw new ConfigError(
+    `Refusing to serve ${config.host}:${config.port} without authentication: set ` +
+      "FAL_MCP_AUTH_TOKENS (or --auth-tokens-file) or --oauth-issuer, or pass " +
+      "--allow-unauthenticated if this server is meant to be open",
+  );
+}
+
 /** Starts the transports named by `config`. */
 export async function startServer(
   config: Config,
   options: StartOptions = {},
 ): Promise<RunningServer> {
+  assertSafeBind(config);
   const logger = options.logger ??
-    createLogger({ level: config.logLevel, secrets: config.falKey ? [config.falKey] : [] });
-  if (!config.falKey) {
+    createLogger({
+      level: config.logLevel,
+      secrets: [...(config.falKey ? [config.falKey] : []), ...config.authTokens],
+    });
+  if (!config.falKey && !config.byok) {
     logger.warn(
       "FAL_KEY is not set: search_models works, tools that run models will answer with an error",
     );
   }
+  const metrics = new Metrics();
   const hosts = resolveFalHosts(config.falBaseUrl);
-  const fal = new FalClient({ hosts, key: config.falKey, logger });
+  const fal = new FalClient({ hosts, key: config.falKey, logger, metrics });
   const jobs = new JobManager({
     store: openJobStore(config.jobStore, config.stateDir, logger),
     logger,
+    metrics,
   });
   const deps: ServerDeps = {
     fal,
@@ -72,8 +101,14 @@ export async function startServer(
       models: config.models,
     },
     logger,
+    metrics,
   };
-  const factory = () => createServer(deps);
+  /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
+  const depsFor = (principal: Principal): ServerDeps => {
+    if (!config.byok) return deps;
+    const own = new FalClient({ hosts, key: principal.falKey, logger, metrics });
+    return { ...deps, fal: own, storage: new FalStorage({ fal: own, hosts, logger }) };
+  };
   // Jobs submitted before a restart are followed again, so their results are fetched and kept.
   if (fal.hasKey) await jobs.resume((owner) => owner === fal.owner ? fal : undefined);
 
@@ -81,8 +116,11 @@ export async function startServer(
   let httpServer: Deno.HttpServer | undefined;
   let httpUrl: string | undefined;
   if (config.transport !== "stdio") {
+    const resourceUrl = (request: Request) =>
+      `${config.publicUrl ?? new URL(request.url).origin}/mcp`;
+    const oauth = config.oauth ? new OAuthVerifier(config.oauth) : undefined;
     http = createHttpApp({
-      factory,
+      factory: (principal) => createServer(depsFor(principal)),
       logger,
       guard: {
         loopback: isLoopbackHost(config.host),
@@ -92,7 +130,20 @@ export async function startServer(
       maxSessions: config.maxSessions,
       sessionTtlMs: config.sessionTtlMs,
       keepAliveMs: config.keepAliveMs,
-      readiness: () => ({ fal_key_configured: !!config.falKey }),
+      maxBodyBytes: config.maxBodyBytes,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxStreams: config.maxStreams,
+      metrics,
+      authenticate: createAuthenticator({
+        tokens: new BearerTokens(config.authTokens),
+        oauth,
+        byok: config.byok,
+        resourceUrl,
+      }),
+      wellKnown: config.oauth
+        ? (request, path) => protectedResourceMetadataResponse(request, path, resourceUrl, config)
+        : undefined,
+      readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
@@ -107,19 +158,29 @@ export async function startServer(
     }, (request) => app.fetch(request));
     const addr = await listening.promise;
     httpUrl = `http://${urlHost(addr.hostname)}:${addr.port}`;
-    logger.info("listening", { url: httpUrl, mcp: `${httpUrl}/mcp`, sse: `${httpUrl}/sse` });
+    logger.info("listening", {
+      url: httpUrl,
+      mcp: `${httpUrl}/mcp`,
+      sse: `${httpUrl}/sse`,
+      auth: config.oauth ? "oauth" : config.authTokens.length ? "tokens" : "none",
+      byok: config.byok,
+    });
   }
 
   let stdio: StdioConnection | undefined;
-  if (config.transport !== "http") stdio = startStdio(factory, logger);
+  if (config.transport !== "http") stdio = startStdio(() => createServer(deps), logger);
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
   const done = Promise.withResolvers<void>();
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
+      logger.info("fal-mcp stopping", { grace_ms: config.shutdownTimeoutMs });
+      http?.drain();
+      // Let tool calls under way finish (their jobs are recorded either way), up to the grace.
+      await waitUntil(() => metrics.value(TOOLS_IN_FLIGHT) <= 0, config.shutdownTimeoutMs);
       await Promise.allSettled([stdio?.close(), http?.close()]);
-      await httpServer?.shutdown();
+      await Promise.race([httpServer?.shutdown(), sleep(2000)]);
       await jobs.close();
       logger.info("fal-mcp stopped");
       done.resolve();
@@ -134,4 +195,27 @@ export async function startServer(
     stdio.ended.then(() => logger.info("stdio client left; HTTP keeps serving"));
   }
   return { httpUrl, http, finished: done.promise, shutdown };
+}
+
+/** Waits until `condition` holds or `timeoutMs` passed. */
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await sleep(50);
+}
+
+/** RFC 9728 protected-resource metadata at its well-known paths (OAuth mode). */
+function protectedResourceMetadataResponse(
+  request: Request,
+  path: string,
+  resourceUrl: (request: Request) => string,
+  config: Config,
+): Response | undefined {
+  if (!config.oauth || !protectedResourceMetadataPaths().includes(path)) return undefined;
+  const body = protectedResourceMetadata(resourceUrl(request), {
+    issuer: config.oauth.issuer,
+    scopes: config.oauth.scopes,
+  });
+  return Response.json(body, {
+    headers: { "cache-control": "max-age=300", "access-control-allow-origin": "*" },
+  });
 }

@@ -15,6 +15,8 @@ import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.
 import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
 import { sleep } from "../sleep.ts";
+import type { Metrics } from "../metrics.ts";
+import { withSpan } from "../telemetry.ts";
 import type {
   CancelOutcome,
   ModelsPage,
@@ -37,6 +39,8 @@ export interface FalClientOptions {
   maxAttempts?: number;
   /** First retry delay in ms, doubled each time (default 250). */
   retryBaseMs?: number;
+  /** Metrics registry for fal call counts and durations. */
+  metrics?: Metrics | undefined;
 }
 
 /**
@@ -105,6 +109,7 @@ export class FalClient {
   readonly #log: Logger;
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
+  readonly #metrics: Metrics | undefined;
   #owner: string | undefined;
 
   /** Creates a client for the given hosts and key. */
@@ -115,6 +120,7 @@ export class FalClient {
     this.#log = options.logger ?? silentLogger;
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 250;
+    this.#metrics = options.metrics;
   }
 
   /**
@@ -318,8 +324,47 @@ export class FalClient {
     return await readBody(response);
   }
 
-  /** Sends a call with auth and retries; answers the response of an accepted status. */
+  /** Which fal API a URL belongs to (a bounded metrics label). */
+  #apiOf(url: string): string {
+    for (const [api, base] of Object.entries(this.#hosts)) {
+      if (url.startsWith(`${base}/`)) return api;
+    }
+    return "upload";
+  }
+
+  /** Sends a call inside a span, counting it by API, method and outcome. */
   async #send(spec: CallSpec): Promise<Response> {
+    const api = this.#apiOf(spec.url);
+    const started = performance.now();
+    let status = "error";
+    try {
+      const response = await withSpan(`fal ${spec.method} ${api}`, {
+        "fal.api": api,
+        "http.request.method": spec.method,
+      }, () => this.#sendWithRetries(spec));
+      status = String(response.status);
+      return response;
+    } catch (error) {
+      if (error instanceof FalApiError && error.falStatus) status = String(error.falStatus);
+      this.#metrics?.inc("fal_mcp_fal_errors_total", "fal calls that failed, by API", { api });
+      throw error;
+    } finally {
+      this.#metrics?.inc("fal_mcp_fal_requests_total", "fal calls by API, method and status", {
+        api,
+        method: spec.method,
+        status,
+      });
+      this.#metrics?.observe(
+        "fal_mcp_fal_request_duration_seconds",
+        "fal call duration by API",
+        { api },
+        (performance.now() - started) / 1000,
+      );
+    }
+  }
+
+  /** Sends a call with auth and retries; answers the response of an accepted status. */
+  async #sendWithRetries(spec: CallSpec): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
     if (spec.auth !== "none" && this.#key !== undefined) headers.authorization = `Key ${this.#key}`;
     else if (spec.auth === "required") throw new MissingFalKeyError();

@@ -1,27 +1,36 @@
 /**
  * The HTTP application: one `(Request) => Promise<Response>` that routes `/mcp` (Streamable
- * HTTP), `/sse` + `/messages/` (legacy HTTP+SSE), `/health` and `/ready`, behind the Host/Origin
- * guard. Each concern lives in its own module; this file only composes them.
+ * HTTP), `/sse` + `/messages/` (legacy HTTP+SSE), `/health`, `/ready`, `/metrics` and the OAuth
+ * protected-resource metadata. In front of the MCP endpoints, in order: Host/Origin guard, CORS
+ * preflight, authentication, per-principal rate limit, stream limit. Each concern lives in its
+ * own module; this file only composes them, logs one line per request and counts it.
  *
  * @module
  */
 
 import { JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
 import { createLegacySseHandler, type LegacySseHandler } from "../transports/sse.ts";
 import {
   createStreamableHttpHandler,
   type ServerFactory,
   type StreamableHttpHandler,
 } from "../transports/streamable_http.ts";
+import { onResponseDone } from "../transports/track_body.ts";
 import { VERSION } from "../version.ts";
+import { type Authenticator, createAuthenticator } from "./authenticate.ts";
+import { BearerTokens } from "./bearer_tokens.ts";
 import { preflightResponse, withCors } from "./cors.ts";
 import { createRequestGuard, type GuardOptions } from "./dns_rebinding.ts";
 import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import { fromAuthInfo, ownerKey, type Principal, toAuthInfo } from "./principal.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import { rpcFactsOf } from "./request_info.ts";
 
 /** Options for {@linkcode createHttpApp}. */
 export interface HttpAppOptions {
-  /** The one server factory. */
+  /** The one server factory, called with the caller of each request or session. */
   factory: ServerFactory;
   /** Logger. */
   logger: Logger;
@@ -33,6 +42,18 @@ export interface HttpAppOptions {
   sessionTtlMs: number;
   /** SSE keep-alive interval in ms. */
   keepAliveMs: number;
+  /** Who may call; defaults to nobody checked. */
+  authenticate?: Authenticator | undefined;
+  /** Largest request body in bytes (default 4 MiB). */
+  maxBodyBytes?: number | undefined;
+  /** Requests per minute per principal (default unlimited). */
+  rateLimitPerMinute?: number | undefined;
+  /** Most concurrent SSE streams (default unlimited). */
+  maxStreams?: number | undefined;
+  /** Metrics registry (a private one is made when absent). */
+  metrics?: Metrics | undefined;
+  /** Serves OAuth protected-resource metadata for a path, when in OAuth mode. */
+  wellKnown?: ((request: Request, path: string) => Response | undefined) | undefined;
   /** Extra readiness facts (e.g. whether a fal key is configured). */
   readiness?: () => Record<string, unknown>;
 }
@@ -45,79 +66,223 @@ export interface HttpApp {
   readonly streamable: StreamableHttpHandler;
   /** The legacy SSE leg (for stats). */
   readonly sse: LegacySseHandler;
+  /** The metrics registry. */
+  readonly metrics: Metrics;
+  /** Number of SSE streams open now. */
+  readonly openStreams: number;
+  /** Number of requests being served now. */
+  readonly inFlight: number;
+  /** Stops taking new MCP requests (503) and reports not ready; in-flight ones go on. */
+  drain(): void;
   /** Closes every session and stream. */
   close(): Promise<void>;
 }
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MCP_PATHS = new Set(["/mcp", "/sse", "/messages", "/messages/"]);
 
 function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store" } });
 }
 
+function transportOf(path: string): string {
+  return path === "/mcp" ? "streamable_http" : MCP_PATHS.has(path) ? "sse" : "other";
+}
+
+/** Whether a request opens a long-lived server → client stream. */
+function opensStream(request: Request, path: string): boolean {
+  return request.method === "GET" && (path === "/sse" || path === "/mcp");
+}
+
 /** Builds the HTTP app. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger } = options;
+  const metrics = options.metrics ?? new Metrics();
   const guard = createRequestGuard(options.guard);
+  const authenticate = options.authenticate ??
+    createAuthenticator({ tokens: new BearerTokens([]), byok: false, resourceUrl: () => "" });
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 0);
+  const maxStreams = options.maxStreams ?? Number.POSITIVE_INFINITY;
   const streamable = createStreamableHttpHandler({
     factory: options.factory,
     logger,
     maxSessions: options.maxSessions,
     sessionTtlMs: options.sessionTtlMs,
     keepAliveMs: options.keepAliveMs,
+    maxBodyBytes: options.maxBodyBytes,
   });
   const sse = createLegacySseHandler({
-    factory: options.factory,
+    factory: (caller) => options.factory(fromAuthInfo(caller.authInfo)),
     logger,
     maxSessions: options.maxSessions,
     keepAliveMs: options.keepAliveMs,
+    maxBodyBytes: options.maxBodyBytes,
   });
+  let openStreams = 0;
+  let inFlight = 0;
+  let draining = false;
 
-  async function route(request: Request, path: string): Promise<Response> {
+  metrics.gauge("fal_mcp_sessions", "Live MCP sessions by transport", () => [
+    [{ transport: "streamable_http" }, streamable.sessionCount],
+    [{ transport: "sse" }, sse.sessionCount],
+  ]);
+  metrics.gauge("fal_mcp_open_streams", "Open SSE streams", () => [[{}, openStreams]]);
+  metrics.gauge("fal_mcp_in_flight_requests", "HTTP requests being served", () => [[{}, inFlight]]);
+
+  async function route(request: Request, path: string, principal: Principal): Promise<Response> {
     switch (path) {
       case "/mcp":
-        return await streamable.fetch(request);
+        return await streamable.fetch(request, principal);
       case "/sse":
-        return await sse.handleSse(request);
-      case "/messages":
-      case "/messages/":
-        return await sse.handleMessages(request);
+        return await sse.handleSse(request, {
+          owner: ownerKey(principal),
+          authInfo: toAuthInfo(principal),
+        });
       default:
-        return jsonRpcErrorResponse(
-          404,
-          JsonRpcCode.InvalidRequest,
-          `Not Found: ${path} (MCP is served at /mcp, and legacy SSE at /sse)`,
-        );
+        return await sse.handleMessages(request, {
+          owner: ownerKey(principal),
+          authInfo: toAuthInfo(principal),
+        });
     }
+  }
+
+  async function serveMcp(request: Request, path: string): Promise<[Response, Principal?]> {
+    const refused = guard(request);
+    if (refused) return [refused];
+    if (request.method === "OPTIONS") return [preflightResponse(request)];
+    if (draining) {
+      return [jsonRpcErrorResponse(
+        503,
+        JsonRpcCode.InternalError,
+        "Server restarting: retry shortly",
+        { "retry-after": "2" },
+      )];
+    }
+    const principal = await authenticate(request);
+    if (principal instanceof Response) return [withCors(request, principal)];
+    const decision = limiter.take(principal.id);
+    if (!decision.ok) {
+      const limited = jsonRpcErrorResponse(
+        429,
+        JsonRpcCode.InternalError,
+        `Too Many Requests: more than ${options.rateLimitPerMinute} requests per minute; ` +
+          `retry in ${decision.retryAfterSeconds} s`,
+        { "retry-after": String(decision.retryAfterSeconds) },
+      );
+      return [withCors(request, limited), principal];
+    }
+    if (opensStream(request, path) && openStreams >= maxStreams) {
+      const full = jsonRpcErrorResponse(
+        503,
+        JsonRpcCode.InternalError,
+        `Server busy: all ${maxStreams} streams are open; try again later`,
+        { "retry-after": "5" },
+      );
+      return [withCors(request, full), principal];
+    }
+    return [withCors(request, await route(request, path, principal)), principal];
+  }
+
+  async function serve(request: Request, path: string): Promise<[Response, Principal?]> {
+    if (path === "/health") {
+      return [
+        request.method === "GET" || request.method === "HEAD"
+          ? json({ status: "ok" })
+          : jsonRpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method Not Allowed", {
+            allow: "GET, HEAD",
+          }),
+      ];
+    }
+    if (path === "/ready") {
+      return [json({
+        status: draining ? "draining" : "ready",
+        version: VERSION,
+        sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
+        streams: openStreams,
+        ...options.readiness?.(),
+      }, draining ? 503 : 200)];
+    }
+    if (path === "/metrics") {
+      return [
+        new Response(await metrics.render(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+      ];
+    }
+    const metadata = options.wellKnown?.(request, path);
+    if (metadata) return [metadata];
+    if (MCP_PATHS.has(path)) return await serveMcp(request, path);
+    return [jsonRpcErrorResponse(
+      404,
+      JsonRpcCode.InvalidRequest,
+      `Not Found: ${path} (MCP is served at /mcp, and legacy SSE at /sse)`,
+    )];
   }
 
   return {
     streamable,
     sse,
+    metrics,
+    get openStreams() {
+      return openStreams;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    drain() {
+      draining = true;
+    },
     async fetch(request: Request): Promise<Response> {
+      const started = performance.now();
       const path = new URL(request.url).pathname;
-      if (path === "/health") {
-        return request.method === "GET" || request.method === "HEAD"
-          ? json({ status: "ok" })
-          : jsonRpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method Not Allowed", {
-            allow: "GET, HEAD",
-          });
-      }
-      if (path === "/ready") {
-        return json({
-          status: "ready",
-          version: VERSION,
-          sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
-          ...options.readiness?.(),
-        });
-      }
-      const refused = guard(request);
-      if (refused) return refused;
-      if (request.method === "OPTIONS") return preflightResponse(request);
+      const given = request.headers.get("x-request-id");
+      const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+      inFlight++;
+      let response: Response;
+      let principal: Principal | undefined;
       try {
-        return withCors(request, await route(request, path));
+        [response, principal] = await serve(request, path);
       } catch (error) {
-        logger.error("request failed", { path, method: request.method, error });
-        return jsonRpcErrorResponse(500, JsonRpcCode.InternalError, "Internal server error");
+        logger.error("request failed", { request_id: requestId, path, error });
+        response = jsonRpcErrorResponse(500, JsonRpcCode.InternalError, "Internal server error");
       }
+      try {
+        response.headers.set("x-request-id", requestId);
+      } catch {
+        // immutable headers: the id is still in the log line
+      }
+      const isStream = response.headers.get("content-type")?.includes("text/event-stream") ?? false;
+      if (isStream) openStreams++;
+      return onResponseDone(response, () => {
+        inFlight--;
+        if (isStream) openStreams--;
+        const seconds = (performance.now() - started) / 1000;
+        const transport = transportOf(path);
+        const status = String(response.status);
+        const facts = rpcFactsOf(request);
+        metrics.inc("fal_mcp_http_requests_total", "HTTP requests by transport, method, status", {
+          transport,
+          method: request.method,
+          status,
+        });
+        metrics.observe(
+          "fal_mcp_http_request_duration_seconds",
+          "HTTP request duration (to the end of the body) by transport",
+          { transport },
+          seconds,
+        );
+        if (path === "/health" || path === "/metrics") return;
+        logger.info("request", {
+          request_id: requestId,
+          principal: principal?.id,
+          http_method: request.method,
+          path,
+          status: response.status,
+          rpc_method: facts.method,
+          tool: facts.tool,
+          duration_ms: Math.round(seconds * 1000),
+        });
+      });
     },
     async close() {
       await Promise.allSettled([streamable.close(), sse.close()]);

@@ -14,6 +14,7 @@ import { waitForCompletion } from "../fal/follow_job.ts";
 import type { QueueStatus } from "../fal/types.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
 import { isFinal, type JobPage, type JobQuery, type JobRecord, type JobStore } from "./types.ts";
 
@@ -27,6 +28,8 @@ export interface JobManagerOptions {
   pollIntervalMs?: number;
   /** Log lines kept per job (default 50). */
   maxLogs?: number;
+  /** Metrics registry for job counts. */
+  metrics?: Metrics | undefined;
 }
 
 /** Options for {@linkcode JobManager.wait}. */
@@ -51,6 +54,7 @@ export class JobManager {
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
+  readonly #metrics: Metrics | undefined;
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -58,6 +62,16 @@ export class JobManager {
     this.#log = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
+    this.#metrics = options.metrics;
+    this.#metrics?.gauge(
+      "fal_mcp_jobs_followed",
+      "Jobs being followed at fal now",
+      () => [[{}, this.#followers.size]],
+    );
+  }
+
+  #countStatus(status: string): void {
+    this.#metrics?.inc("fal_mcp_jobs_total", "Jobs reaching each status", { status });
   }
 
   /** The store (for resources and listings). */
@@ -94,6 +108,7 @@ export class JobManager {
       updatedAt: now,
     };
     await this.#store.put(record);
+    this.#countStatus(record.status);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     this.#follow(fal, record);
     return record;
@@ -297,6 +312,7 @@ export class JobManager {
         updated.finishedAt = now;
       }
       await this.#store.put(updated);
+      if (updated.status !== current.status) this.#countStatus(updated.status);
       for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
       return updated;
     });

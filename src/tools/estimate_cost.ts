@@ -45,7 +45,7 @@ export function registerEstimateCost(
     inputSchema: estimateCostInput,
     annotations: READS_FAL,
   }, (args, ctx) =>
-    guarded("estimate_cost", deps.logger, async () => {
+    guarded("estimate_cost", deps, async () => {
       const signal = ctx.mcpReq.signal;
       const id = parseEndpointId(args.endpoint_id).full;
       const basis = args.basis ?? "calls";

@@ -37,7 +37,7 @@ export function registerGetJob(server: McpServer, deps: ServerDeps): void {
     inputSchema: getJobInput,
     annotations: READS_FAL,
   }, (args, ctx) =>
-    guarded("get_job", deps.logger, async () => {
+    guarded("get_job", deps, async () => {
       const progress = new ProgressReporter(ctx);
       const record = await deps.jobs.wait(deps.fal, args.job_id, {
         timeoutMs: (args.wait_seconds ?? 0) * 1000,

@@ -27,7 +27,7 @@ export function registerGetModelSchema(server: McpServer, deps: ServerDeps): voi
     inputSchema: getModelSchemaInput,
     annotations: READS_FAL,
   }, (args, ctx) =>
-    guarded("get_model_schema", deps.logger, async () => {
+    guarded("get_model_schema", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
       const model = await deps.schemas.get(deps.fal, id.full, ctx.mcpReq.signal);
       const { input, output } = model;

@@ -128,7 +128,7 @@ export function registerGetPricing(
     inputSchema: getPricingInput,
     annotations: READS_FAL,
   }, (args, ctx) =>
-    guarded("get_pricing", deps.logger, async () => {
+    guarded("get_pricing", deps, async () => {
       const signal = ctx.mcpReq.signal;
       const ids = [...new Set(args.endpoint_ids.map((id) => parseEndpointId(id).full))];
       const direct = await priceEach(deps.fal, ids, signal);

@@ -106,7 +106,7 @@ export function registerGetUsage(
     inputSchema: getUsageInput,
     annotations: READS_FAL,
   }, (args, ctx) =>
-    guarded("get_usage", deps.logger, async () => {
+    guarded("get_usage", deps, async () => {
       const start = parseInstant(args.start, "start");
       const end = args.end === undefined ? new Date() : parseInstant(args.end, "end");
       if (start.getTime() >= end.getTime()) {

@@ -35,7 +35,7 @@ export function registerListJobs(server: McpServer, deps: ServerDeps): void {
       openWorldHint: false,
     },
   }, (args) =>
-    guarded("list_jobs", deps.logger, async () => {
+    guarded("list_jobs", deps, async () => {
       const page = await deps.jobs.list({
         owner: deps.fal.owner,
         statuses: args.status ? [args.status as (typeof JOB_STATUSES)[number]] : undefined,

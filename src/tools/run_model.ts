@@ -43,7 +43,7 @@ export function registerRunModel(
     inputSchema: runModelInput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
-    guarded("run_model", deps.logger, async () => {
+    guarded("run_model", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
       return await runJob(deps, ctx, id.full, args.input, {
         tool: "run_model",

@@ -49,7 +49,7 @@ export function registerSearchModels(server: McpServer, deps: ServerDeps): void 
     inputSchema: searchModelsInput,
     annotations: READS_FAL,
   }, (args, ctx) =>
-    guarded("search_models", deps.logger, async () => {
+    guarded("search_models", deps, async () => {
       const page = await deps.fal.listModels({
         q: args.query,
         category: args.category,

@@ -30,7 +30,7 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
     inputSchema: submitJobInput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
-    guarded("submit_job", deps.logger, async () => {
+    guarded("submit_job", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
       const record = await deps.jobs.submit(deps.fal, id.full, args.input, {
         tool: "submit_job",

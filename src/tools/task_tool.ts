@@ -115,7 +115,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     inputSchema,
     annotations: CREATES_AT_FAL,
   }, (raw, ctx) =>
-    guarded(task.name, deps.logger, async () => {
+    guarded(task.name, deps, async () => {
       const run = await prepare(deps, task, raw, ctx.mcpReq.signal);
       return await runJob(deps, ctx, run.endpointId, run.input, {
         tool: task.name,

@@ -7,6 +7,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { FalMcpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { withSpan } from "../telemetry.ts";
 
 /** A tool result holding one text block. */
 export function textResult(text: string, structured?: Record<string, unknown>): CallToolResult {
@@ -31,15 +33,50 @@ export function errorResult(error: unknown, logger: Logger, tool: string): CallT
   return { isError: true, content: [{ type: "text", text: `${tool} failed: ${message}` }] };
 }
 
-/** Runs a tool body, converting any thrown error with {@linkcode errorResult}. */
+/** The gauge of tool calls under way (graceful shutdown waits for it to reach 0). */
+export const TOOLS_IN_FLIGHT = "fal_mcp_tool_calls_in_flight";
+
+/** What {@linkcode guarded} records tool calls with. */
+export interface ToolObservers {
+  /** Logger for failures and call records. */
+  logger: Logger;
+  /** Metrics registry, when the server keeps one. */
+  metrics?: Metrics | undefined;
+}
+
+/**
+ * Runs a tool body inside a span, converting any thrown error with {@linkcode errorResult}, and
+ * records the call (count and duration by tool and outcome).
+ */
 export async function guarded(
   tool: string,
-  logger: Logger,
+  observers: ToolObservers,
   body: () => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
+  const started = performance.now();
+  const inFlight = (delta: number) =>
+    observers.metrics?.add(TOOLS_IN_FLIGHT, "Tool calls under way", {}, delta);
+  inFlight(1);
+  let result: CallToolResult;
   try {
-    return await body();
+    result = await withSpan(`tool ${tool}`, { "mcp.tool.name": tool }, body);
   } catch (error) {
-    return errorResult(error, logger, tool);
+    result = errorResult(error, observers.logger, tool);
+  } finally {
+    inFlight(-1);
   }
+  const seconds = (performance.now() - started) / 1000;
+  const outcome = result.isError ? "error" : "ok";
+  observers.metrics?.inc("fal_mcp_tool_calls_total", "Tool calls by tool and outcome", {
+    tool,
+    outcome,
+  });
+  observers.metrics?.observe(
+    "fal_mcp_tool_call_duration_seconds",
+    "Tool call duration by tool",
+    { tool },
+    seconds,
+  );
+  observers.logger.debug("tool call", { tool, outcome, duration_ms: Math.round(seconds * 1000) });
+  return result;
 }

@@ -41,7 +41,7 @@ export function registerUploadFile(server: McpServer, deps: UploadFileDeps): voi
     inputSchema: uploadFileInput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
-    guarded("upload_file", deps.logger, async () => {
+    guarded("upload_file", deps, async () => {
       const path = resolveLocalPath(args.path);
       const uploaded = await deps.storage.uploadFile(path, ctx.mcpReq.signal);
       deps.logger.info("file uploaded", {

@@ -39,6 +39,7 @@ import {
   readRequestBody,
 } from "@modelcontextprotocol/server";
 import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
+import { noteRpc } from "../http/request_info.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
 
@@ -240,7 +241,7 @@ export type LegacySseServer = McpServer | Server;
 /** Options for {@linkcode createLegacySseHandler}. */
 export interface LegacySseHandlerOptions {
   /** Builds a fresh MCP server for each SSE session. */
-  factory: () => LegacySseServer | Promise<LegacySseServer>;
+  factory: (caller: LegacySseCaller) => LegacySseServer | Promise<LegacySseServer>;
   /** Milliseconds of silence before a `: ping` comment; 0 disables. Default 15000. */
   keepAliveMs?: number;
   /** Concurrent sessions allowed; further `GET /sse` answer 503. Default 1000. */
@@ -257,18 +258,23 @@ export interface LegacySseHandlerOptions {
   logger?: Logger;
 }
 
-/** Per-request extras for {@linkcode LegacySseHandler.handleMessages}. */
-export interface LegacySseMessageOptions {
-  /** Authentication established by the HTTP layer, surfaced to MCP handlers. */
+/** Who makes a request, as established by the HTTP layer. */
+export interface LegacySseCaller {
+  /** Non-secret owner key: a session only accepts messages from the caller that opened it. */
+  owner: string;
+  /** Authentication surfaced to MCP handlers. */
   authInfo?: AuthInfo;
 }
+
+/** The caller of a request nobody authenticated. */
+const ANONYMOUS_CALLER: LegacySseCaller = { owner: "anonymous" };
 
 /** The legacy SSE endpoints; the HTTP app routes requests to them. */
 export interface LegacySseHandler {
   /** Serves `GET /sse`: opens a session and streams its messages. */
-  handleSse(req: Request): Promise<Response>;
+  handleSse(req: Request, caller?: LegacySseCaller): Promise<Response>;
   /** Serves `POST /messages/?session_id=…`: delivers one JSON-RPC message. */
-  handleMessages(req: Request, options?: LegacySseMessageOptions): Promise<Response>;
+  handleMessages(req: Request, caller?: LegacySseCaller): Promise<Response>;
   /** Closes every session and refuses new ones. */
   close(): Promise<void>;
   /** Number of open sessions. */
@@ -332,6 +338,7 @@ function invalidMessageReason(value: unknown): string {
 
 interface Session {
   readonly transport: LegacySseServerTransport;
+  readonly owner: string;
   server: LegacySseServer | undefined;
 }
 
@@ -372,7 +379,10 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     });
   };
 
-  async function handleSse(req: Request): Promise<Response> {
+  async function handleSse(
+    req: Request,
+    caller: LegacySseCaller = ANONYMOUS_CALLER,
+  ): Promise<Response> {
     if (req.method !== "GET") {
       return jsonRpcErrorResponse(
         405,
@@ -417,7 +427,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       },
     });
     const sessionId = transport.sessionId;
-    session = { transport, server: undefined };
+    session = { transport, owner: caller.owner, server: undefined };
     // Reserve the slot before awaiting the factory so concurrent opens respect maxSessions.
     sessions.set(sessionId, session);
     transport.onerror = (error) => {
@@ -425,7 +435,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     };
 
     try {
-      const server = await factory();
+      const server = await factory(caller);
       session.server = server;
       if (transport.closed) {
         // The client left (or close() ran) while the server was being built.
@@ -461,7 +471,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
 
   async function handleMessages(
     req: Request,
-    messageOptions?: LegacySseMessageOptions,
+    caller: LegacySseCaller = ANONYMOUS_CALLER,
   ): Promise<Response> {
     if (req.method !== "POST") {
       return jsonRpcErrorResponse(
@@ -481,7 +491,8 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       );
     }
     const session = sessions.get(sessionId);
-    if (session === undefined || session.transport.closed) {
+    // Another caller's session is answered like an unknown one: ids are not capabilities.
+    if (session === undefined || session.transport.closed || session.owner !== caller.owner) {
       return jsonRpcErrorResponse(
         404,
         SESSION_NOT_FOUND,
@@ -525,6 +536,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       const reason = error instanceof Error ? error.message : String(error);
       return jsonRpcErrorResponse(400, PARSE_ERROR, `Parse error: ${reason}`);
     }
+    noteRpc(req, value);
     let message: JSONRPCMessage;
     try {
       message = parseJSONRPCMessage(value);
@@ -537,7 +549,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     }
 
     const extra: MessageExtraInfo = { request: req };
-    if (messageOptions?.authInfo !== undefined) extra.authInfo = messageOptions.authInfo;
+    if (caller.authInfo !== undefined) extra.authInfo = caller.authInfo;
     try {
       session.transport.handlePostMessage(message, extra);
     } catch (error) {

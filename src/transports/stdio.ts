@@ -9,7 +9,7 @@
 import process from "node:process";
 import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { Logger } from "../log.ts";
-import type { ServerFactory } from "./streamable_http.ts";
+import type { McpServer } from "@modelcontextprotocol/server";
 
 /** A running stdio connection. */
 export interface StdioConnection {
@@ -20,7 +20,10 @@ export interface StdioConnection {
 }
 
 /** Serves MCP over this process's stdin/stdout. */
-export function startStdio(factory: ServerFactory, logger: Logger): StdioConnection {
+export function startStdio(
+  factory: () => McpServer | Promise<McpServer>,
+  logger: Logger,
+): StdioConnection {
   if (Deno.stdin.isTerminal()) {
     logger.info(
       "fal-mcp is waiting for an MCP client on stdin; it is launched by an MCP client, " +

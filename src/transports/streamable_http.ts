@@ -20,19 +20,28 @@ import {
   isJsonContentType,
   isLegacyRequest,
   legacyStatelessFallback,
+  type McpRequestContext,
   type McpServer,
   readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
 import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
+import { noteRpc } from "../http/request_info.ts";
+import {
+  ANONYMOUS,
+  fromAuthInfo,
+  ownerKey,
+  type Principal,
+  toAuthInfo,
+} from "../http/principal.ts";
 import type { Logger } from "../log.ts";
 import { BoundedEventStore, DEFAULT_MAX_EVENTS } from "./event_store.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
-/** Builds a fresh MCP server (the one factory). */
-export type ServerFactory = () => McpServer | Promise<McpServer>;
+/** Builds a fresh MCP server (the one factory) for a caller. */
+export type ServerFactory = (principal: Principal) => McpServer | Promise<McpServer>;
 
 /** Options for {@linkcode createStreamableHttpHandler}. */
 export interface StreamableHttpOptions {
@@ -56,8 +65,8 @@ export interface StreamableHttpOptions {
 
 /** The `/mcp` handler. */
 export interface StreamableHttpHandler {
-  /** Serves one request to `/mcp`. */
-  fetch(request: Request): Promise<Response>;
+  /** Serves one request to `/mcp` for an authenticated caller. */
+  fetch(request: Request, principal?: Principal): Promise<Response>;
   /** Number of live 2025-era sessions. */
   readonly sessionCount: number;
   /** Ends every session and in-flight exchange. */
@@ -66,6 +75,8 @@ export interface StreamableHttpHandler {
 
 interface Session {
   id: string;
+  /** Who opened it; only the same caller (and fal key) may use it. */
+  owner: string;
   transport: WebStandardStreamableHTTPServerTransport;
   close(): Promise<void>;
 }
@@ -84,15 +95,16 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     maxRequestBodySize: maxBodyBytes,
     onerror,
   } as const;
-  const modern = createMcpHandler(options.factory, modernOptions);
+  const fromContext = (ctx: McpRequestContext) => options.factory(fromAuthInfo(ctx.authInfo));
+  const modern = createMcpHandler(fromContext, modernOptions);
   // Tool calls can run for minutes: answer them as an SSE stream from the start, so keep-alive
   // comments hold proxies open and a client that leaves is noticed at once (Deno does not report
   // a disconnect while a handler has not started its response).
-  const modernStreaming = createMcpHandler(options.factory, {
+  const modernStreaming = createMcpHandler(fromContext, {
     ...modernOptions,
     responseMode: "sse",
   });
-  const stateless = legacyStatelessFallback(options.factory, onerror, {
+  const stateless = legacyStatelessFallback(fromContext, onerror, {
     maxRequestBodySize: maxBodyBytes,
   });
   const sessions = new SessionRegistry<Session>({
@@ -101,7 +113,11 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     logger: log,
   });
 
-  async function openSession(request: Request, parsedBody: unknown): Promise<Response> {
+  async function openSession(
+    request: Request,
+    parsedBody: unknown,
+    principal: Principal,
+  ): Promise<Response> {
     if (sessions.isFull) {
       log.warn("session limit reached", { max_sessions: options.maxSessions });
       return jsonRpcErrorResponse(
@@ -111,7 +127,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         { "retry-after": "5" },
       );
     }
-    const server = await options.factory();
+    const server = await options.factory(principal);
+    const authInfo = toAuthInfo(principal);
     let session: Session | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -120,7 +137,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       keepAliveMs: options.keepAliveMs,
       maxRequestBodySize: maxBodyBytes,
       onsessioninitialized: (id) => {
-        session = { id, transport, close: () => server.close() };
+        session = { id, owner: ownerKey(principal), transport, close: () => server.close() };
         sessions.add(session);
         log.info("session started", { session_id: id });
       },
@@ -134,7 +151,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       if (session) sessions.delete(session.id);
     };
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { parsedBody });
+    const response = await transport.handleRequest(request, { parsedBody, authInfo });
     if (!session) {
       await server.close(); // initialize was refused: nothing to keep
       return response;
@@ -142,9 +159,15 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     return onResponseDone(response, sessions.open(session.id));
   }
 
-  async function serveSession(id: string, request: Request, parsedBody?: unknown) {
+  async function serveSession(
+    id: string,
+    request: Request,
+    principal: Principal,
+    parsedBody?: unknown,
+  ) {
     const session = sessions.get(id);
-    if (!session) {
+    // Another caller's session is answered like an unknown one: ids are not capabilities.
+    if (!session || session.owner !== ownerKey(principal)) {
       return jsonRpcErrorResponse(
         404,
         -32001,
@@ -153,9 +176,10 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     }
     const done = sessions.open(id);
     try {
+      const authInfo = toAuthInfo(principal);
       const response = await session.transport.handleRequest(
         request,
-        parsedBody === undefined ? {} : { parsedBody },
+        parsedBody === undefined ? { authInfo } : { parsedBody, authInfo },
       );
       return onResponseDone(response, done);
     } catch (error) {
@@ -164,7 +188,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     }
   }
 
-  async function handlePost(request: Request): Promise<Response> {
+  async function handlePost(request: Request, principal: Principal): Promise<Response> {
     if (!isJsonContentType(request.headers.get("content-type"))) {
       return jsonRpcErrorResponse(
         415,
@@ -190,27 +214,32 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         `Parse error: the body is not valid JSON (${(error as Error).message})`,
       );
     }
+    noteRpc(request, parsedBody);
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
       const method = (parsedBody as { method?: unknown } | null)?.method;
       const leg = method === "tools/call" ? modernStreaming : modern;
-      return leg.fetch(request, { parsedBody });
+      return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
     }
     const sessionId = request.headers.get("mcp-session-id");
-    if (sessionId) return serveSession(sessionId, request, parsedBody);
+    if (sessionId) return serveSession(sessionId, request, principal, parsedBody);
     const messages = Array.isArray(parsedBody) ? parsedBody : [parsedBody];
-    if (messages.some((m) => isInitializeRequest(m))) return openSession(request, parsedBody);
-    return stateless(request, { parsedBody });
+    if (messages.some((m) => isInitializeRequest(m))) {
+      return openSession(request, parsedBody, principal);
+    }
+    return stateless(request, { parsedBody, authInfo: toAuthInfo(principal) });
   }
 
   return {
-    async fetch(request: Request): Promise<Response> {
+    async fetch(request: Request, principal: Principal = ANONYMOUS): Promise<Response> {
       switch (request.method) {
         case "POST":
-          return await handlePost(request);
+          return await handlePost(request, principal);
         case "GET":
         case "DELETE": {
           const sessionId = request.headers.get("mcp-session-id");
-          return sessionId ? await serveSession(sessionId, request) : await modern.fetch(request);
+          return sessionId
+            ? await serveSession(sessionId, request, principal)
+            : await modern.fetch(request);
         }
         default:
           return jsonRpcErrorResponse(

@@ -1,0 +1,98 @@
+/**
+ * Who may call the MCP endpoints: OAuth 2.1 access tokens (JWT, verified against the issuer's
+ * keys), static bearer tokens, or nobody checked (loopback development). With
+ * bring-your-own-key, each caller's own fal key rides along on its principal.
+ *
+ * @module
+ */
+
+import { JsonRpcCode } from "../errors.ts";
+import type { BearerTokens } from "./bearer_tokens.ts";
+import { falKeyFrom } from "./fal_key_header.ts";
+import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import type { OAuthVerifier } from "./oauth.ts";
+import { ANONYMOUS, fingerprint, type Principal } from "./principal.ts";
+
+/** Establishes the caller of a request, or answers the 401/403 to send instead. */
+export type Authenticator = (request: Request) => Promise<Principal | Response>;
+
+/** Options for {@linkcode createAuthenticator}. */
+export interface AuthenticatorOptions {
+  /** Static bearer tokens (may be empty). */
+  tokens: BearerTokens;
+  /** OAuth verifier, in resource-server mode. */
+  oauth?: OAuthVerifier | undefined;
+  /** Read each caller's own fal key. */
+  byok: boolean;
+  /** The public URL of `/mcp` for a request (the OAuth resource). */
+  resourceUrl: (request: Request) => string;
+}
+
+const REALM = 'Bearer realm="fal-mcp"';
+
+function bearerToken(request: Request): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization")?.trim() ?? "");
+  return match?.[1];
+}
+
+function tokenChallenge(message: string, invalid: boolean): Response {
+  const header = invalid ? `${REALM}, error="invalid_token"` : REALM;
+  return jsonRpcErrorResponse(401, -32001, message, { "www-authenticate": header });
+}
+
+/** Builds the authenticator for the configured mode. */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const withKey = (principal: Principal, request: Request): Principal => {
+    if (!options.byok) return principal;
+    const falKey = falKeyFrom(request);
+    return falKey ? { ...principal, falKey } : principal;
+  };
+
+  if (options.oauth) {
+    const oauth = options.oauth;
+    return async (request) => {
+      const result = await oauth.verify(request, options.resourceUrl(request));
+      if (!result.ok) return result.response;
+      return withKey({
+        id: `oauth:${result.subject}`,
+        kind: "oauth",
+        scopes: result.scopes,
+        token: result.token,
+        expiresAt: result.expiresAt,
+        clientId: result.clientId,
+      }, request);
+    };
+  }
+
+  if (options.tokens.enabled) {
+    return (request) => {
+      const token = bearerToken(request);
+      if (token === undefined) {
+        return Promise.resolve(tokenChallenge(
+          "Unauthorized: send the access token as `Authorization: Bearer <token>`",
+          false,
+        ));
+      }
+      if (!options.tokens.matches(token)) {
+        return Promise.resolve(tokenChallenge("Unauthorized: the bearer token is not valid", true));
+      }
+      return Promise.resolve(withKey({
+        id: `token:${fingerprint(token)}`,
+        kind: "token",
+        scopes: [],
+        token,
+      }, request));
+    };
+  }
+
+  return (request) => Promise.resolve(withKey(ANONYMOUS, request));
+}
+
+/** A 403 for a request whose principal may not use a session it did not open. */
+export function foreignSessionResponse(): Response {
+  return jsonRpcErrorResponse(
+    404,
+    JsonRpcCode.InvalidRequest,
+    "Session not found: it ended or expired; send a new initialize request",
+  );
+}
