@@ -38,7 +38,14 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(`fal-mcp ${VERSION}`);
     return 0;
   }
-  const server = await startServer(parsed.config);
+  let server;
+  try {
+    server = await startServer(parsed.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`fal-mcp: ${error.message}`);
+    return 2;
+  }
   const stop = () => void server.shutdown();
   Deno.addSignalListener("SIGINT", stop);
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);

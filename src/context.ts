@@ -42,4 +42,9 @@ export interface ServerDeps {
   logger: Logger;
   /** Metrics registry. */
   metrics?: Metrics | undefined;
+  /**
+   * Aborts when the server stops accepting work: tools waiting on a job then answer with the
+   * job's id (it keeps running at fal) instead of being cut off.
+   */
+  stopping?: AbortSignal | undefined;
 }

@@ -16,7 +16,7 @@ import { JobManager } from "./jobs/manager.ts";
 import { openJobStore } from "./jobs/open_store.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
-import { ConfigError } from "./errors.ts";
+import { assertSafeBind } from "./bind_policy.ts";
 import { createAuthenticator } from "./http/authenticate.ts";
 import { BearerTokens } from "./http/bearer_tokens.ts";
 import {
@@ -53,17 +53,6 @@ function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
-/** Refuses a public bind with nobody checked, unless the operator said so. */
-function assertSafeBind(config: Config): void {
-  if (config.transport === "stdio" || isLoopbackHost(config.host)) return;
-  if (config.authTokens.length || config.oauth || config.allowUnauthenticated) return;
-  throw new ConfigError(
-    `Refusing to serve ${config.host}:${config.port} without authentication: set ` +
-      "FAL_MCP_AUTH_TOKENS (or --auth-tokens-file) or --oauth-issuer, or pass " +
-      "--allow-unauthenticated if this server is meant to be open",
-  );
-}
-
 /** Starts the transports named by `config`. */
 export async function startServer(
   config: Config,
@@ -81,6 +70,7 @@ export async function startServer(
     );
   }
   const metrics = new Metrics();
+  const stopWork = new AbortController();
   const hosts = resolveFalHosts(config.falBaseUrl);
   const fal = new FalClient({ hosts, key: config.falKey, logger, metrics });
   const jobs = new JobManager({
@@ -102,6 +92,7 @@ export async function startServer(
     },
     logger,
     metrics,
+    stopping: stopWork.signal,
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
   const depsFor = (principal: Principal): ServerDeps => {
@@ -178,7 +169,11 @@ export async function startServer(
       logger.info("fal-mcp stopping", { grace_ms: config.shutdownTimeoutMs });
       http?.drain();
       // Let tool calls under way finish (their jobs are recorded either way), up to the grace.
-      await waitUntil(() => metrics.value(TOOLS_IN_FLIGHT) <= 0, config.shutdownTimeoutMs);
+      const idle = () => metrics.value(TOOLS_IN_FLIGHT) <= 0;
+      await waitUntil(idle, config.shutdownTimeoutMs);
+      // Calls still waiting on fal answer now with their job id; their jobs go on at fal.
+      stopWork.abort();
+      await waitUntil(idle, 2000);
       await Promise.allSettled([stdio?.close(), http?.close()]);
       await Promise.race([httpServer?.shutdown(), sleep(2000)]);
       await jobs.close();

@@ -175,8 +175,9 @@ export class OAuthVerifier {
 
   /**
    * Checks the request's bearer token for the resource at `resourceUrl` (the public `/mcp` URL).
-   * Never throws: every failure, including an unreachable authorization server, becomes a 401 or
-   * 403 response carrying a `WWW-Authenticate` challenge.
+   * Nothing a client or the authorization server does makes it throw: every failure, including
+   * an unreachable authorization server, becomes a 401 or 403 response carrying a
+   * `WWW-Authenticate` challenge. Throws `TypeError` only if `resourceUrl` is not an absolute URL.
    */
   async verify(request: Request, resourceUrl: string): Promise<OAuthResult> {
     const metadataUrl = metadataUrlFor(resourceUrl);

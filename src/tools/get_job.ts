@@ -41,7 +41,9 @@ export function registerGetJob(server: McpServer, deps: ServerDeps): void {
       const progress = new ProgressReporter(ctx);
       const record = await deps.jobs.wait(deps.fal, args.job_id, {
         timeoutMs: (args.wait_seconds ?? 0) * 1000,
-        signal: ctx.mcpReq.signal,
+        signal: deps.stopping
+          ? AbortSignal.any([ctx.mcpReq.signal, deps.stopping])
+          : ctx.mcpReq.signal,
         onStatus: (status) => progress.status(status),
       });
       await progress.flush();

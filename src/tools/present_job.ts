@@ -38,7 +38,7 @@ export function jobSummary(record: JobRecord): Record<string, unknown> {
   };
 }
 
-function runningText(record: JobRecord): string {
+function runningText(record: JobRecord, notes: readonly string[]): string {
   const where = record.status === "IN_QUEUE"
     ? `in fal's queue${
       record.queuePosition !== undefined ? ` at position ${record.queuePosition}` : ""
@@ -47,6 +47,7 @@ function runningText(record: JobRecord): string {
   const logs = record.logs.slice(-5).map((l) => `  ${l.message}`);
   return [
     `Job ${record.id} (${record.endpointId}) is ${where}.`,
+    ...notes,
     ...(logs.length ? ["Recent logs:", ...logs] : []),
     `It keeps running on fal. Check it with get_job {"job_id": "${record.id}", "wait_seconds": 30}; ` +
     "the result is kept when it finishes.",
@@ -62,7 +63,7 @@ export async function presentJob(
   const structured = jobSummary(record);
   if (record.status === "IN_QUEUE" || record.status === "IN_PROGRESS") {
     return {
-      content: [{ type: "text", text: runningText(record) }],
+      content: [{ type: "text", text: runningText(record, options.notes ?? []) }],
       structuredContent: structured,
     };
   }

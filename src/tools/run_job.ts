@@ -47,10 +47,16 @@ export async function runJob(
   progress.report(`Submitted as job ${submitted.id}`);
   const record = await deps.jobs.wait(deps.fal, submitted.id, {
     timeoutMs: options.waitMs,
-    signal,
+    signal: deps.stopping ? AbortSignal.any([signal, deps.stopping]) : signal,
     onStatus: (status) => progress.status(status),
   });
   await progress.flush();
+  if (deps.stopping?.aborted && !signal.aborted && !isFinal(record.status)) {
+    // The server is restarting: hand back the job (it keeps running at fal) rather than cut off.
+    return await presentJob(record, deps, {
+      notes: ["The server is restarting; the job goes on and get_job will have its result."],
+    });
+  }
   if (signal.aborted && !isFinal(record.status)) {
     // The client cancelled the call: nobody will read this result, so stop paying for it.
     await deps.jobs.cancel(deps.fal, record.id).catch((error) =>
