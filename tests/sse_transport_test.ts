@@ -87,6 +87,7 @@ interface Frame {
   event?: string;
   data?: string;
   comment?: string;
+  retry?: number;
 }
 
 /** Reads SSE frames from a response body. */
@@ -135,6 +136,8 @@ function parseFrame(block: string): Frame {
       frame.event = line.slice(6).trim();
     } else if (line.startsWith("data:")) {
       data.push(line.slice(5).replace(/^ /, ""));
+    } else if (line.startsWith("retry:")) {
+      frame.retry = Number(line.slice(6).trim());
     }
   }
   if (data.length > 0) frame.data = data.join("\n");
@@ -410,8 +413,11 @@ Deno.test("handler.close() ends every open stream and refuses new ones", async (
     assert.equal(server.handler.sessionCount, 2);
     await server.handler.close();
     assert.equal(server.handler.sessionCount, 0);
-    await assert.rejects(a.reader.next(), /ended/);
-    await assert.rejects(b.reader.next(), /ended/);
+    for (const stream of [a, b]) {
+      // A reconnect hint comes first, then the stream ends.
+      assert.equal((await stream.reader.next()).retry, 2000);
+      await assert.rejects(stream.reader.next(), /ended/);
+    }
     const refused = await fetch(`${server.base}/sse`);
     assert.equal(refused.status, 503);
     await refused.body?.cancel();
@@ -478,4 +484,18 @@ Deno.test("GET /sse answers 500 and keeps no session when the factory fails", as
   assert.match((await jsonRpcErrorOf(res)).message, /could not be started/);
   assert.equal(handler.sessionCount, 0);
   await handler.close();
+});
+
+Deno.test("closing the handler tells open streams when to reconnect (retry) before ending them", async () => {
+  const handler = createLegacySseHandler({
+    factory: () => new McpServer({ name: "retry-test", version: "1.0.0" }),
+  });
+  const response = await handler.handleSse(
+    new Request("http://127.0.0.1/sse", { headers: { accept: "text/event-stream" } }),
+  );
+  const closing = handler.close();
+  const text = await response.text();
+  await closing;
+  assert.match(text, /^event: endpoint\n/);
+  assert.match(text, /\nretry: 2000\n\n$/);
 });

@@ -49,6 +49,9 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 export const DEFAULT_MAX_SESSIONS = 1000;
 /** Default cap on one POSTed message (4 MiB, as the reference SDK). */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** The `retry` hint sent to open streams when the server shuts down. */
+const RECONNECT_HINT_MS = 2000;
+
 /** Default path clients POST to, resolved against the directory of the `GET /sse` URL. */
 export const DEFAULT_MESSAGES_PATH = "/messages/";
 
@@ -182,6 +185,11 @@ export class LegacySseServerTransport implements Transport {
       throw new Error(`Cannot deliver message to SSE session ${this.sessionId}: it is closed`);
     }
     this.onmessage?.(message, extra);
+  }
+
+  /** Tells the client how long to wait before reconnecting (an SSE `retry` field). */
+  hintReconnect(ms: number): void {
+    this.#write(`retry: ${Math.max(0, Math.round(ms))}\n\n`);
   }
 
   /** Ends the stream and fires `onclose` (once). */
@@ -569,6 +577,8 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
   async function close(): Promise<void> {
     shuttingDown = true;
     const open = [...sessions.values()];
+    // Clients reconnect after the hint, by which time a restarted server is listening again.
+    for (const session of open) session.transport.hintReconnect(RECONNECT_HINT_MS);
     await Promise.all(open.map((session) => session.transport.close()));
   }
 
