@@ -21,13 +21,74 @@
  * @module
  */
 
-export { createServer, type ServerDeps } from "./src/server.ts";
+export { createServer, type ServerDeps, type ToolSettings } from "./src/server.ts";
+export type { AuthInfo, McpServer } from "./src/sdk_types.ts";
 export { createHttpApp, type HttpApp, type HttpAppOptions } from "./src/http/app.ts";
 export type { GuardOptions } from "./src/http/dns_rebinding.ts";
-export { type Config, parseConfig, type ParsedCommand } from "./src/config.ts";
+export {
+  type Authenticator,
+  type AuthenticatorOptions,
+  createAuthenticator,
+} from "./src/http/authenticate.ts";
+export { BearerTokens } from "./src/http/bearer_tokens.ts";
+export {
+  type OAuthFailure,
+  type OAuthOptions,
+  type OAuthResult,
+  type OAuthSuccess,
+  OAuthVerifier,
+} from "./src/http/oauth.ts";
+export type { Principal } from "./src/http/principal.ts";
+export type { ServerFactory, StreamableHttpHandler } from "./src/transports/streamable_http.ts";
+export type { LegacySseCaller, LegacySseHandler } from "./src/transports/sse.ts";
+export {
+  type Config,
+  type Env,
+  type JobStoreKind,
+  type OAuthConfig,
+  parseConfig,
+  type ParsedCommand,
+  type TransportMode,
+} from "./src/config.ts";
 export { type RunningServer, type StartOptions, startServer } from "./src/runtime.ts";
-export { FalClient, type FalClientOptions } from "./src/fal/client.ts";
+export {
+  FalClient,
+  type FalClientOptions,
+  type FalRequest,
+  type RetryPolicy,
+} from "./src/fal/client.ts";
+export type {
+  CancelOutcome,
+  FalLog,
+  FalModel,
+  ModelMetadata,
+  ModelsPage,
+  ModelsQuery,
+  QueueStatus,
+  QueueSubmission,
+} from "./src/fal/types.ts";
 export { type FinishedJob, type FollowOptions, runQueuedJob } from "./src/fal/follow_job.ts";
 export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
-export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./src/log.ts";
+export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal/storage.ts";
+export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";
+export type { JsonSchema } from "./src/fal/openapi.ts";
+export { JobManager, type JobManagerOptions, type WaitOptions } from "./src/jobs/manager.ts";
+export type {
+  JobLog,
+  JobPage,
+  JobQuery,
+  JobRecord,
+  JobStatus,
+  JobStore,
+} from "./src/jobs/types.ts";
+export { MemoryJobStore } from "./src/jobs/memory_store.ts";
+export { SqliteJobStore } from "./src/jobs/sqlite_store.ts";
+export { type Labels, Metrics } from "./src/metrics.ts";
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  silentLogger,
+} from "./src/log.ts";
 export { VERSION } from "./src/version.ts";

@@ -174,7 +174,8 @@ Environment:
   FAL_KEY                 your fal.ai API key (https://fal.ai/dashboard/keys)
 `;
 
-type Env = Record<string, string | undefined>;
+/** Environment variables, by name. */
+export type Env = Record<string, string | undefined>;
 
 function pick(
   flag: string | undefined,

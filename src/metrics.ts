@@ -6,7 +6,8 @@
  * @module
  */
 
-type Labels = Record<string, string>;
+/** Metric labels, by name (bounded values only: never ids or user input). */
+export type Labels = Record<string, string>;
 
 function labelKey(labels: Labels): string {
   return Object.keys(labels).sort().map((k) => `${k}="${escape(labels[k]!)}"`).join(",");

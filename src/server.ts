@@ -5,7 +5,8 @@
  * @module
  */
 
-import { McpServer } from "@modelcontextprotocol/server";
+import { McpServer as SdkMcpServer } from "@modelcontextprotocol/server";
+import type { McpServer } from "./sdk_types.ts";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
 import { registerJobResource } from "./resources/job_resource.ts";
@@ -33,6 +34,7 @@ import { registerUploadFile } from "./tools/upload_file.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 
 export type { ServerDeps, ToolSettings } from "./context.ts";
+export type { McpServer } from "./sdk_types.ts";
 
 const INSTRUCTIONS = `fal-mcp gives you the fal.ai catalogue of generative media models.
 Task tools (generate_image, edit_image, remove_background, upscale_image, generate_video,
@@ -45,7 +47,7 @@ data: URIs; results are URLs (resource links), small images also inline.`;
 
 /** Builds a fresh MCP server with every fal tool, resource and prompt registered. */
 export function createServer(deps: ServerDeps): McpServer {
-  const server = new McpServer(
+  const server = new SdkMcpServer(
     { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION },
     {
       // `tools` is declared by the first registerTool, after MCP tasks hook in.

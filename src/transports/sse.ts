@@ -26,7 +26,6 @@
  */
 
 import type {
-  AuthInfo,
   JSONRPCMessage,
   McpServer,
   MessageExtraInfo,
@@ -39,6 +38,7 @@ import {
   readRequestBody,
 } from "@modelcontextprotocol/server";
 import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
+import type { AuthInfo } from "../sdk_types.ts";
 import { noteRpc } from "../http/request_info.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";

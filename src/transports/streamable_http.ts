@@ -21,11 +21,11 @@ import {
   isLegacyRequest,
   legacyStatelessFallback,
   type McpRequestContext,
-  type McpServer,
   readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
+import type { McpServer } from "../sdk_types.ts";
 import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
 import { noteRpc } from "../http/request_info.ts";
 import {
