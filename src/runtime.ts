@@ -97,7 +97,14 @@ export async function startServer(
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
   const depsFor = (principal: Principal): ServerDeps => {
     if (!config.byok) return deps;
-    const own = new FalClient({ hosts, key: principal.falKey, logger, metrics });
+    const own = new FalClient({
+      hosts,
+      key: principal.falKey,
+      logger,
+      metrics,
+      missingKeyMessage: "No fal key: this server uses each client's own key. Send yours in " +
+        "the X-Fal-Key header (create one at https://fal.ai/dashboard/keys).",
+    });
     return { ...deps, fal: own, storage: new FalStorage({ fal: own, hosts, logger }) };
   };
   // Jobs submitted before a restart are followed again, so their results are fetched and kept.

@@ -41,6 +41,8 @@ export interface FalClientOptions {
   retryBaseMs?: number;
   /** Metrics registry for fal call counts and durations. */
   metrics?: Metrics | undefined;
+  /** What to tell a caller whose call needs a key when there is none (default: set FAL_KEY). */
+  missingKeyMessage?: string | undefined;
 }
 
 /**
@@ -110,6 +112,7 @@ export class FalClient {
   readonly #maxAttempts: number;
   readonly #retryBaseMs: number;
   readonly #metrics: Metrics | undefined;
+  readonly #missingKeyMessage: string | undefined;
   #owner: string | undefined;
 
   /** Creates a client for the given hosts and key. */
@@ -121,6 +124,7 @@ export class FalClient {
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#metrics = options.metrics;
+    this.#missingKeyMessage = options.missingKeyMessage;
   }
 
   /**
@@ -367,7 +371,7 @@ export class FalClient {
   async #sendWithRetries(spec: CallSpec): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...spec.headers };
     if (spec.auth !== "none" && this.#key !== undefined) headers.authorization = `Key ${this.#key}`;
-    else if (spec.auth === "required") throw new MissingFalKeyError();
+    else if (spec.auth === "required") throw new MissingFalKeyError(this.#missingKeyMessage);
     if (spec.body !== undefined) headers["content-type"] = "application/json";
     const payload = spec.body === undefined ? spec.rawBody : JSON.stringify(spec.body);
     // A streamed body can be sent once only.

@@ -36,11 +36,12 @@ export class FalApiError extends FalMcpError {
 
 /** The key needed for a fal call is not configured. */
 export class MissingFalKeyError extends FalMcpError {
-  /** Creates the error naming the missing key and where to get one. */
-  constructor() {
+  /** Creates the error naming the missing key and where to get one (or how to send it). */
+  constructor(hint?: string) {
     super(
-      "FAL_KEY is not set: this tool calls fal.ai and needs an API key. Set the FAL_KEY " +
-        "environment variable (create a key at https://fal.ai/dashboard/keys) and restart the server.",
+      hint ??
+        "FAL_KEY is not set: this tool calls fal.ai and needs an API key. Set the FAL_KEY " +
+          "environment variable (create a key at https://fal.ai/dashboard/keys) and restart the server.",
       { status: 401, code: JsonRpcCode.InvalidRequest },
     );
     this.name = "MissingFalKeyError";

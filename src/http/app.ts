@@ -79,6 +79,8 @@ export interface HttpApp {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A Host header as RFC 9110 allows it: a name or IP literal and an optional port, nothing else. */
+const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?$/;
 const MCP_PATHS = new Set(["/mcp", "/sse", "/messages", "/messages/"]);
 
 function json(body: unknown, status = 200): Response {
@@ -193,6 +195,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
           }),
       ];
     }
+    if ((path === "/ready" || path === "/metrics") && !["GET", "HEAD"].includes(request.method)) {
+      return [
+        jsonRpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method Not Allowed", {
+          allow: "GET, HEAD",
+        }),
+      ];
+    }
     if (path === "/ready") {
       return [json({
         status: draining ? "draining" : "ready",
@@ -234,7 +243,22 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     },
     async fetch(request: Request): Promise<Response> {
       const started = performance.now();
-      const path = new URL(request.url).pathname;
+      // The request URL is built from the Host header: a malformed one could change the path
+      // (`Host: x/mcp?`) or not parse at all. Refuse it before anything reads the URL.
+      const host = request.headers.get("host");
+      if (host !== null && !HOST_HEADER.test(host)) {
+        return jsonRpcErrorResponse(
+          400,
+          JsonRpcCode.InvalidRequest,
+          "Bad Request: the Host header is malformed",
+        );
+      }
+      let path: string;
+      try {
+        path = new URL(request.url).pathname;
+      } catch {
+        return jsonRpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Bad Request: invalid URL");
+      }
       const given = request.headers.get("x-request-id");
       const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
       inFlight++;

@@ -84,6 +84,34 @@ interface Session {
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 const ALLOW = "GET, POST, DELETE";
 
+const ENVELOPE_KEYS = [
+  "io.modelcontextprotocol/clientInfo",
+  "io.modelcontextprotocol/clientCapabilities",
+];
+
+/**
+ * The envelope keys a well-formed 2026-07-28 request lacks. Anything else (notifications,
+ * responses, malformed messages, a malformed envelope) is left to the SDK's own checks.
+ */
+function missingEnvelopeKeys(body: unknown): string[] {
+  const message = body as {
+    jsonrpc?: unknown;
+    id?: unknown;
+    method?: unknown;
+    params?: { _meta?: unknown };
+  } | null;
+  if (
+    !message || typeof message !== "object" || message.jsonrpc !== "2.0" ||
+    typeof message.method !== "string" ||
+    (typeof message.id !== "string" && typeof message.id !== "number")
+  ) return [];
+  const meta = message.params?._meta;
+  if (!meta || typeof meta !== "object") return [];
+  const envelope = meta as Record<string, unknown>;
+  if (typeof envelope["io.modelcontextprotocol/protocolVersion"] !== "string") return [];
+  return ENVELOPE_KEYS.filter((key) => envelope[key] === undefined);
+}
+
 /** Creates the `/mcp` handler serving 2026-07-28 statelessly and 2025-era sessions. */
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const log = options.logger;
@@ -216,6 +244,14 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     }
     noteRpc(request, parsedBody);
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
+      const missing = missingEnvelopeKeys(parsedBody);
+      if (missing.length) {
+        return jsonRpcErrorResponse(
+          400,
+          JsonRpcCode.InvalidParams,
+          `Invalid params: a 2026-07-28 request's _meta must carry ${missing.join(" and ")}`,
+        );
+      }
       const method = (parsedBody as { method?: unknown } | null)?.method;
       const leg = method === "tools/call" ? modernStreaming : modern;
       return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
@@ -223,6 +259,16 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) return serveSession(sessionId, request, principal, parsedBody);
     const messages = Array.isArray(parsedBody) ? parsedBody : [parsedBody];
+    const malformedInitialize = messages.some((m) =>
+      (m as { method?: unknown } | null)?.method === "initialize" && !isInitializeRequest(m)
+    );
+    if (malformedInitialize) {
+      return jsonRpcErrorResponse(
+        400,
+        JsonRpcCode.InvalidParams,
+        "Invalid params: initialize needs params with protocolVersion, capabilities and clientInfo",
+      );
+    }
     if (messages.some((m) => isInitializeRequest(m))) {
       return openSession(request, parsedBody, principal);
     }
