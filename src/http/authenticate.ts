@@ -6,7 +6,6 @@
  * @module
  */
 
-import { JsonRpcCode } from "../errors.ts";
 import type { BearerTokens } from "./bearer_tokens.ts";
 import { falKeyFrom } from "./fal_key_header.ts";
 import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
@@ -86,13 +85,4 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   return (request) => Promise.resolve(withKey(ANONYMOUS, request));
-}
-
-/** A 403 for a request whose principal may not use a session it did not open. */
-export function foreignSessionResponse(): Response {
-  return jsonRpcErrorResponse(
-    404,
-    JsonRpcCode.InvalidRequest,
-    "Session not found: it ended or expired; send a new initialize request",
-  );
 }
