@@ -6,6 +6,7 @@ import { mainArgs } from "./helpers/process.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
 import { renderWav } from "./fake_fal/media.ts";
+import { withTempDir } from "./helpers/temp_dir.ts";
 
 /**
  * What an LLM client does in a session: discover a model, check its price, generate an image,
@@ -49,17 +50,8 @@ async function flow(client: Client, work: string): Promise<void> {
   assert.match(JSON.stringify(transcript.content), /Transcript:/);
 }
 
-async function withWorkDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("acceptance over stdio: discover, price, image, video job, speech, upload, transcript, saved files", async () => {
-  await withWorkDir(async (work) => {
+  await withTempDir(async (work) => {
     await withFakeFal(async (fake) => {
       const client = new Client({ name: "flow-stdio", version: "1.0.0" });
       await client.connect(
@@ -80,7 +72,7 @@ Deno.test("acceptance over stdio: discover, price, image, video job, speech, upl
 });
 
 Deno.test("acceptance over /mcp: the same session against the HTTP server", async () => {
-  await withWorkDir(async (work) => {
+  await withTempDir(async (work) => {
     await withFakeFal(async (fake) => {
       const server = await startTestHttpServer({
         env: falEnv(fake),

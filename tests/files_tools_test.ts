@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import { allText, textOf, withToolClient } from "./helpers/tool_client.ts";
 import { renderPng } from "./fake_fal/media.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./helpers/temp_dir.ts";
 
 async function filesUnder(dir: string): Promise<string[]> {
   const found: string[] = [];

@@ -4,6 +4,7 @@ import { startTestHttpServer } from "./helpers/http_server.ts";
 import { falEnv, TEST_FAL_KEY, withFakeFal } from "./helpers/scenario.ts";
 import { allText, textOf, type ToolAnswer, withToolClient } from "./helpers/tool_client.ts";
 import type { FakeFal } from "./fake_fal/server.ts";
+import { withTempDir } from "./helpers/temp_dir.ts";
 
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -137,21 +138,12 @@ async function callOn(client: Client, name: string, args: Record<string, unknown
   return await client.callTool({ name, arguments: args }, { timeout: 60_000 }) as ToolAnswer;
 }
 
-async function withStateDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 function serverOptions(fake: FakeFal, dir: string) {
   return { env: falEnv(fake), args: ["--job-store", "sqlite", "--state-dir", dir] };
 }
 
 Deno.test("restart: a job submitted before a restart is followed again and get_job returns its result", async () => {
-  await withStateDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await withFakeFal(async (fake) => {
       let server = await startTestHttpServer(serverOptions(fake, dir));
       let client = await connect(server.url);
@@ -182,7 +174,7 @@ Deno.test("restart: a job submitted before a restart is followed again and get_j
 });
 
 Deno.test("restart: a job that finished while the server was down has its result fetched on start", async () => {
-  await withStateDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await withFakeFal(async (fake) => {
       let server = await startTestHttpServer(serverOptions(fake, dir));
       let client = await connect(server.url);
@@ -213,7 +205,7 @@ Deno.test("restart: a job that finished while the server was down has its result
 });
 
 Deno.test("jobs belong to the fal key that submitted them", async () => {
-  await withStateDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await withFakeFal(async (fake) => {
       const first = await startTestHttpServer(serverOptions(fake, dir));
       let jobId: string;

@@ -4,6 +4,7 @@ import { mainArgs, waitForLogLine } from "./helpers/process.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 import type { FakeFal } from "./fake_fal/server.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
+import { withTempDir } from "./helpers/temp_dir.ts";
 
 function spawnServer(fake: FakeFal, stateDir: string, ...args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -38,17 +39,8 @@ async function connect(url: string): Promise<Client> {
   return client;
 }
 
-async function withStateDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("SIGTERM during a long call: the call completes, then the process exits 0", async () => {
-  await withStateDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await withFakeFal(async (fake) => {
       const child = spawnServer(fake, dir);
       const stderr = child.stderr.pipeThrough(new TextDecoderStream());
@@ -85,7 +77,7 @@ Deno.test("SIGTERM during a long call: the call completes, then the process exit
 });
 
 Deno.test("SIGTERM with no grace: the call answers with its job id, exit 0, and the job survives the restart", async () => {
-  await withStateDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await withFakeFal(async (fake) => {
       const child = spawnServer(fake, dir, "--shutdown-timeout", "0");
       const listening = await waitForLogLine(child.stderr, (r) => r.msg === "listening");

@@ -17,11 +17,11 @@
 import {
   checkLimit,
   checkRecord,
-  closedStoreError,
   compareNewestFirst,
   decodeCursor,
   encodeCursor,
   type JobPosition,
+  settle,
 } from "./query.ts";
 import {
   isFinal,
@@ -86,12 +86,7 @@ export class MemoryJobStore implements JobStore {
 
   /** Runs `work` on the open store; errors become a rejected promise. */
   #run<T>(work: () => T): Promise<T> {
-    try {
-      if (this.#closed) throw closedStoreError();
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settle(this.#closed, work);
   }
 
   /** Inserts or replaces the record with `job.id` (a copy), then drops old final jobs if over. */

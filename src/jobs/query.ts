@@ -136,3 +136,13 @@ export function checkRecord(job: JobRecord): void {
 export function closedStoreError(): Error {
   return new Error("Cannot use the job store: it is closed");
 }
+
+/** Runs synchronous store work as a promise: a closed store or a thrown error rejects it. */
+export function settle<T>(closed: boolean, work: () => T): Promise<T> {
+  try {
+    if (closed) throw closedStoreError();
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -17,7 +17,7 @@
 
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { checkLimit, checkRecord, closedStoreError, decodeCursor, encodeCursor } from "./query.ts";
+import { checkLimit, checkRecord, decodeCursor, encodeCursor, settle } from "./query.ts";
 import type { JobPage, JobQuery, JobRecord, JobStore } from "./types.ts";
 
 /**
@@ -146,12 +146,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Runs `work` on the open database; errors become a rejected promise. */
   #run<T>(work: () => T): Promise<T> {
-    try {
-      if (this.#closed) throw closedStoreError();
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settle(this.#closed, work);
   }
 
   /** Inserts or replaces the record with `job.id`; durable (fsynced) when this resolves. */
