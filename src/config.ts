@@ -70,6 +70,8 @@ export interface Config {
   oauth: OAuthConfig | undefined;
   /** Serve without any auth on a non-loopback address (the operator's explicit choice). */
   allowUnauthenticated: boolean;
+  /** Let HTTP callers on a non-loopback bind name local files to upload. */
+  allowLocalFiles: boolean;
   /** Largest request body in bytes (413 above). */
   maxBodyBytes: number;
   /** Requests per minute per principal on the MCP endpoints (0 = unlimited). */
@@ -161,6 +163,8 @@ HTTP security and limits:
   --oauth-jwks-url URL    signing keys (default: from issuer metadata) env FAL_MCP_OAUTH_JWKS_URL
   --public-url URL        the URL clients use (for OAuth metadata)     env FAL_MCP_PUBLIC_URL
   --allow-unauthenticated serve a non-loopback address without auth    env FAL_MCP_ALLOW_UNAUTHENTICATED=true
+  --allow-local-files     let remote HTTP callers upload server-side files by path
+                                                                       env FAL_MCP_ALLOW_LOCAL_FILES=true
   --max-body-bytes N      largest request body (default: 4194304)      env FAL_MCP_MAX_BODY_BYTES
   --rate-limit N          requests per minute per client (default: 600; 0 = off)
                                                                        env FAL_MCP_RATE_LIMIT
@@ -286,6 +290,7 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "oauth-jwks-url": { type: "string" },
         "public-url": { type: "string" },
         "allow-unauthenticated": { type: "boolean" },
+        "allow-local-files": { type: "boolean" },
         "max-body-bytes": { type: "string" },
         "rate-limit": { type: "string" },
         "max-streams": { type: "string" },
@@ -380,6 +385,7 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     oauth: parseOAuth(values, env),
     allowUnauthenticated: values["allow-unauthenticated"] ??
       parseBoolean(env, "FAL_MCP_ALLOW_UNAUTHENTICATED"),
+    allowLocalFiles: values["allow-local-files"] ?? parseBoolean(env, "FAL_MCP_ALLOW_LOCAL_FILES"),
     maxBodyBytes: parseInteger(
       pick(values["max-body-bytes"], env, "FAL_MCP_MAX_BODY_BYTES"),
       "max-body-bytes",

@@ -24,6 +24,8 @@ export interface ToolSettings {
   syncWaitMs: number;
   /** Default model per task tool, overriding the built-in defaults. */
   models: Record<string, string>;
+  /** Whether callers may name local files to upload (stdio and loopback HTTP callers). */
+  localFiles: boolean;
 }
 
 /** Dependencies handed to {@linkcode createServer} and every tool. */

@@ -89,14 +89,23 @@ export async function startServer(
       saveBaseDir: config.saveBaseDir,
       syncWaitMs: config.syncWaitMs,
       models: config.models,
+      localFiles: true,
     },
     logger,
     metrics,
     stopping: stopWork.signal,
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
+  // HTTP callers may name local files only on a loopback bind (their own machine) or when allowed.
+  const httpDeps: ServerDeps = {
+    ...deps,
+    settings: {
+      ...deps.settings,
+      localFiles: isLoopbackHost(config.host) || config.allowLocalFiles,
+    },
+  };
   const depsFor = (principal: Principal): ServerDeps => {
-    if (!config.byok) return deps;
+    if (!config.byok) return httpDeps;
     const own = new FalClient({
       hosts,
       key: principal.falKey,
@@ -105,7 +114,7 @@ export async function startServer(
       missingKeyMessage: "No fal key: this server uses each client's own key. Send yours in " +
         "the X-Fal-Key header (create one at https://fal.ai/dashboard/keys).",
     });
-    return { ...deps, fal: own, storage: new FalStorage({ fal: own, hosts, logger }) };
+    return { ...httpDeps, fal: own, storage: new FalStorage({ fal: own, hosts, logger }) };
   };
   // Jobs submitted before a restart are followed again, so their results are fetched and kept.
   if (fal.hasKey) await jobs.resume((owner) => owner === fal.owner ? fal : undefined);

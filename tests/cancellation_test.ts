@@ -4,16 +4,13 @@ import { startTestHttpServer } from "./helpers/http_server.ts";
 import { modernRequest, post, readMessage } from "./helpers/raw_mcp.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 import type { FakeFal } from "./fake_fal/server.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 interface ToolCallAnswer {
   result: { isError?: boolean; content: { text: string }[] };
 }
 
 const SLOW_INPUT = { prompt: "a slow painting", fake_duration_ms: 20_000 };
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 25));
-}
 
 function jobs(fake: FakeFal) {
   return [...fake.state.jobs.values()];

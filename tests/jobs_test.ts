@@ -5,10 +5,7 @@ import { falEnv, TEST_FAL_KEY, withFakeFal } from "./helpers/scenario.ts";
 import { allText, textOf, type ToolAnswer, withToolClient } from "./helpers/tool_client.ts";
 import type { FakeFal } from "./fake_fal/server.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
-}
+import { waitFor } from "./helpers/wait_for.ts";
 
 Deno.test("submit_job answers at once with a job id; get_job waits and returns the result", async () => {
   await withToolClient(async (ctx) => {

@@ -5,6 +5,7 @@ import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 import type { FakeFal } from "./fake_fal/server.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 function spawnServer(fake: FakeFal, stateDir: string, ...args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -25,10 +26,6 @@ function spawnServer(fake: FakeFal, stateDir: string, ...args: string[]): Deno.C
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 async function connect(url: string): Promise<Client> {

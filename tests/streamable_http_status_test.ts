@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http_server.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import {
   initializeBody,
   MODERN,
@@ -348,9 +349,7 @@ Deno.test("when every session is in use, initialize answers 503", async () => {
 Deno.test("an idle session is reaped after its TTL and then answers 404", async () => {
   await withServer(async (server, mcp) => {
     const id = await openSession(mcp);
-    while (server.server.http!.streamable.sessionCount > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(() => server.server.http!.streamable.sessionCount === 0, "the reaper");
     const res = await post(
       mcp,
       { jsonrpc: "2.0", id: 2, method: "tools/list" },

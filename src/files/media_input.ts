@@ -131,6 +131,7 @@ export async function resolveMediaInput(
   value: string,
   storage: FalStorage,
   signal?: AbortSignal,
+  options: { localFiles?: boolean } = {},
 ): Promise<string> {
   const input = value.trim();
   if (/^https?:\/\//i.test(input)) return input;
@@ -139,7 +140,22 @@ export async function resolveMediaInput(
     const name = `upload.${extensionForContentType(decoded.contentType) ?? "bin"}`;
     return (await storage.uploadBytes(decoded.bytes, decoded.contentType, name, signal)).url;
   }
+  assertLocalFilesAllowed(options.localFiles ?? true);
   return (await storage.uploadFile(resolveLocalPath(input), signal)).url;
+}
+
+/**
+ * Refuses local-path inputs where the caller is not on this machine: a remote client must not
+ * make the server upload its files. Stdio and loopback HTTP callers may; others send URLs or
+ * `data:` URIs (or the operator passes `--allow-local-files`).
+ */
+export function assertLocalFilesAllowed(allowed: boolean): void {
+  if (allowed) return;
+  throw new FalMcpError(
+    "This server does not read local files for remote clients: pass an https URL or a data: " +
+      "URI instead (operators can allow local paths with --allow-local-files).",
+    { status: 403, code: JsonRpcCode.InvalidParams },
+  );
 }
 
 function errorMessage(error: unknown): string {

@@ -85,7 +85,9 @@ async function prepare<Args extends Record<string, unknown>>(
   for (const name of task.mediaArgs ?? []) {
     const value = resolved[name];
     if (typeof value === "string") {
-      resolved[name] = await resolveMediaInput(value, deps.storage, signal);
+      resolved[name] = await resolveMediaInput(value, deps.storage, signal, {
+        localFiles: deps.settings.localFiles,
+      });
     }
   }
   const builder = new InputBuilder(model.input, endpointId);

@@ -8,7 +8,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { FalStorage } from "../fal/storage.ts";
-import { resolveLocalPath } from "../files/media_input.ts";
+import { assertLocalFilesAllowed, resolveLocalPath } from "../files/media_input.ts";
 import type { Logger } from "../log.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
@@ -27,6 +27,8 @@ export interface UploadFileDeps {
   storage: FalStorage;
   /** The process logger. */
   logger: Logger;
+  /** Whether callers may name local files (false for remote HTTP callers). */
+  settings: { localFiles: boolean };
 }
 
 /** Registers `upload_file`. */
@@ -42,6 +44,7 @@ export function registerUploadFile(server: McpServer, deps: UploadFileDeps): voi
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("upload_file", deps, async () => {
+      assertLocalFilesAllowed(deps.settings.localFiles);
       const path = resolveLocalPath(args.path);
       const uploaded = await deps.storage.uploadFile(path, ctx.mcpReq.signal);
       deps.logger.info("file uploaded", {
