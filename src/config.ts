@@ -306,6 +306,15 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
 
+  /** A whole-number setting from its flag or environment variable. */
+  const integer = (flag: string, envName: string, min: number, max: number, fallback: number) =>
+    parseInteger(
+      pick((values as Record<string, unknown>)[flag] as string | undefined, env, envName),
+      flag,
+      min,
+      max,
+      fallback,
+    );
   const host = pick(values.host, env, "FAL_MCP_HOST")?.[0] ?? DEFAULTS.host;
   if (host.trim() === "" || /[\s/]/.test(host)) {
     throw new ConfigError(`Invalid host "${host}": expected a hostname or IP address`);
@@ -335,27 +344,17 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     falBaseUrl: parseUrl(pick(values["fal-base-url"], env, "FAL_BASE_URL"), "fal-base-url"),
     allowedOrigins: parseList(pick(values["allowed-origins"], env, "FAL_MCP_ALLOWED_ORIGINS")),
     allowedHosts: parseList(pick(values["allowed-hosts"], env, "FAL_MCP_ALLOWED_HOSTS")),
-    maxSessions: parseInteger(
-      pick(values["max-sessions"], env, "FAL_MCP_MAX_SESSIONS"),
+    maxSessions: integer(
       "max-sessions",
+      "FAL_MCP_MAX_SESSIONS",
       1,
       1_000_000,
       DEFAULTS.maxSessions,
     ),
-    sessionTtlMs: 1000 * parseInteger(
-      pick(values["session-ttl"], env, "FAL_MCP_SESSION_TTL"),
-      "session-ttl",
-      1,
-      86_400 * 7,
-      DEFAULTS.sessionTtlSeconds,
-    ),
-    keepAliveMs: 1000 * parseInteger(
-      pick(values["keep-alive"], env, "FAL_MCP_KEEP_ALIVE"),
-      "keep-alive",
-      1,
-      3600,
-      DEFAULTS.keepAliveSeconds,
-    ),
+    sessionTtlMs: 1000 *
+      integer("session-ttl", "FAL_MCP_SESSION_TTL", 1, 86_400 * 7, DEFAULTS.sessionTtlSeconds),
+    keepAliveMs: 1000 *
+      integer("keep-alive", "FAL_MCP_KEEP_ALIVE", 1, 3600, DEFAULTS.keepAliveSeconds),
     stateDir: pick(values["state-dir"], env, "FAL_MCP_STATE_DIR")?.[0] ?? defaultStateDir(env),
     jobStore: parseChoice(
       pick(values["job-store"], env, "FAL_MCP_JOB_STORE"),
@@ -365,20 +364,14 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     ),
     outputDir: pick(values["output-dir"], env, "FAL_MCP_OUTPUT_DIR")?.[0],
     saveBaseDir: "",
-    inlineMaxBytes: parseInteger(
-      pick(values["inline-max-bytes"], env, "FAL_MCP_INLINE_MAX_BYTES"),
+    inlineMaxBytes: integer(
       "inline-max-bytes",
+      "FAL_MCP_INLINE_MAX_BYTES",
       0,
       50 * 1024 * 1024,
       DEFAULTS.inlineMaxBytes,
     ),
-    syncWaitMs: 1000 * parseInteger(
-      pick(values["sync-wait"], env, "FAL_MCP_SYNC_WAIT"),
-      "sync-wait",
-      0,
-      3600,
-      DEFAULTS.syncWaitSeconds,
-    ),
+    syncWaitMs: 1000 * integer("sync-wait", "FAL_MCP_SYNC_WAIT", 0, 3600, DEFAULTS.syncWaitSeconds),
     models: parseModels(values.model ?? [], env),
     authTokens: parseAuthTokens(values["auth-tokens-file"], env),
     byok: values.byok ?? parseBoolean(env, "FAL_MCP_BYOK"),
@@ -386,34 +379,29 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     allowUnauthenticated: values["allow-unauthenticated"] ??
       parseBoolean(env, "FAL_MCP_ALLOW_UNAUTHENTICATED"),
     allowLocalFiles: values["allow-local-files"] ?? parseBoolean(env, "FAL_MCP_ALLOW_LOCAL_FILES"),
-    maxBodyBytes: parseInteger(
-      pick(values["max-body-bytes"], env, "FAL_MCP_MAX_BODY_BYTES"),
+    maxBodyBytes: integer(
       "max-body-bytes",
+      "FAL_MCP_MAX_BODY_BYTES",
       1024,
       1024 * 1024 * 1024,
       DEFAULTS.maxBodyBytes,
     ),
-    rateLimitPerMinute: parseInteger(
-      pick(values["rate-limit"], env, "FAL_MCP_RATE_LIMIT"),
+    rateLimitPerMinute: integer(
       "rate-limit",
+      "FAL_MCP_RATE_LIMIT",
       0,
       1_000_000,
       DEFAULTS.rateLimitPerMinute,
     ),
-    maxStreams: parseInteger(
-      pick(values["max-streams"], env, "FAL_MCP_MAX_STREAMS"),
-      "max-streams",
-      1,
-      1_000_000,
-      DEFAULTS.maxStreams,
-    ),
-    shutdownTimeoutMs: 1000 * parseInteger(
-      pick(values["shutdown-timeout"], env, "FAL_MCP_SHUTDOWN_TIMEOUT"),
-      "shutdown-timeout",
-      0,
-      3600,
-      DEFAULTS.shutdownTimeoutSeconds,
-    ),
+    maxStreams: integer("max-streams", "FAL_MCP_MAX_STREAMS", 1, 1_000_000, DEFAULTS.maxStreams),
+    shutdownTimeoutMs: 1000 *
+      integer(
+        "shutdown-timeout",
+        "FAL_MCP_SHUTDOWN_TIMEOUT",
+        0,
+        3600,
+        DEFAULTS.shutdownTimeoutSeconds,
+      ),
     publicUrl: parseUrl(pick(values["public-url"], env, "FAL_MCP_PUBLIC_URL"), "public-url"),
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
