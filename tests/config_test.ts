@@ -102,3 +102,17 @@ Deno.test("--version prints the deno.json version and --help lists every flag", 
     assert.ok(help.stdout.includes(flag), `${flag} missing from --help`);
   }
 });
+
+Deno.test("server.json (MCP registry) names the same version and image tag as deno.json", async () => {
+  const server = JSON.parse(await Deno.readTextFile(new URL("../server.json", import.meta.url)));
+  assert.equal(server.version, denoJson.version);
+  for (const pkg of server.packages) {
+    assert.ok(String(pkg.identifier).endsWith(`:${denoJson.version}`), pkg.identifier);
+  }
+  const secrets = server.packages.flatMap((
+    p: { environmentVariables?: { name: string; isSecret?: boolean }[] },
+  ) => (p.environmentVariables ?? []).filter((v) => v.name === "FAL_KEY"));
+  assert.ok(
+    secrets.length > 0 && secrets.every((v: { isSecret?: boolean }) => v.isSecret === true),
+  );
+});
