@@ -11,7 +11,7 @@ Deno.test("submit_job answers at once with a job id; get_job waits and returns t
   await withToolClient(async (ctx) => {
     const submitted = await ctx.call("submit_job", {
       endpoint_id: "fal-ai/flux/dev",
-      input: { prompt: "a fox", fake_duration_ms: 1500 },
+      input: { prompt: "a fox", fake_duration_ms: 4000 },
     });
     assert.notEqual(submitted.isError, true, allText(submitted));
     const jobId = submitted.structuredContent?.job_id as string;

@@ -86,7 +86,7 @@ Deno.test("SIGTERM with no grace: the call answers with its job id, exit 0, and 
           name: "run_model",
           arguments: {
             endpoint_id: "fal-ai/flux/dev",
-            input: { prompt: "x", fake_duration_ms: 2500 },
+            input: { prompt: "x", fake_duration_ms: 6000 },
           },
         }, { timeout: 30_000 }) as Promise<ToolAnswer>;
         await waitFor(() => fake.state.jobs.size === 1);
