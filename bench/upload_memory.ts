@@ -23,6 +23,7 @@ import { FalClient } from "../src/fal/client.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { FalStorage } from "../src/fal/storage.ts";
 import { startFakeFal } from "../tests/fake_fal/server.ts";
+import { sparseFile } from "../tests/helpers/sparse_file.ts";
 
 const MB = 1_000_000;
 const SAMPLE_MS = 5;
@@ -50,15 +51,6 @@ if (!(largeBytes > 0) || !(baselineBytes > 0)) {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-async function sparseFile(path: string, size: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    await file.truncate(size);
-  } finally {
-    file.close();
-  }
-}
 
 // The fake keeps no upload bytes, so its own memory does not count against the uploader.
 const fake = await startFakeFal({ maxKeptUploadBytes: 0 });

@@ -320,19 +320,13 @@ Deno.test("discovery reads the authorization server metadata once and caches it"
 });
 
 Deno.test("discovery falls back to OpenID configuration with RFC 8414 path insertion", async () => {
-  await withAuthServer(async ({ as, key }) => {
+  await withAuthServer(async ({ as, sign }) => {
     const issuer = `${as.url}/tenant`;
     as.metadata.set("/.well-known/openid-configuration/tenant", {
       issuer,
       jwks_uri: `${as.url}/jwks`,
     });
-    const token = await new jose.SignJWT({})
-      .setProtectedHeader({ alg: "RS256", kid: key.kid })
-      .setIssuer(issuer)
-      .setAudience(RESOURCE)
-      .setSubject("user-1")
-      .setExpirationTime("5m")
-      .sign(key.privateKey);
+    const token = await sign({ iss: issuer });
     ok(await new OAuthVerifier({ issuer, scopes: [] }).verify(bearer(token), RESOURCE));
     assert.equal(as.hits.get("/.well-known/oauth-authorization-server/tenant"), 1);
     assert.equal(as.hits.get("/.well-known/openid-configuration/tenant"), 1);
@@ -364,15 +358,9 @@ Deno.test("an explicit jwksUrl skips discovery", async () => {
 });
 
 Deno.test("an issuer whose metadata is missing answers 401 saying its keys could not be fetched", async () => {
-  await withAuthServer(async ({ as, key }) => {
+  await withAuthServer(async ({ as, sign }) => {
     const issuer = `${as.url}/nowhere`;
-    const token = await new jose.SignJWT({})
-      .setProtectedHeader({ alg: "RS256", kid: key.kid })
-      .setIssuer(issuer)
-      .setAudience(RESOURCE)
-      .setSubject("user-1")
-      .setExpirationTime("5m")
-      .sign(key.privateKey);
+    const token = await sign({ iss: issuer });
     const v = new OAuthVerifier({ issuer, scopes: [] });
     await assertInvalidToken(await v.verify(bearer(token), RESOURCE), /keys could not be fetched/);
     // A second request within the retry pause reuses the failure instead of refetching.

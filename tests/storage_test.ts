@@ -13,6 +13,7 @@ import {
 } from "../src/fal/storage.ts";
 import { resolveLocalPath, resolveMediaInput } from "../src/files/media_input.ts";
 import { type FakeFal, startFakeFal } from "./fake_fal/server.ts";
+import { sparseFile } from "./helpers/sparse_file.ts";
 
 const MiB = 1024 * 1024;
 const KEY = "test-key";
@@ -53,16 +54,6 @@ async function download(url: string): Promise<{ bytes: Uint8Array; type: string 
   const res = await fetch(url);
   assert.equal(res.status, 200);
   return { bytes: await res.bytes(), type: res.headers.get("content-type") };
-}
-
-/** Creates a sparse file of `size` bytes (no disk blocks used). */
-async function sparseFile(path: string, size: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  try {
-    await file.truncate(size);
-  } finally {
-    file.close();
-  }
 }
 
 Deno.test("uploadFile round-trips a small PNG: the file URL serves the same bytes and type", async () => {

@@ -36,6 +36,7 @@ import { sleep } from "../sleep.ts";
 import type { FalClient } from "./client.ts";
 import { describeFalErrorBody, FalApiError } from "./errors.ts";
 import type { FalHosts } from "./hosts.ts";
+import { concatBytes } from "../bytes.ts";
 
 const MiB = 1024 * 1024;
 
@@ -525,7 +526,7 @@ function putStreamed(
       res.on("error", (error: Error) => finish(error));
       res.on("end", () => {
         if (!sent) req.destroy(); // answered before the whole body went out: stop sending
-        const text = new TextDecoder().decode(concat(chunks));
+        const text = new TextDecoder().decode(concatBytes(chunks));
         const etag = res.headers.etag;
         finish(undefined, {
           status: res.statusCode ?? 0,
@@ -567,16 +568,6 @@ function putStreamed(
       }
     })();
   });
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 function parseAnswer(text: string): unknown {

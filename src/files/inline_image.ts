@@ -18,6 +18,7 @@
 import type { ImageContent } from "@modelcontextprotocol/server";
 import type { MediaFile } from "../tools/media_content.ts";
 import { decodeDataUri } from "./media_input.ts";
+import { concatBytes } from "../bytes.ts";
 
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return !!signal?.aborted ||
@@ -46,13 +47,7 @@ async function readCapped(
   } finally {
     reader.releaseLock();
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
+  return concatBytes(chunks);
 }
 
 /** Base64 length of the decoded size `maxBytes`, to refuse huge data URIs before decoding. */
