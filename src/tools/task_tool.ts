@@ -38,6 +38,27 @@ export function mediaArg(what: string): z.ZodString {
   );
 }
 
+/** Aspect ratios task tools take (each model gets the nearest one it offers). */
+export const ASPECT_RATIOS = [
+  "21:9",
+  "16:9",
+  "3:2",
+  "4:3",
+  "5:4",
+  "1:1",
+  "4:5",
+  "3:4",
+  "2:3",
+  "9:16",
+  "9:21",
+] as const;
+
+/** The `aspect_ratio` argument of task tools. */
+export const aspectRatioArg: z.ZodOptional<z.ZodEnum<{ [K in typeof ASPECT_RATIOS[number]]: K }>> =
+  z.enum(ASPECT_RATIOS).optional().describe(
+    `One of ${ASPECT_RATIOS.join(" ")}; the model's nearest ratio is used`,
+  );
+
 /** Everything that makes one task tool. */
 export interface TaskDefinition<Args extends Record<string, unknown>> {
   /** Tool name. */

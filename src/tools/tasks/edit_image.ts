@@ -8,7 +8,14 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
 import type { McpTaskRegistry } from "../mcp_tasks.ts";
-import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+import { setFormat } from "../input_builder.ts";
+import {
+  aspectRatioArg,
+  mediaArg,
+  registerTaskTool,
+  type TaskDefinition,
+  taskInputSchema,
+} from "../task_tool.ts";
 
 /** Built-in default model of `edit_image`. */
 export const EDIT_IMAGE_MODEL = "fal-ai/flux-pro/kontext";
@@ -18,9 +25,7 @@ const args = {
   instruction: z.string().min(1).max(10_000).describe(
     'What to change, e.g. "make the sky stormy" or "remove the person on the left"',
   ),
-  aspect_ratio: z.string().regex(/^\d+:\d+$/).optional().describe(
-    'Output aspect ratio, e.g. "1:1"',
-  ),
+  aspect_ratio: aspectRatioArg,
   seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
   format: z.enum(["jpeg", "png"]).optional().describe("Output image format"),
 };
@@ -44,7 +49,7 @@ const task: TaskDefinition<Args> = {
     input.set("instruction", a.instruction, "prompt", "instruction");
     input.set("aspect_ratio", a.aspect_ratio, "aspect_ratio");
     input.set("seed", a.seed, "seed");
-    input.set("format", a.format, "output_format");
+    setFormat(input, a.format);
   },
 };
 

@@ -8,8 +8,13 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
 import type { McpTaskRegistry } from "../mcp_tasks.ts";
-import { setImageSize } from "../input_builder.ts";
-import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+import { setFormat, setImageSize } from "../input_builder.ts";
+import {
+  aspectRatioArg,
+  registerTaskTool,
+  type TaskDefinition,
+  taskInputSchema,
+} from "../task_tool.ts";
 
 /** Built-in default model of `generate_image`. */
 export const GENERATE_IMAGE_MODEL = "fal-ai/flux/dev";
@@ -20,7 +25,7 @@ const args = {
     "A preset (square_hd, square, landscape_4_3, landscape_16_9, portrait_4_3, portrait_16_9) " +
       "or WIDTHxHEIGHT, e.g. 1024x768",
   ),
-  aspect_ratio: z.string().regex(/^\d+:\d+$/).optional().describe('e.g. "16:9" (instead of size)'),
+  aspect_ratio: aspectRatioArg,
   count: z.number().int().min(1).max(8).optional().describe("How many images (default 1)"),
   seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
   negative_prompt: z.string().max(5000).optional().describe(
@@ -49,7 +54,7 @@ const task: TaskDefinition<Args> = {
     input.set("count", a.count, "num_images");
     input.set("seed", a.seed, "seed");
     input.set("negative_prompt", a.negative_prompt, "negative_prompt");
-    input.set("format", a.format, "output_format");
+    setFormat(input, a.format);
   },
 };
 
