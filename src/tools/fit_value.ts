@@ -47,8 +47,12 @@ function hasType(value: unknown, type: unknown): boolean {
       return isObject(value);
     case "null":
       return value === null;
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
     default:
-      return typeof value === type;
+      return true;
   }
 }
 
