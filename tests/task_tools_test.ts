@@ -66,7 +66,7 @@ Deno.test("a task tool's input that does not fit the model's schema is refused b
     assert.equal(wrongModel.isError, true);
     assert.match(
       textOf(wrongModel),
-      /fal-ai\/flux-pro\/kontext does not fit its schema: image_url: required/,
+      /Cannot run fal-ai\/flux-pro\/kontext: image_url is required/,
     );
     const badSize = await ctx.call("generate_image", { prompt: "x", size: "enormous" });
     assert.equal(badSize.isError, true);

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `cancel_job`. */
 export const cancelJobInput = z.object({
@@ -29,7 +30,7 @@ export function registerCancelJob(server: McpServer, deps: ServerDeps): void {
     title: "Cancel a fal job",
     description: "Cancel a queued or running fal job (e.g. a video you no longer need). A job " +
       "that already started may still be billed.",
-    inputSchema: cancelJobInput,
+    inputSchema: toolSchema(cancelJobInput),
     annotations: {
       readOnlyHint: false,
       destructiveHint: true,

@@ -14,6 +14,7 @@ import { estimateCost, fetchPricing, formatAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `estimate_cost`. */
 export const estimateCostInput = z.object({
@@ -42,7 +43,7 @@ export function registerEstimateCost(
       "billing units (e.g. 10 seconds of video). Use it before large or expensive jobs (video, " +
       "batches) or when the user asks what something will cost. Free: nothing runs and " +
       "nothing is billed. Needs FAL_KEY.",
-    inputSchema: estimateCostInput,
+    inputSchema: toolSchema(estimateCostInput),
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("estimate_cost", deps, async () => {

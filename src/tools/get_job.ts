@@ -12,6 +12,7 @@ import { ProgressReporter } from "./progress.ts";
 import { presentJob } from "./present_job.ts";
 import { guarded } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Longest wait a single get_job call may ask for. */
 export const MAX_WAIT_SECONDS = 60;
@@ -34,7 +35,7 @@ export function registerGetJob(server: McpServer, deps: ServerDeps): void {
     description: "Check a job started with submit_job (or handed back by a slow tool): status, " +
       "queue position, recent logs, and the result (media URLs) once it is done. Pass " +
       "wait_seconds to wait for it. Results survive client timeouts and server restarts. Free.",
-    inputSchema: getJobInput,
+    inputSchema: toolSchema(getJobInput),
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_job", deps, async () => {

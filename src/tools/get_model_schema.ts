@@ -11,6 +11,7 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { describeFields } from "../fal/openapi.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `get_model_schema`. */
 export const getModelSchemaInput = z.object({
@@ -24,7 +25,7 @@ export function registerGetModelSchema(server: McpServer, deps: ServerDeps): voi
     description: "Describe the inputs a fal model accepts (names, types, required fields, " +
       "defaults, allowed values) and what it returns. Call it before run_model for a model you " +
       "have not used yet. Free and fast.",
-    inputSchema: getModelSchemaInput,
+    inputSchema: toolSchema(getModelSchemaInput),
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_model_schema", deps, async () => {

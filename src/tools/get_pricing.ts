@@ -16,6 +16,7 @@ import { type EndpointPrice, fetchPricing, formatAmount } from "../fal/platform.
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `get_pricing`. */
 export const getPricingInput = z.object({
@@ -125,7 +126,7 @@ export function registerGetPricing(
       "Use it before running a model when cost matters or the user asks about price; use " +
       "estimate_cost for the total of a planned batch. App-level ids (e.g. fal-ai/flux) are " +
       "expanded to their endpoints. Free: this looks prices up and runs nothing. Needs FAL_KEY.",
-    inputSchema: getPricingInput,
+    inputSchema: toolSchema(getPricingInput),
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_pricing", deps, async () => {

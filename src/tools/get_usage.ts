@@ -14,6 +14,7 @@ import { fetchUsage, formatAmount, roundAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `get_usage`. */
 export const getUsageInput = z.object({
@@ -103,7 +104,7 @@ export function registerGetUsage(
       'plus the total per currency. Use it when the user asks "what did I spend", to check ' +
       "the cost of jobs already run, or to compare models by spend. Free: it reads the " +
       "account's records and runs nothing. Needs FAL_KEY.",
-    inputSchema: getUsageInput,
+    inputSchema: toolSchema(getUsageInput),
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_usage", deps, async () => {

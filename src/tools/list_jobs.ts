@@ -10,6 +10,7 @@ import type { ServerDeps } from "../context.ts";
 import { JOB_STATUSES } from "../jobs/types.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `list_jobs`. */
 export const listJobsInput = z.object({
@@ -27,7 +28,7 @@ export function registerListJobs(server: McpServer, deps: ServerDeps): void {
     title: "List fal jobs",
     description: "List the jobs submitted with your fal key, newest first (job id, model, " +
       "status, when). Use it to find a job whose id you lost, e.g. after a timeout. Free.",
-    inputSchema: listJobsInput,
+    inputSchema: toolSchema(listJobsInput),
     annotations: {
       readOnlyHint: true,
       destructiveHint: false,

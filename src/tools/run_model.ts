@@ -11,8 +11,10 @@ import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { runJob } from "./run_job.ts";
+import { checkRunInput, validateArg } from "./check_input.ts";
 import { guarded } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `run_model`. */
 export const runModelInput = z.object({
@@ -25,6 +27,7 @@ export const runModelInput = z.object({
   save_to: z.string().max(200).optional().describe(
     "Also save the result's files under this folder of the output directory",
   ),
+  validate: validateArg,
 });
 
 /** Registers `run_model`. */
@@ -40,20 +43,22 @@ export function registerRunModel(
       "can cost dollars). Images take seconds; for video or music prefer submit_job + get_job. " +
       "Check the input with get_model_schema first. Send a progressToken to receive queue " +
       "position and log lines while it runs.",
-    inputSchema: runModelInput,
+    inputSchema: toolSchema(runModelInput),
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("run_model", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
+      await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
       return await runJob(deps, ctx, id.full, args.input, {
         tool: "run_model",
         saveTo: args.save_to,
       });
     }));
   tasks?.add("run_model", tool, {
-    async start(raw) {
+    async start(raw, ctx) {
       const args = runModelInput.parse(raw);
       const id = parseEndpointId(args.endpoint_id);
+      await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
       return await deps.jobs.submit(deps.fal, id.full, args.input, { tool: "run_model" });
     },
   });

@@ -10,6 +10,7 @@ import type { ServerDeps } from "../context.ts";
 import type { FalModel } from "../fal/types.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `search_models`. */
 export const searchModelsInput = z.object({
@@ -46,7 +47,7 @@ export function registerSearchModels(server: McpServer, deps: ServerDeps): void 
     description: "Search the fal.ai model catalogue (image, video, audio, speech, transcription " +
       "and more). Use it to find an endpoint_id before get_model_schema or run_model. Free, fast, " +
       "no generation happens.",
-    inputSchema: searchModelsInput,
+    inputSchema: toolSchema(searchModelsInput),
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("search_models", deps, async () => {

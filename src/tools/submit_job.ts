@@ -12,11 +12,14 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
+import { checkRunInput, validateArg } from "./check_input.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `submit_job`. */
 export const submitJobInput = z.object({
   endpoint_id: z.string().min(3).max(200).describe('The fal endpoint id, e.g. "fal-ai/wan-i2v"'),
   input: z.record(z.string(), z.unknown()).describe("The model input (see get_model_schema)"),
+  validate: validateArg,
 });
 
 /** Registers `submit_job`. */
@@ -27,11 +30,12 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
       "for slow models (video: 1-5+ minutes, music) or when you want to do other things " +
       "meanwhile; then call get_job to follow it and fetch the result (it is kept). Costs fal " +
       "credits like run_model.",
-    inputSchema: submitJobInput,
+    inputSchema: toolSchema(submitJobInput),
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("submit_job", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
+      await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
       const record = await deps.jobs.submit(deps.fal, id.full, args.input, {
         tool: "submit_job",
         signal: ctx.mcpReq.signal,

@@ -12,7 +12,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
-import { validateModelInput } from "../fal/validate_input.ts";
+import { assertModelInput } from "../fal/validate_input.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { resolveMediaInput } from "../files/media_input.ts";
 import { InputBuilder } from "./input_builder.ts";
@@ -20,6 +20,7 @@ import { runJob } from "./run_job.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
+import { describeIssues, toolSchema } from "./tool_schema.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
@@ -113,14 +114,7 @@ async function prepare<Args extends Record<string, unknown>>(
   }
   const builder = new InputBuilder(model.input, endpointId);
   task.build(resolved as Args, builder);
-  const problems = model.input ? validateModelInput(builder.input, model.input) : [];
-  if (problems.length) {
-    throw new FalMcpError(
-      `The input for ${endpointId} does not fit its schema: ${problems.join("; ")}. ` +
-        `Check get_model_schema {"endpoint_id": "${endpointId}"} or pick another model.`,
-      { status: 400, code: JsonRpcCode.InvalidParams },
-    );
-  }
+  assertModelInput(endpointId, builder.input, model.input);
   return { endpointId, input: builder.input, notes: builder.notes, saveTo: args.save_to };
 }
 
@@ -153,10 +147,13 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     async start(raw, ctx) {
       const parsed = inputSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new FalMcpError(`Invalid arguments for ${task.name}: ${parsed.error.message}`, {
-          status: 400,
-          code: JsonRpcCode.InvalidParams,
-        });
+        throw new FalMcpError(
+          `Invalid arguments for ${task.name}: ${describeIssues(parsed.error.issues)}`,
+          {
+            status: 400,
+            code: JsonRpcCode.InvalidParams,
+          },
+        );
       }
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
       return await deps.jobs.submit(deps.fal, run.endpointId, run.input, { tool: task.name });
@@ -166,5 +163,5 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
 
 /** Builds a task tool's input schema: its own arguments plus the common ones. */
 export function taskInputSchema(args: z.ZodRawShape): z.ZodObject<z.ZodRawShape> {
-  return z.object({ ...args, ...commonTaskArgs });
+  return toolSchema(z.object({ ...args, ...commonTaskArgs }));
 }

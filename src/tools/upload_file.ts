@@ -12,6 +12,7 @@ import { assertLocalFilesAllowed, resolveLocalPath } from "../files/media_input.
 import type { Logger } from "../log.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
 
 /** Input schema of `upload_file`. */
 export const uploadFileInput = z.object({
@@ -40,7 +41,7 @@ export function registerUploadFile(server: McpServer, deps: UploadFileDeps): voi
       "audio_url (or similar) input. Only needed for files on this machine: http(s) URLs can be " +
       "given to models directly. Large files are uploaded in parts; the content type comes from " +
       "the file extension.",
-    inputSchema: uploadFileInput,
+    inputSchema: toolSchema(uploadFileInput),
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("upload_file", deps, async () => {
