@@ -46,7 +46,9 @@ function matchesType(value: unknown, type: string): boolean {
   if (type === "number") return typeof value === "number";
   if (type === "array") return Array.isArray(value);
   if (type === "object") return isObject(value);
-  return typeof value === type;
+  if (type === "string") return typeof value === "string";
+  if (type === "boolean") return typeof value === "boolean";
+  return true;
 }
 
 function shown(value: unknown): string {
