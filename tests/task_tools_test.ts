@@ -229,14 +229,20 @@ Deno.test("every tool sets its annotations on purpose", async () => {
     const { tools } = await ctx.client.listTools();
     for (const tool of tools) {
       const a = tool.annotations ?? {};
-      for (const hint of ["readOnlyHint", "openWorldHint"] as const) {
-        assert.equal(typeof a[hint], "boolean", `${tool.name} lacks ${hint}`);
+      // readOnlyHint is always said; the other hints are sent only where they differ from the
+      // protocol's defaults (destructive, not idempotent, open-world) and mean something.
+      assert.equal(typeof a.readOnlyHint, "boolean", `${tool.name} lacks readOnlyHint`);
+      if (a.readOnlyHint === false) {
+        assert.equal(typeof a.destructiveHint, "boolean", `${tool.name} lacks destructiveHint`);
       }
-      assert.ok(tool.description && tool.description.length > 60, `${tool.name} description`);
+      assert.ok(tool.description && tool.description.length > 40, `${tool.name} description`);
     }
     const byName = new Map(tools.map((t) => [t.name, t.annotations ?? {}]));
     assert.equal(byName.get("get_pricing")?.readOnlyHint, true);
     assert.equal(byName.get("cancel_job")?.destructiveHint, true);
     assert.equal(byName.get("generate_video")?.readOnlyHint, false);
+    assert.equal(byName.get("generate_video")?.destructiveHint, false);
+    assert.equal(byName.get("list_jobs")?.openWorldHint, false, "jobs are this server's own");
+    assert.equal(byName.get("search_models")?.openWorldHint ?? true, true);
   });
 });

@@ -13,7 +13,7 @@ import { assertModelInput } from "../fal/validate_input.ts";
 
 /** The `validate` argument of `run_model` and `submit_job`. */
 export const validateArg: z.ZodOptional<z.ZodBoolean> = z.boolean().optional().describe(
-  "false skips checking input against the model's schema (default true)",
+  "false skips the schema check",
 );
 
 /**

@@ -15,18 +15,17 @@ import { checkRunInput, validateArg } from "./check_input.ts";
 import { guarded } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { toolSchema } from "./tool_schema.ts";
+import { jobOutput } from "./output_schemas.ts";
 
 /** Input schema of `run_model`. */
 export const runModelInput = z.object({
   endpoint_id: z.string().min(3).max(200).describe(
-    'The fal endpoint id, e.g. "fal-ai/flux/dev" (find ids with search_models)',
+    'e.g. "fal-ai/flux/dev" (see search_models)',
   ),
   input: z.record(z.string(), z.unknown()).describe(
-    'The model input, as described by get_model_schema (e.g. {"prompt": "a red fox"})',
+    'See get_model_schema, e.g. {"prompt": "a fox"}',
   ),
-  save_to: z.string().max(200).optional().describe(
-    "Also save the result's files under this folder of the output directory",
-  ),
+  save_to: z.string().max(200).optional().describe("Subfolder to also save files in"),
   validate: validateArg,
 });
 
@@ -38,12 +37,10 @@ export function registerRunModel(
 ): void {
   const tool = server.registerTool("run_model", {
     title: "Run a fal model",
-    description: "Run any fal.ai model and wait for its result. Media come back as URLs " +
-      "(resource links; small images also inline). Costs fal credits (images cost cents; video " +
-      "can cost dollars). Images take seconds; for video or music prefer submit_job + get_job. " +
-      "Check the input with get_model_schema first. Send a progressToken to receive queue " +
-      "position and log lines while it runs.",
+    description: "Run any fal model with a raw input (checked against its schema) and wait for " +
+      "the result. Costs fal credits; for video or music prefer submit_job.",
     inputSchema: toolSchema(runModelInput),
+    outputSchema: jobOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("run_model", deps, async () => {

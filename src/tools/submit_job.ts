@@ -14,11 +14,12 @@ import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { checkRunInput, validateArg } from "./check_input.ts";
 import { toolSchema } from "./tool_schema.ts";
+import { jobOutput } from "./output_schemas.ts";
 
 /** Input schema of `submit_job`. */
 export const submitJobInput = z.object({
-  endpoint_id: z.string().min(3).max(200).describe('The fal endpoint id, e.g. "fal-ai/wan-i2v"'),
-  input: z.record(z.string(), z.unknown()).describe("The model input (see get_model_schema)"),
+  endpoint_id: z.string().min(3).max(200).describe('e.g. "fal-ai/wan-i2v"'),
+  input: z.record(z.string(), z.unknown()).describe("See get_model_schema"),
   validate: validateArg,
 });
 
@@ -26,11 +27,10 @@ export const submitJobInput = z.object({
 export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("submit_job", {
     title: "Submit a fal job",
-    description: "Start any fal.ai model without waiting and get a job_id back at once. Use it " +
-      "for slow models (video: 1-5+ minutes, music) or when you want to do other things " +
-      "meanwhile; then call get_job to follow it and fetch the result (it is kept). Costs fal " +
-      "credits like run_model.",
+    description: "Start any fal model and get a job_id at once (for slow video or music); " +
+      "follow it with get_job. Costs fal credits.",
     inputSchema: toolSchema(submitJobInput),
+    outputSchema: jobOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("submit_job", deps, async () => {

@@ -21,21 +21,20 @@ import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
 import { describeIssues, toolSchema } from "./tool_schema.ts";
+import { jobOutput } from "./output_schemas.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
   model: z.string().min(3).max(200).optional().describe(
-    "Any fal endpoint id to use instead of the default (see search_models)",
+    "Another fal endpoint id",
   ),
-  save_to: z.string().max(200).optional().describe(
-    "Also save the result's files under this folder of the output directory",
-  ),
+  save_to: z.string().max(200).optional().describe("Subfolder to also save files in"),
 };
 
 /** A media argument: a URL, a local file path or a data: URI. */
 export function mediaArg(what: string): z.ZodString {
   return z.string().min(1).max(10_000_000).describe(
-    `${what}: an https URL, a local file path, or a data: URI (local files are uploaded to fal)`,
+    `${what}: URL, local path or data: URI`,
   );
 }
 
@@ -57,7 +56,7 @@ export const ASPECT_RATIOS = [
 /** The `aspect_ratio` argument of task tools. */
 export const aspectRatioArg: z.ZodOptional<z.ZodEnum<{ [K in typeof ASPECT_RATIOS[number]]: K }>> =
   z.enum(ASPECT_RATIOS).optional().describe(
-    `One of ${ASPECT_RATIOS.join(" ")}; the model's nearest ratio is used`,
+    `${ASPECT_RATIOS.join(" ")}; the nearest the model takes`,
   );
 
 /** Everything that makes one task tool. */
@@ -130,6 +129,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     title: task.title,
     description: task.description,
     inputSchema,
+    outputSchema: jobOutput,
     annotations: CREATES_AT_FAL,
   }, (raw, ctx) =>
     guarded(task.name, deps, async () => {

@@ -128,15 +128,23 @@ export function describeIssues(issues: readonly ZodIssueLike[]): string {
 
 type JsonObject = Record<string, unknown>;
 
-/** A JSON Schema without its `$schema` line, and without bounds that say nothing. */
+/**
+ * A JSON Schema as advertised: without its `$schema` line, and without what tells a model
+ * nothing it needs (safe-integer bounds, JSON's string keys, the generous length caps that only
+ * guard the server: those are still enforced, with a clear error).
+ */
 function compact(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(compact);
   if (!schema || typeof schema !== "object") return schema;
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (key === "$schema") continue;
+    if (key === "$schema" || key === "propertyNames") continue;
     if (key === "maximum" && value === Number.MAX_SAFE_INTEGER) continue;
     if (key === "minimum" && value === Number.MIN_SAFE_INTEGER) continue;
+    if (key === "maxLength" && typeof value === "number" && value >= 200) continue;
+    if (key === "minLength" && typeof value === "number" && value <= 3) continue;
+    // An enum names its values; their type adds nothing.
+    if (key === "type" && Array.isArray((schema as JsonObject).enum)) continue;
     out[key] = compact(value);
   }
   return out;
@@ -153,9 +161,11 @@ export function toolSchema<T extends z.ZodType>(schema: T): T {
   if (prepared.has(schema)) return schema;
   prepared.add(schema);
   const converted: Partial<Record<"input" | "output", JsonObject>> = {};
+  // Both directions are advertised in the input form: objects open to more fields than they
+  // list (zod's output form closes every object, which a result that grows a field would break).
   const jsonSchema = (io: "input" | "output") => () =>
     converted[io] ??= compact(
-      z.toJSONSchema(schema, { target: "draft-2020-12", io }),
+      z.toJSONSchema(schema, { target: "draft-2020-12", io: "input" }),
     ) as JsonObject;
   Object.defineProperty(schema, "~standard", {
     configurable: true,

@@ -23,11 +23,11 @@ export const EDIT_IMAGE_MODEL = "fal-ai/flux-pro/kontext";
 const args = {
   image: mediaArg("The image to edit"),
   instruction: z.string().min(1).max(10_000).describe(
-    'What to change, e.g. "make the sky stormy" or "remove the person on the left"',
+    'What to change, e.g. "make the sky stormy"',
   ),
   aspect_ratio: aspectRatioArg,
-  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
-  format: z.enum(["jpeg", "png"]).optional().describe("Output image format"),
+  seed: z.number().int().min(0).optional(),
+  format: z.enum(["jpeg", "png"]).optional().describe("jpeg or png"),
 };
 
 /** Input schema of `edit_image`. */
@@ -38,9 +38,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "edit_image",
   title: "Edit an image",
-  description: "Edit an existing image by instruction (default " +
-    `${EDIT_IMAGE_MODEL}; any image-to-image or inpainting endpoint via model). The image can ` +
-    "be a URL, a local file or a data: URI. Takes seconds; costs a few cents.",
+  description: `Edit an image by instruction (default ${EDIT_IMAGE_MODEL}; model takes any ` +
+    "image-to-image endpoint). Seconds; a few cents.",
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "edit_image", endpointId: EDIT_IMAGE_MODEL }),

@@ -28,11 +28,11 @@ const args = {
   prompt: z.string().min(1).max(10_000).describe("What happens in the video"),
   image: mediaArg("Optional start frame").optional(),
   duration: z.number().min(1).max(60).optional().describe(
-    "Seconds; the nearest length the model makes is used",
+    "Seconds; the nearest the model makes",
   ),
   aspect_ratio: aspectRatioArg,
   negative_prompt: z.string().max(5000).optional().describe("What to avoid"),
-  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
+  seed: z.number().int().min(0).optional(),
 };
 
 /** Input schema of `generate_video`. */
@@ -92,10 +92,9 @@ function setDuration(input: InputBuilder, seconds: number | undefined): void {
 const task: TaskDefinition<Args> = {
   name: "generate_video",
   title: "Generate a video",
-  description: "Create a short video from a prompt, optionally starting from an image " +
-    `(defaults: ${TEXT_TO_VIDEO_MODEL} for text, ${IMAGE_TO_VIDEO_MODEL} with an image; any ` +
-    "video endpoint via model). Takes 1-5+ minutes and can cost around a dollar or more. If it " +
-    "is not done within the server's wait, you get a job_id: call get_job later for the video.",
+  description: `Video from a prompt, or from a start image (default ${TEXT_TO_VIDEO_MODEL}; ` +
+    `${IMAGE_TO_VIDEO_MODEL} with an image). 1-5+ min; $1 or more. Past the server's wait: a ` +
+    "job_id for get_job.",
   args,
   mediaArgs: ["image"],
   slow: true,
