@@ -33,10 +33,10 @@ Deno.test("generate_image maps friendly arguments onto the default model's input
     });
     assert.equal(links(answer).length, 2);
     assert.ok(links(answer).every((l) => l.mimeType === "image/png"));
-    // Small images also come back inline so clients can show them.
+    // Each image also comes back inline as a small preview, so clients can show it.
     const images = answer.content.filter((c) => c.type === "image");
     assert.equal(images.length, 2);
-    assert.equal(images[0]!.mimeType, "image/png");
+    assert.equal(images[0]!.mimeType, "image/jpeg");
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * How a job is shown to the model: a status line while it runs; when it completed, the media as
- * resource links (small images also inline) and saved to local files when asked.
+ * resource links (images also as small inline previews) and saved to local files when asked.
  *
  * @module
  */
@@ -8,9 +8,9 @@
 import type { CallToolResult, ContentBlock } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
 import { saveMediaFiles } from "../files/save_output.ts";
-import { inlineImage } from "../files/inline_image.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { elideDataUris, findMediaFiles, outputContent } from "./media_content.ts";
+import { imagePreviews } from "./image_previews.ts";
 
 /** Options for {@linkcode presentJob}. */
 export interface PresentOptions {
@@ -107,12 +107,10 @@ export async function presentJob(
     }
     structured.saved_files = saved.map((f) => f.path);
   }
-  const content: ContentBlock[] = outputContent(lines.join("\n"), record.result);
-  for (const file of files) {
-    const image = await inlineImage(file, settings.inlineMaxBytes, undefined, options.signal)
-      .catch(() => undefined);
-    if (image) content.push(image);
-  }
+  const previews = await imagePreviews(files, settings.inlineMaxBytes, options.signal);
+  lines.push(...previews.map((p) => p.line));
+  const content: ContentBlock[] = outputContent(lines.join("\n"), record.result, files);
+  content.push(...previews.map((p) => p.block));
   structured.result = elideDataUris(record.result);
   return { content, structuredContent: structured };
 }
