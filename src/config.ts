@@ -56,7 +56,7 @@ export interface Config {
   outputDir: string | undefined;
   /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
   saveBaseDir: string;
-  /** Images up to this many bytes are also returned inline (0 disables). */
+  /** Inline image previews of one result take at most this many bytes in all (0 disables). */
   inlineMaxBytes: number;
   /** Slow tools (video, music) answer with a job handle after waiting this long. */
   syncWaitMs: number;
@@ -144,7 +144,7 @@ Options:
                           (default: $XDG_STATE_HOME/fal-mcp or ~/.local/state/fal-mcp)
   --job-store KIND        sqlite | memory (default: sqlite)            env FAL_MCP_JOB_STORE
   --output-dir DIR        also save every generated file here          env FAL_MCP_OUTPUT_DIR
-  --inline-max-bytes N    inline images up to N bytes (default: 262144; 0 = never)
+  --inline-max-bytes N    inline image previews, N bytes per result (default: 262144; 0 = none)
                                                                        env FAL_MCP_INLINE_MAX_BYTES
   --sync-wait SECONDS     slow tools answer with a job id after this (default: 50)
                                                                        env FAL_MCP_SYNC_WAIT
