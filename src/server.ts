@@ -43,7 +43,7 @@ use any other fal endpoint. For anything else: search_models to find an endpoint
 get_model_schema for its inputs, run_model to run it. Video and music take minutes: they (or
 submit_job) hand back a job_id; get_job fetches the result later, list_jobs finds lost ids.
 get_pricing and estimate_cost tell what a run costs. Media inputs accept URLs, local paths or
-data: URIs; results are URLs (resource links), small images also inline.`;
+data: URIs; results are URLs (resource links), images also as small inline previews.`;
 
 /** Builds a fresh MCP server with every fal tool, resource and prompt registered. */
 export function createServer(deps: ServerDeps): McpServer {
