@@ -19,7 +19,7 @@ const anyObject = z.record(z.string(), z.unknown());
 const job = z.object({ job_id: text, status: text, result: z.unknown().optional() });
 
 /** A job as it stands (task tools, `run_model`, `submit_job`, `get_job`). */
-export const jobOutput: typeof job = toolSchema(job);
+export const jobOutput: z.ZodType = toolSchema(job);
 
 /** `cancel_job`: the job and what the cancel did. */
 export const cancelJobOutput: z.ZodType = toolSchema(job.extend({ outcome: text }));
