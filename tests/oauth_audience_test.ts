@@ -4,7 +4,7 @@ import { parseConfig } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 import { makeKey, startAuthServer } from "./helpers/fake_issuer.ts";
 import { startTestHttpServer } from "./helpers/http_server.ts";
-import { runMain } from "./helpers/process.ts";
+import { mainArgs, waitForLogLine } from "./helpers/process.ts";
 import { modernRequest } from "./helpers/raw_mcp.ts";
 
 /** The URL the operator configured; the server must never name another. */
@@ -136,13 +136,33 @@ Deno.test("OAuth accepts only tokens for the configured audience, and challenges
 });
 
 Deno.test("OAuth without --public-url or --oauth-audience refuses to start with one clear line and exit code 2", async () => {
-  const { code, stderr } = await runMain([
-    "--transport",
-    "http",
-    "--oauth-issuer",
-    "https://issuer.example",
-  ]);
-  assert.equal(code, 2);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: mainArgs(
+      "--transport",
+      "http",
+      "--port",
+      "0",
+      "--oauth-issuer",
+      "https://issuer.example",
+    ),
+    env: { FAL_MCP_JOB_STORE: "memory" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // A server that started anyway would keep running; its "listening" line says so, and the
+  // test stops it so the failure is reported instead of a hang.
+  const seen: string[] = [];
+  const started = await waitForLogLine(
+    child.stderr,
+    (record) => Object.values(record).includes("listening"),
+    seen,
+  ).then(() => true, () => false);
+  if (started) child.kill();
+  const stderr = seen.join("\n");
+  const { code } = await child.status;
+  assert.equal(code, 2, stderr);
   assert.equal(stderr.trim().split("\n").length, 1, stderr);
   assert.match(stderr, /OAuth needs the server's public URL: set --public-url/);
 
