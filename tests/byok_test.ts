@@ -180,3 +180,51 @@ Deno.test("BYOK: each fal key gets its own rate-limit bucket", async () => {
     await server.close();
   }
 });
+
+Deno.test("BYOK with bearer tokens: jobs belong to the token holder; only the fal key that submitted a job can cancel it", async () => {
+  const tokenAlice = "alice-token-0123456789abcdef";
+  const tokenBob = "bob-token-0123456789abcdef00";
+  await withFakeFal(async (fake) => {
+    const server = await startTestHttpServer({
+      env: { FAL_BASE_URL: fake.url, FAL_MCP_AUTH_TOKENS: `${tokenAlice},${tokenBob}` },
+      args: ["--byok"],
+    });
+    const as = (token: string, key: string) => ({
+      authorization: `Bearer ${token}`,
+      "x-fal-key": key,
+    });
+    const alice = await clientWith(server.url, as(tokenAlice, KEY_ALICE));
+    const aliceOtherKey = await clientWith(server.url, as(tokenAlice, KEY_BOB));
+    const bobSameKey = await clientWith(server.url, as(tokenBob, KEY_ALICE));
+    try {
+      const submitted = await call(alice, "submit_job", {
+        endpoint_id: "fal-ai/flux/dev",
+        input: { prompt: "slow", fake_duration_ms: 60_000 },
+      });
+      const job = submitted.structuredContent?.job_id as string;
+      assert.equal(fake.state.jobs.get(job)?.key, KEY_ALICE);
+
+      // Another token holder with the very same fal key: not theirs.
+      assert.deepEqual((await call(bobSameKey, "list_jobs", {})).structuredContent?.jobs, []);
+      assert.equal((await call(bobSameKey, "cancel_job", { job_id: job })).isError, true);
+
+      // The same holder with another key still sees it, but cannot cancel it at fal.
+      const listed = await call(aliceOtherKey, "list_jobs", {});
+      assert.deepEqual(
+        (listed.structuredContent?.jobs as { job_id: string }[]).map((j) => j.job_id),
+        [job],
+      );
+      const refused = await call(aliceOtherKey, "cancel_job", { job_id: job });
+      assert.equal(refused.isError, true);
+      assert.match(JSON.stringify(refused.content), /submitted with another fal key/);
+      assert.equal(fake.state.jobs.get(job)?.cancelled, false);
+
+      const cancelled = await call(alice, "cancel_job", { job_id: job });
+      assert.notEqual(cancelled.isError, true, JSON.stringify(cancelled.content));
+      assert.equal(fake.state.jobs.get(job)?.cancelled, true);
+    } finally {
+      await Promise.allSettled([alice.close(), aliceOtherKey.close(), bobSameKey.close()]);
+      await server.close();
+    }
+  });
+});
