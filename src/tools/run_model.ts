@@ -56,7 +56,7 @@ export function registerRunModel(
       const args = runModelInput.parse(raw);
       const id = parseEndpointId(args.endpoint_id);
       await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
-      return await deps.jobs.submit(deps.fal, id.full, args.input, { tool: "run_model" });
+      return await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
     },
   });
 }
