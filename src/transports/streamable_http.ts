@@ -21,7 +21,6 @@ import {
   isLegacyRequest,
   legacyStatelessFallback,
   type McpRequestContext,
-  readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
@@ -37,6 +36,8 @@ import {
 } from "../http/principal.ts";
 import type { Logger } from "../log.ts";
 import { BoundedEventStore, DEFAULT_MAX_EVENTS } from "./event_store.ts";
+import { createFastPath } from "./fast_path.ts";
+import { readBody } from "./read_body.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
@@ -61,6 +62,16 @@ export interface StreamableHttpOptions {
   retryIntervalMs?: number;
   /** Events kept per session for resumability. Default 1000. */
   maxEventsPerSession?: number;
+  /**
+   * Serve well-formed 2026-07-28 `tools/list` and `tools/call` with the fast engine (one server
+   * per caller, reused; see `fast_path.ts`). Default true.
+   */
+  fastPath?: boolean;
+  /**
+   * Callers whose servers the factory builds identically share this key (default: the caller
+   * and its fal key, {@linkcode ownerKey}).
+   */
+  reuseKey?: (principal: Principal) => string;
 }
 
 /** The `/mcp` handler. */
@@ -134,6 +145,18 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   });
   const stateless = legacyStatelessFallback(fromContext, onerror, {
     maxRequestBodySize: maxBodyBytes,
+  });
+  /** The SDK's 2026 leg for a message: tool calls stream, everything else answers JSON. */
+  const modernFetch = (request: Request, parsedBody: unknown, principal: Principal) => {
+    const method = (parsedBody as { method?: unknown } | null)?.method;
+    const leg = method === "tools/call" ? modernStreaming : modern;
+    return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
+  };
+  const fastPath = options.fastPath === false ? undefined : createFastPath({
+    factory: options.factory,
+    reuseKey: options.reuseKey ?? ownerKey,
+    sdkFetch: modernFetch,
+    keepAliveMs: options.keepAliveMs,
   });
   const sessions = new SessionRegistry<Session>({
     maxSessions: options.maxSessions,
@@ -224,7 +247,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         "Unsupported Media Type: Content-Type must be application/json",
       );
     }
-    const body = await readRequestBody(request, maxBodyBytes);
+    const body = await readBody(request, maxBodyBytes);
     if (body.tooLarge) {
       return jsonRpcErrorResponse(
         413,
@@ -243,6 +266,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       );
     }
     noteRpc(request, parsedBody);
+    const fast = fastPath?.serve(request, parsedBody, principal);
+    if (fast) return await fast;
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
       const missing = missingEnvelopeKeys(parsedBody);
       if (missing.length) {
@@ -252,9 +277,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           `Invalid params: a 2026-07-28 request's _meta must carry ${missing.join(" and ")}`,
         );
       }
-      const method = (parsedBody as { method?: unknown } | null)?.method;
-      const leg = method === "tools/call" ? modernStreaming : modern;
-      return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
+      return modernFetch(request, parsedBody, principal);
     }
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) return serveSession(sessionId, request, principal, parsedBody);
@@ -300,6 +323,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       return sessions.size;
     },
     async close() {
+      fastPath?.close();
       await sessions.close();
       await Promise.all([modern.close(), modernStreaming.close()]);
     },

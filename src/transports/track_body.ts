@@ -5,10 +5,18 @@
  * @module
  */
 
-/** Returns `response` with `onDone` called when its body ends (or at once when it has none). */
+/**
+ * Returns `response` with `onDone` called when its body ends. A response whose body is already
+ * complete (no body, a body of declared length, or anything but an event stream) is done at
+ * once: wrapping it would only cost a stream copy per request.
+ */
 export function onResponseDone(response: Response, onDone: () => void): Response {
   const body = response.body;
-  if (!body) {
+  const headers = response.headers;
+  if (
+    !body || headers.has("content-length") ||
+    !(headers.get("content-type")?.includes("text/event-stream") ?? false)
+  ) {
     onDone();
     return response;
   }
