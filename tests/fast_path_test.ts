@@ -75,9 +75,9 @@ function depsFor(fake: FakeFal, key: string): ServerDeps {
 }
 
 /** Serves one handler on a free loopback port. */
-async function serveHandler(
+function serveHandler(
   handler: StreamableHttpHandler,
-): Promise<{ url: string; close(): Promise<void> }> {
+): { url: string; close(): Promise<void> } {
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     (request) => handler.fetch(request),
@@ -105,10 +105,10 @@ Deno.test("the fast engine answers tools/list and tools/call exactly as the SDK 
       sessionTtlMs: 60_000,
       keepAliveMs: 15_000,
     };
-    const fast = await serveHandler(
+    const fast = serveHandler(
       createStreamableHttpHandler({ ...options, factory: () => createServer(deps) }),
     );
-    const sdk = await serveHandler(
+    const sdk = serveHandler(
       createStreamableHttpHandler({
         ...options,
         factory: () => createServer(deps),

@@ -80,6 +80,8 @@ interface CallerEntry {
   tools: ReadonlyMap<string, RegisteredTool>;
   /** The `tools/list` result, serialized, once fetched. */
   listJson?: string;
+  /** The `tools/list` answer up to its id, as bytes (encoded once). */
+  listHead?: Uint8Array;
   /** The server identity stamped into every 2026 result. */
   serverInfo?: unknown;
   listing?: Promise<string | undefined>;
@@ -251,6 +253,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
   const maxServers = options.maxServers ?? 256;
   const callers = new Map<string, Promise<CallerEntry | undefined>>();
   const inFlight = new Set<AbortController>();
+  const encoder = new TextEncoder();
 
   /** The cached entry of a caller (built on first use); `undefined` when not recordable. */
   function callerEntry(principal: Principal): Promise<CallerEntry | undefined> {
@@ -308,6 +311,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       const meta = message.result._meta;
       entry.serverInfo = isObject(meta) ? meta[SERVER_INFO_META_KEY] : undefined;
       entry.listJson = JSON.stringify(message.result);
+      entry.listHead = encoder.encode(`{"result":${entry.listJson},"jsonrpc":"2.0","id":`);
       return entry.listJson;
     })().finally(() => {
       entry.listing = undefined;
@@ -315,10 +319,12 @@ export function createFastPath(options: FastPathOptions): FastPath {
     return entry.listing;
   }
 
-  function respondList(id: JsonRpcId, json: string): Response {
-    return new Response(`{"result":${json},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`, {
-      headers: JSON_HEADERS,
-    });
+  function respondList(id: JsonRpcId, head: Uint8Array): Response {
+    const tail = encoder.encode(`${JSON.stringify(id)}}`);
+    const bytes = new Uint8Array(head.byteLength + tail.byteLength);
+    bytes.set(head);
+    bytes.set(tail, head.byteLength);
+    return new Response(bytes, { headers: JSON_HEADERS });
   }
 
   async function respondCall(
@@ -328,14 +334,13 @@ export function createFastPath(options: FastPathOptions): FastPath {
     entry: CallerEntry,
     principal: Principal,
   ): Promise<Response> {
-    const encoder = new TextEncoder();
     const abort = new AbortController();
     inFlight.add(abort);
     /** Text written before the response exists (the whole answer, for a quick tool). */
     let buffered = "";
     let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
     let closed = false;
-    let keepAlive: ReturnType<typeof setInterval> | undefined;
+    const timers: { keepAlive?: ReturnType<typeof setInterval> } = {};
     const write = (text: string) => {
       if (closed) return;
       if (!stream) {
@@ -351,7 +356,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     const finish = () => {
       if (closed) return;
       closed = true;
-      clearInterval(keepAlive);
+      clearInterval(timers.keepAlive);
       inFlight.delete(abort);
       request.signal.removeEventListener("abort", onLeave);
     };
@@ -428,7 +433,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         headers: { ...SSE_HEADERS, "content-length": String(bytes.byteLength) },
       });
     }
-    keepAlive = setInterval(() => write(SSE_KEEP_ALIVE), options.keepAliveMs);
+    if (!closed) timers.keepAlive = setInterval(() => write(SSE_KEEP_ALIVE), options.keepAliveMs);
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         if (buffered) controller.enqueue(encoder.encode(buffered));
@@ -453,9 +458,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
         // The server identity comes with the first tools/list answer, so that runs first.
         const json = entry.listJson ?? await listJson(entry, request, hot, principal);
         if (hot.method === "tools/list") {
-          return json === undefined
+          return entry.listHead === undefined
             ? await options.sdkFetch(request, parsedBody, principal)
-            : respondList(hot.id, json);
+            : respondList(hot.id, entry.listHead);
         }
         const tool = entry.tools.get(hot.params.name as string);
         if (!tool || !tool.enabled || tool.scopeChallenge || json === undefined) {
