@@ -20,7 +20,7 @@ import { startFakeFal } from "../tests/fake_fal/server.ts";
 import { buildBundle, coldStart } from "./cold_start.ts";
 import { completionLatency } from "./completion.ts";
 import { hasWrk } from "./lib/wrk.ts";
-import { type BenchServer, startFalMcp, startScript } from "./lib/process.ts";
+import { type BenchServer, startFakeFalProcess, startFalMcp, startScript } from "./lib/process.ts";
 import { type LongCallsReport, runLongCalls } from "./long_calls.ts";
 import { median, runThroughput, scenariosFor } from "./throughput.ts";
 
@@ -148,7 +148,10 @@ try {
 
   if (only.has("long")) {
     log(`long calls: ${longCalls} × ${longMs} ms`);
-    const falMcp = await startFalMcp(fal.url, [
+    // The fake fal gets a process of its own here, so the probe's latency is fal-mcp's alone.
+    const ownFal = await startFakeFalProcess();
+    servers.push(ownFal);
+    const falMcp = await startFalMcp(ownFal.origin, [
       "--sync-wait",
       String(Math.ceil(longMs / 1000) + 60),
       "--max-sessions",
@@ -288,7 +291,7 @@ ${table}
   (\`tmcp\` 1.20 + \`@tmcp/transport-http\` + \`@tmcp/adapter-zod\`) and the SDK v2 server
   (\`createMcpHandler\`) each serve one echo tool; bare \`Deno.serve\` answers a fixed JSON.
 - Long calls: ${fmt(longCalls)} concurrent \`run_model\` calls of ${fmt(longMs)} ms jobs at the fake
-  fal with progress; RSS and fds of the fal-mcp process at the peak, \`/health\` probed one request
+  fal (a process of its own) with progress; RSS and fds of the fal-mcp process at the peak, \`/health\` probed one request
   at a time during the load. The 10,000 figure is scaled from the measured calls per call; run
   \`deno task bench --only long --long-calls 10000 --long-ms 60000\` for the real one (needs
   \`ulimit -n\` above 30,000).

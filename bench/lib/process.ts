@@ -47,6 +47,38 @@ export async function startScript(script: string): Promise<BenchServer> {
   return handle(child, `http://127.0.0.1:${port}`);
 }
 
+/** Starts the fake fal (tests/fake_fal/main.ts) in a process of its own; answers its origin. */
+export async function startFakeFalProcess(): Promise<BenchServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      CONFIG,
+      `${ROOT}tests/fake_fal/main.ts`,
+      "--port",
+      "0",
+      "--ping-ms",
+      "5000",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the fake fal exited before printing its origin");
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const { fake_fal: origin } = JSON.parse(text.split("\n")[0]!) as { fake_fal: string };
+  return handle(child, origin);
+}
+
 /** Starts fal-mcp (main.ts) over HTTP against a fal at `falUrl`; waits for `/health`. */
 export async function startFalMcp(falUrl: string, extra: string[] = []): Promise<BenchServer> {
   const port = freePort();
