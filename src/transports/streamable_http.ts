@@ -123,6 +123,33 @@ function missingEnvelopeKeys(body: unknown): string[] {
   return ENVELOPE_KEYS.filter((key) => envelope[key] === undefined);
 }
 
+/** A 2024/2025 protocol revision (what a session's MCP-Protocol-Version header may name). */
+const SESSION_ERA_VERSION = /^202[45]-\d\d-\d\d$/;
+
+/**
+ * Whether a POST to a session is certainly 2025-era, so the SDK's classifier (whose failed
+ * message guards cost more than the rest of a session call) need not run: one well-formed
+ * JSON-RPC request or notification without any `io.modelcontextprotocol/` key in its `_meta`,
+ * and no 2026 version in the header. Anything else (responses, batches, malformed messages) is
+ * classified by the SDK as before.
+ */
+function surelySessionEra(request: Request, body: unknown): boolean {
+  if (!request.headers.has("mcp-session-id")) return false;
+  const header = request.headers.get("mcp-protocol-version");
+  if (header !== null && !SESSION_ERA_VERSION.test(header.trim())) return false;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
+  const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  if (message.jsonrpc !== "2.0" || typeof message.method !== "string") return false;
+  if (!["undefined", "string", "number"].includes(typeof message.id)) return false;
+  const params = message.params;
+  if (params === undefined) return true;
+  if (typeof params !== "object" || params === null) return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (meta === undefined) return true;
+  if (typeof meta !== "object" || meta === null) return false;
+  return !Object.keys(meta).some((key) => key.startsWith("io.modelcontextprotocol/"));
+}
+
 /** Creates the `/mcp` handler serving 2026-07-28 statelessly and 2025-era sessions. */
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const log = options.logger;
@@ -268,6 +295,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     noteRpc(request, parsedBody);
     const fast = fastPath?.serve(request, parsedBody, principal);
     if (fast) return await fast;
+    if (surelySessionEra(request, parsedBody)) {
+      return serveSession(request.headers.get("mcp-session-id")!, request, principal, parsedBody);
+    }
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
       const missing = missingEnvelopeKeys(parsedBody);
       if (missing.length) {
