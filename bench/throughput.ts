@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { BenchServer } from "./lib/process.ts";
+import { type BenchServer, cpuMicros } from "./lib/process.ts";
 import { type LoadRequest, runWrk } from "./lib/wrk.ts";
 
 /** The 2026-07-28 revision. */
@@ -95,6 +95,14 @@ export interface Scenario {
   request: LoadRequest;
   /** A string every good answer contains (checked once before the load). */
   expect: string;
+  /** The serving process (its CPU time per request is measured too). */
+  pid: number;
+}
+
+/** One scenario's run: throughput and the server's CPU time per request. */
+export interface Measured {
+  rps: number;
+  cpuMicrosPerRequest: number;
 }
 
 /** Checks a scenario's request once: status 200 and the expected text in the answer. */
@@ -119,27 +127,29 @@ export interface ThroughputOptions {
   threads: number;
 }
 
-/** Requests per second of every scenario in every round (`[round][scenario]`). */
+/** What every scenario measured in every round (`[round][scenario]`). */
 export async function runThroughput(
   scenarios: Scenario[],
   options: ThroughputOptions,
-  onRound?: (round: number, rps: number[]) => void,
-): Promise<number[][]> {
+  onRound?: (round: number, measured: Measured[]) => void,
+): Promise<Measured[][]> {
   for (const scenario of scenarios) await verify(scenario);
   const warm = { ...options, seconds: 1 };
   for (const scenario of scenarios) await runWrk(scenario.request, warm);
-  const rounds: number[][] = [];
+  const rounds: Measured[][] = [];
   for (let round = 0; round < options.rounds; round++) {
-    const rps: number[] = [];
+    const measured: Measured[] = [];
     for (const scenario of scenarios) {
+      const cpuBefore = cpuMicros(scenario.pid);
       const result = await runWrk(scenario.request, options);
+      const cpu = cpuMicros(scenario.pid) - cpuBefore;
       if (result.errors > 0) {
         throw new Error(`${scenario.name}: ${result.errors} failed responses under load`);
       }
-      rps.push(result.rps);
+      measured.push({ rps: result.rps, cpuMicrosPerRequest: cpu / Math.max(1, result.requests) });
     }
-    rounds.push(rps);
-    onRound?.(round, rps);
+    rounds.push(measured);
+    onRound?.(round, measured);
   }
   return rounds;
 }
@@ -163,16 +173,18 @@ export interface ThroughputServers {
 export async function scenariosFor(servers: ThroughputServers): Promise<Scenario[]> {
   const { bare, falMcp, tmcp, sdk } = servers;
   return [
-    { name: "bare", request: { url: `${bare.origin}/` }, expect: '"ok":true' },
+    { name: "bare", request: { url: `${bare.origin}/` }, expect: '"ok":true', pid: bare.pid },
     {
       name: "fal_call_2026",
       request: modernRequest(falMcp.origin, "tools/call", { name: "list_jobs", arguments: {} }),
       expect: "No jobs.",
+      pid: falMcp.pid,
     },
     {
       name: "fal_list_2026",
       request: modernRequest(falMcp.origin, "tools/list"),
       expect: '"list_jobs"',
+      pid: falMcp.pid,
     },
     {
       name: "fal_call_session",
@@ -181,17 +193,25 @@ export async function scenariosFor(servers: ThroughputServers): Promise<Scenario
         arguments: {},
       }),
       expect: "No jobs.",
+      pid: falMcp.pid,
     },
     {
       name: "tmcp_call",
       request: plainRequest(tmcp.origin, "tools/call", { name: "echo", arguments: { text: "hi" } }),
       expect: '"text":"hi"',
+      pid: tmcp.pid,
     },
-    { name: "tmcp_list", request: plainRequest(tmcp.origin, "tools/list"), expect: '"echo"' },
+    {
+      name: "tmcp_list",
+      request: plainRequest(tmcp.origin, "tools/list"),
+      expect: '"echo"',
+      pid: tmcp.pid,
+    },
     {
       name: "sdk_call_2026",
       request: modernRequest(sdk.origin, "tools/call", { name: "echo", arguments: { text: "hi" } }),
       expect: '"text":"hi"',
+      pid: sdk.pid,
     },
   ];
 }

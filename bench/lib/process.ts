@@ -155,6 +155,15 @@ export function rssBytes(pid: number): number {
   return kb * 1024;
 }
 
+/** CPU time a process has used so far, in microseconds (user + system, Linux `/proc`). */
+export function cpuMicros(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (clock ticks of 10 ms)
+  return ticks * 10_000;
+}
+
 /** Open file descriptors of a process (Linux `/proc`). */
 export function fdCount(pid: number): number {
   let count = 0;

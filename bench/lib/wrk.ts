@@ -19,6 +19,8 @@ export interface LoadRequest {
 export interface LoadResult {
   /** Requests per second. */
   rps: number;
+  /** Requests completed. */
+  requests: number;
   /** Responses that were not 2xx/3xx, plus socket errors. */
   errors: number;
 }
@@ -91,7 +93,8 @@ export async function runWrk(
     );
     const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
     if (non2xx + socketErrors > 0) console.error(`[bench] ${request.url}: ${text.trim()}`);
-    return { rps, errors: non2xx + socketErrors };
+    const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? "0");
+    return { rps, requests, errors: non2xx + socketErrors };
   } finally {
     await Deno.remove(script).catch(() => {});
   }

@@ -267,8 +267,15 @@ export function createFastPath(options: FastPathOptions): FastPath {
     }
     entry = (async () => {
       const server = await options.factory(principal);
-      const tools = toolsOf(server);
-      return tools ? { tools } : undefined;
+      const recorded = toolsOf(server);
+      if (!recorded) return undefined;
+      // Tools that declare `Mcp-Param-*` headers (SEP-2243) need the SDK's header checks.
+      const tools = new Map<string, RegisteredTool>();
+      for (const [name, tool] of recorded) {
+        const schema = server.toolInputSchemaJson(name);
+        if (schema && !JSON.stringify(schema).includes("x-mcp-header")) tools.set(name, tool);
+      }
+      return { tools };
     })();
     entry.catch(() => callers.delete(key));
     callers.set(key, entry);
@@ -313,7 +320,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       entry.listJson = JSON.stringify(message.result);
       entry.listHead = encoder.encode(`{"result":${entry.listJson},"jsonrpc":"2.0","id":`);
       return entry.listJson;
-    })().finally(() => {
+    })().catch(() => undefined).finally(() => {
       entry.listing = undefined;
     });
     return entry.listing;
