@@ -11,12 +11,18 @@
  * once: wrapping it would only cost a stream copy per request.
  */
 export function onResponseDone(response: Response, onDone: () => void): Response {
-  const body = response.body;
+  // Decide from the headers first: reading `response.body` turns a fixed body into a stream,
+  // which costs the runtime its fast path for static responses.
   const headers = response.headers;
   if (
-    !body || headers.has("content-length") ||
+    headers.has("content-length") ||
     !(headers.get("content-type")?.includes("text/event-stream") ?? false)
   ) {
+    onDone();
+    return response;
+  }
+  const body = response.body;
+  if (!body) {
     onDone();
     return response;
   }
