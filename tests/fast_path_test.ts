@@ -12,6 +12,7 @@ import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { SchemaCache } from "../src/fal/schema_cache.ts";
 import { FalStorage } from "../src/fal/storage.ts";
 import { JobManager } from "../src/jobs/manager.ts";
+import { LOCAL } from "../src/principal.ts";
 import { MemoryJobStore } from "../src/jobs/memory_store.ts";
 import { silentLogger } from "../src/log.ts";
 import { createServer, type ServerDeps } from "../src/server.ts";
@@ -63,6 +64,7 @@ function depsFor(fake: FakeFal, key: string): ServerDeps {
     schemas: new SchemaCache(),
     jobs: new JobManager({ store: new MemoryJobStore(), logger: silentLogger }),
     logger: silentLogger,
+    principal: LOCAL,
     settings: {
       inlineMaxBytes: 0,
       outputDir: undefined,

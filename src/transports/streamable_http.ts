@@ -68,8 +68,9 @@ export interface StreamableHttpOptions {
    */
   fastPath?: boolean;
   /**
-   * Callers whose servers the factory builds identically share this key (default: the caller
-   * and its fal key, {@linkcode ownerKey}).
+   * Callers whose servers the factory builds identically share this key. Default: the
+   * principal's id, fal key and scopes — what the factory's servers may depend on (never the
+   * credential itself or its expiry, which change from request to request).
    */
   reuseKey?: (principal: Principal) => string;
 }
@@ -181,7 +182,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   };
   const fastPath = options.fastPath === false ? undefined : createFastPath({
     factory: options.factory,
-    reuseKey: options.reuseKey ?? ownerKey,
+    reuseKey: options.reuseKey ?? ((p) => `${ownerKey(p)}|${[...p.scopes].sort().join(" ")}`),
     sdkFetch: modernFetch,
     keepAliveMs: options.keepAliveMs,
   });
