@@ -311,5 +311,11 @@ ${table}
 ${notes.map((n) => `- ${n}`).join("\n")}
 ${marker}${tail || "\n"}`;
   await Deno.writeTextFile(path, doc);
+  // Written as the formatter would, so `deno fmt --check` stays green after a run.
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", path.pathname],
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
   log(`wrote ${path.pathname}`);
 }
