@@ -5,11 +5,21 @@
  * @module
  */
 
-/** Returns `response` with `onDone` called when its body ends (or at once when it has none). */
+/**
+ * Returns `response` with `onDone` called exactly once when its body ends, errors or is
+ * cancelled by the client (or at once when it has none). A cancel that races a pending read (a
+ * dropped stream) would otherwise end it twice and send counters negative.
+ */
 export function onResponseDone(response: Response, onDone: () => void): Response {
   const body = response.body;
-  if (!body) {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
     onDone();
+  };
+  if (!body) {
+    end();
     return response;
   }
   const reader = body.getReader();
@@ -18,18 +28,22 @@ export function onResponseDone(response: Response, onDone: () => void): Response
       try {
         const { value, done } = await reader.read();
         if (done) {
+          end();
           controller.close();
-          onDone();
         } else {
           controller.enqueue(value);
         }
       } catch (error) {
-        controller.error(error);
-        onDone();
+        end();
+        try {
+          controller.error(error);
+        } catch {
+          // already cancelled: nothing left to report it to
+        }
       }
     },
     async cancel(reason) {
-      onDone();
+      end();
       await reader.cancel(reason);
     },
   });

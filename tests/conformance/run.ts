@@ -27,7 +27,7 @@
 import { fileURLToPath } from "node:url";
 
 /** The suite package, exactly as pinned in `deno.json` and `deno.lock`. */
-export const CONFORMANCE_PACKAGE = "npm:@modelcontextprotocol/conformance@0.1.16";
+export const CONFORMANCE_PACKAGE = "npm:@modelcontextprotocol/conformance@0.2.0-alpha.12";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DENO_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
