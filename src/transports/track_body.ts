@@ -23,7 +23,21 @@ export function onResponseDone(response: Response, onDone: () => void): Response
     return response;
   }
   const reader = body.getReader();
+  let outer: ReadableStreamDefaultController<Uint8Array> | undefined;
+  // An error is seen at once, not only at the next read: a client that stopped reading (its
+  // socket full, so nothing reads) must still stop being counted when its stream is dropped.
+  reader.closed.catch((error) => {
+    end();
+    try {
+      outer?.error(error);
+    } catch {
+      // already closed or errored
+    }
+  });
   const tracked = new ReadableStream<Uint8Array>({
+    start(controller) {
+      outer = controller;
+    },
     async pull(controller) {
       try {
         const { value, done } = await reader.read();
