@@ -93,7 +93,8 @@ export interface LegacySseServerTransportOptions {
   onClosed?: () => void;
   /**
    * Most bytes queued for a client that is not reading; past it the client is dropped (the
-   * stream errors and the session ends) rather than letting the queue grow. Default 1 MiB.
+   * stream errors and the session ends) rather than letting the queue grow. One message larger
+   * than this still goes out when nothing else is queued. Default 1 MiB.
    */
   maxQueuedBytes?: number;
 }
@@ -120,6 +121,7 @@ export class LegacySseServerTransport implements Transport {
   readonly #endpoint: string;
   readonly #keepAliveMs: number;
   readonly #onClosed: (() => void) | undefined;
+  readonly #maxQueuedBytes: number;
   /** Requests delivered whose answer has not been sent yet. */
   readonly inFlight: InFlightIds = new InFlightIds();
   #controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -133,6 +135,7 @@ export class LegacySseServerTransport implements Transport {
     this.#endpoint = endpointWithSession(options.endpoint, this.sessionId);
     this.#keepAliveMs = validateKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
     this.#onClosed = options.onClosed;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -142,9 +145,7 @@ export class LegacySseServerTransport implements Transport {
           this.#finish(false);
         },
       },
-      new ByteLengthQueuingStrategy({
-        highWaterMark: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
-      }),
+      new ByteLengthQueuingStrategy({ highWaterMark: this.#maxQueuedBytes }),
     );
   }
 
@@ -217,18 +218,11 @@ export class LegacySseServerTransport implements Transport {
 
   #write(text: string): void {
     if (this.#closed) return;
-    try {
-      this.#controller.enqueue(encoder.encode(text));
-    } catch (error) {
-      // The stream went away under us: treat it as the client leaving.
-      this.onerror?.(
-        new Error(`SSE session ${this.sessionId}: write failed: ${String(error)}`),
-      );
-      this.#finish(false);
-      return;
-    }
-    if ((this.#controller.desiredSize ?? 0) < 0) {
-      // The client stopped reading and the queue is past its cap: drop it, free the memory.
+    const bytes = encoder.encode(text);
+    // Bytes queued that the client has not taken yet. A lone message bigger than the cap still
+    // goes out; a client that lets the queue pass the cap is not reading, and is dropped.
+    const queued = this.#maxQueuedBytes - (this.#controller.desiredSize ?? 0);
+    if (queued > 0 && queued + bytes.byteLength > this.#maxQueuedBytes) {
       this.onerror?.(
         new Error(`SSE session ${this.sessionId}: the client is not reading; dropped`),
       );
@@ -237,6 +231,16 @@ export class LegacySseServerTransport implements Transport {
       } catch {
         // already gone
       }
+      this.#finish(false);
+      return;
+    }
+    try {
+      this.#controller.enqueue(bytes);
+    } catch (error) {
+      // The stream went away under us: treat it as the client leaving.
+      this.onerror?.(
+        new Error(`SSE session ${this.sessionId}: write failed: ${String(error)}`),
+      );
       this.#finish(false);
       return;
     }
