@@ -6,8 +6,8 @@
  * server sheds load with a clear answer instead of running out of descriptors.
  *
  * Descriptors are counted from `/proc/self/fd` (Linux), at most every {@linkcode FD_SAMPLE_MS}
- * ms; between counts the number is estimated from the slots taken and given back since. Where
- * `/proc` is not readable (macOS, Windows, no read permission) only the slot cap applies.
+ * ms while fewer than half are open and for every request above that; between counts the number
+ * is estimated from the requests admitted since. Where `/proc` is not readable (macOS, Windows, no read permission) only the slot cap applies.
  *
  * @module
  */
@@ -17,6 +17,11 @@ import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
 
 /** How often open descriptors are counted, at most (ms). */
 export const FD_SAMPLE_MS = 100;
+/**
+ * Descriptors one admitted request may come to hold: its own connection, plus the connections to
+ * fal a tool call opens (submit, then the status stream while it waits).
+ */
+export const FDS_PER_REQUEST = 3;
 
 /** Options for {@linkcode Admission}. */
 export interface AdmissionOptions {
@@ -138,13 +143,20 @@ export class Admission {
   #nearFdLimit(): boolean {
     if (this.#fdLimit === undefined) return false;
     const now = this.#now();
-    if (now - this.#sampledAt >= FD_SAMPLE_MS) {
+    // Far from the limit a count every FD_SAMPLE_MS is plenty; past half of it, every request
+    // counts again (connections accepted but not yet admitted hold descriptors too).
+    if (this.#estimate() * 2 > this.#fdLimit || now - this.#sampledAt >= FD_SAMPLE_MS) {
       this.#sampledAt = now;
       this.#sampledFds = this.#countFds();
       this.#inFlightAtSample = this.#inFlight;
     }
     if (this.#sampledFds === undefined) return false;
-    const estimate = this.#sampledFds + Math.max(0, this.#inFlight - this.#inFlightAtSample);
-    return estimate + 1 > this.#fdLimit - fdReserve(this.#fdLimit);
+    return this.#estimate() + FDS_PER_REQUEST > this.#fdLimit - fdReserve(this.#fdLimit);
+  }
+
+  /** Descriptors open now, as last counted plus what requests admitted since may open. */
+  #estimate(): number {
+    const admittedSince = Math.max(0, this.#inFlight - this.#inFlightAtSample);
+    return (this.#sampledFds ?? 0) + FDS_PER_REQUEST * admittedSince;
   }
 }
