@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mainArgs, waitForLogLine } from "./helpers/process.ts";
+import { listeningAndDrained, mainArgs } from "./helpers/process.ts";
 import { modernRequest } from "./helpers/raw_mcp.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 
@@ -24,9 +24,7 @@ Deno.test("with ulimit -n 256 and 400 concurrent tool calls the server answers 5
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const listening = await waitForLogLine(child.stderr, (r) => r.msg === "listening");
-    const drain = child.stderr.pipeTo(new WritableStream()).catch(() => {});
-    const url = String(listening.url);
+    const { url, drained: drain } = await listeningAndDrained(child.stderr);
     try {
       const outcomes = await Promise.all(Array.from({ length: CALLS }, async (_, i) => {
         const { body, headers } = modernRequest("tools/call", {

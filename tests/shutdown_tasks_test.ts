@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mainArgs, waitForLogLine } from "./helpers/process.ts";
+import { listeningAndDrained, mainArgs } from "./helpers/process.ts";
 import { openSession, post, readMessage, sessionHeaders } from "./helpers/raw_mcp.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 import { waitFor } from "./helpers/wait_for.ts";
@@ -23,9 +23,8 @@ Deno.test("SIGTERM answers a waiting tasks/result with an error naming the job, 
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const listening = await waitForLogLine(child.stderr, (r) => r.msg === "listening");
-    const drain = child.stderr.pipeTo(new WritableStream()).catch(() => {});
-    const mcp = `${listening.url}/mcp`;
+    const { url, drained: drain } = await listeningAndDrained(child.stderr);
+    const mcp = `${url}/mcp`;
     try {
       const session = await openSession(mcp, VERSION);
       const headers = sessionHeaders(session, VERSION);
