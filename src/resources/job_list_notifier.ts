@@ -18,7 +18,7 @@ export function registerJobListNotifier(server: McpServer, deps: ServerDeps): vo
   const previous = inner.oninitialized;
   inner.oninitialized = () => {
     previous?.();
-    stop ??= deps.jobs.listChanges.subscribe(deps.fal.owner, () => {
+    stop ??= deps.jobs.listChanges.subscribe(deps.principal.id, () => {
       if (!server.isConnected()) {
         stop?.();
         return;

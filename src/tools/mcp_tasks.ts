@@ -103,7 +103,7 @@ function taskId(params: unknown): string {
 
 async function jobFor(deps: ServerDeps, params: unknown): Promise<JobRecord> {
   try {
-    return await deps.jobs.get(taskId(params), deps.fal.owner);
+    return await deps.jobs.get(deps, taskId(params));
   } catch (error) {
     if (error instanceof FalMcpError) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
@@ -162,7 +162,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
   setRequestHandler("tasks/list", async (request) => {
     const cursor = request.params?.cursor;
     const page = await deps.jobs.list({
-      owner: deps.fal.owner,
+      owner: deps.principal.id,
       limit: 50,
       cursor: typeof cursor === "string" ? cursor : undefined,
     });
@@ -180,7 +180,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
         `Cannot cancel task ${record.id}: it already ${record.status.toLowerCase()}`,
       );
     }
-    const { record: updated } = await deps.jobs.cancel(deps.fal, record.id);
+    const { record: updated } = await deps.jobs.cancel(deps, record.id);
     return toTask(updated);
   });
 
@@ -188,7 +188,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
     const record = await jobFor(deps, request.params);
     const final = await holdingShutdown(
       deps,
-      () => deps.jobs.wait(deps.fal, record.id, { signal: untilStopping(deps, ctx.mcpReq.signal) }),
+      () => deps.jobs.wait(deps, record.id, { signal: untilStopping(deps, ctx.mcpReq.signal) }),
     );
     if (deps.stopping?.aborted && !isFinal(final.status)) throw restartingError(final.id);
     const result = await presentJob(final, deps, {
