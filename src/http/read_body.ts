@@ -1,5 +1,5 @@
 /**
- * Reads a request body as text, bounded in bytes and in time: a caller that sends more than
+ * Reads a request body once, as text, bounded in bytes and in time: a caller that sends more than
  * `maxBytes` gets 413, and one that trickles (or stops sending) gets 408 once `timeoutMs` has
  * passed, so a slow client cannot hold a request slot and its memory forever.
  *
@@ -24,7 +24,23 @@ export async function readBody(
   maxBytes: number,
   timeoutMs: number = DEFAULT_READ_TIMEOUT_MS,
 ): Promise<BodyRead> {
-  if (Number(request.headers.get("content-length")) > maxBytes) return { kind: "tooLarge" };
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d{1,15}$/.test(declared)) {
+    if (Number(declared) > maxBytes) return { kind: "tooLarge" };
+    // A body of declared length (HTTP framing guarantees no more arrives) is read in one piece
+    // by the runtime, within the deadline.
+    const text = request.text();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<BodyRead>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "timedOut" }), timeoutMs);
+    });
+    try {
+      return await Promise.race([text.then((t): BodyRead => ({ kind: "text", text: t })), late]);
+    } finally {
+      clearTimeout(timer);
+      text.catch(() => {}); // the connection closing after a 408 ends this read
+    }
+  }
   if (request.body === null) return { kind: "text", text: "" };
   const reader = request.body.getReader();
   let timedOut = false;

@@ -7,10 +7,22 @@
 
 /**
  * Returns `response` with `onDone` called exactly once when its body ends, errors or is
- * cancelled by the client (or at once when it has none). A cancel that races a pending read (a
- * dropped stream) would otherwise end it twice and send counters negative.
+ * cancelled by the client. A response whose body is already complete (no body, a body of
+ * declared length, or anything but an event stream) is done at once: wrapping it would only
+ * cost a stream copy per request. A cancel that races a pending read (a dropped stream) would
+ * otherwise end it twice and send counters negative.
  */
 export function onResponseDone(response: Response, onDone: () => void): Response {
+  // Decide from the headers first: reading `response.body` turns a fixed body into a stream,
+  // which costs the runtime its fast path for static responses.
+  const headers = response.headers;
+  if (
+    headers.has("content-length") ||
+    !(headers.get("content-type")?.includes("text/event-stream") ?? false)
+  ) {
+    onDone();
+    return response;
+  }
   const body = response.body;
   let ended = false;
   const end = () => {
