@@ -18,7 +18,12 @@ import { registerGetModelSchema } from "./tools/get_model_schema.ts";
 import { registerGetPricing } from "./tools/get_pricing.ts";
 import { registerGetUsage } from "./tools/get_usage.ts";
 import { registerListJobs } from "./tools/list_jobs.ts";
-import { installMcpTasks, type McpTaskRegistry, TASK_CAPABILITIES } from "./tools/mcp_tasks.ts";
+import {
+  installMcpTasks,
+  type McpTaskRegistry,
+  TASK_CAPABILITIES,
+  TASK_EXTENSIONS,
+} from "./tools/mcp_tasks.ts";
 import { registerRunModel } from "./tools/run_model.ts";
 import { registerSearchModels } from "./tools/search_models.ts";
 import { registerSubmitJob } from "./tools/submit_job.ts";
@@ -56,6 +61,7 @@ export function createServer(deps: ServerDeps): McpServer {
         prompts: {},
         logging: {},
         tasks: TASK_CAPABILITIES,
+        extensions: TASK_EXTENSIONS,
       },
       instructions: INSTRUCTIONS,
     },

@@ -16,6 +16,7 @@ import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
+import { JobEvents } from "./events.ts";
 import { isFinal, type JobPage, type JobQuery, type JobRecord, type JobStore } from "./types.ts";
 
 /** Options for {@linkcode JobManager}. */
@@ -55,6 +56,8 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  /** Every job creation and change, for live views (subscriptions, task notifications). */
+  readonly events: JobEvents = new JobEvents();
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -109,6 +112,7 @@ export class JobManager {
     };
     await this.#store.put(record);
     this.#countStatus(record.status);
+    this.events.publish({ kind: "created", record });
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     this.#follow(fal, record);
     return record;
@@ -314,6 +318,7 @@ export class JobManager {
       await this.#store.put(updated);
       if (updated.status !== current.status) this.#countStatus(updated.status);
       for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
+      this.events.publish({ kind: "updated", record: updated });
       return updated;
     });
     this.#writes.set(id, next);

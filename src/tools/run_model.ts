@@ -48,6 +48,7 @@ export function registerRunModel(
       return await runJob(deps, ctx, id.full, args.input, {
         tool: "run_model",
         saveTo: args.save_to,
+        taskCapable: tasks !== undefined,
       });
     }));
   tasks?.add("run_model", tool, {

@@ -125,6 +125,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
         saveTo: run.saveTo,
         notes: run.notes,
         describe: task.describe,
+        taskCapable: tasks !== undefined,
       });
     }));
   tasks?.add(task.name, tool, {
