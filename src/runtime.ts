@@ -29,6 +29,8 @@ import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
+import { createListenHandler } from "./transports/listen.ts";
+import { detailedTask } from "./tools/mcp_tasks.ts";
 import { VERSION } from "./version.ts";
 
 /** A running fal-mcp process. */
@@ -151,6 +153,13 @@ export async function startServer(
         ? (request, path) => protectedResourceMetadataResponse(request, path, resourceUrl, config)
         : undefined,
       readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
+      listen: createListenHandler({
+        events: jobs.events,
+        ownerOf: (principal) => depsFor(principal).fal.owner,
+        findJob: (id, owner) => jobs.get(id, owner).catch(() => undefined),
+        taskOf: (record, principal) => detailedTask(record, depsFor(principal), undefined),
+        keepAliveMs: config.keepAliveMs,
+      }),
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;

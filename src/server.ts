@@ -10,6 +10,7 @@ import type { McpServer } from "./sdk_types.ts";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
 import { registerJobResource } from "./resources/job_resource.ts";
+import { installJobSubscriptions, RESOURCE_CAPABILITIES } from "./resources/job_subscriptions.ts";
 import { registerModelSchemaResource } from "./resources/model_schema_resource.ts";
 import { registerCancelJob } from "./tools/cancel_job.ts";
 import { registerEstimateCost } from "./tools/estimate_cost.ts";
@@ -57,7 +58,7 @@ export function createServer(deps: ServerDeps): McpServer {
     {
       // `tools` is declared by the first registerTool, after MCP tasks hook in.
       capabilities: {
-        resources: {},
+        resources: RESOURCE_CAPABILITIES,
         prompts: {},
         logging: {},
         tasks: TASK_CAPABILITIES,
@@ -67,6 +68,7 @@ export function createServer(deps: ServerDeps): McpServer {
     },
   );
   const tasks = installMcpTasks(server, deps);
+  installJobSubscriptions(server, deps);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
     registerGenerateImage,
     registerEditImage,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { JobRecord } from "./types.ts";
+import type { JobRecord, JobStatus } from "./types.ts";
 
 /** What happened to a job. */
 export type JobEventKind = "created" | "updated";
@@ -17,6 +17,8 @@ export interface JobEvent {
   kind: JobEventKind;
   /** The record as it now stands. */
   record: JobRecord;
+  /** The status before this change (`updated` events). */
+  previous?: JobStatus | undefined;
 }
 
 /** A listener of job events. */

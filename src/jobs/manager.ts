@@ -318,7 +318,7 @@ export class JobManager {
       await this.#store.put(updated);
       if (updated.status !== current.status) this.#countStatus(updated.status);
       for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
-      this.events.publish({ kind: "updated", record: updated });
+      this.events.publish({ kind: "updated", record: updated, previous: current.status });
       return updated;
     });
     this.#writes.set(id, next);

@@ -37,6 +37,7 @@ import {
 } from "../http/principal.ts";
 import type { Logger } from "../log.ts";
 import { BoundedEventStore, DEFAULT_MAX_EVENTS } from "./event_store.ts";
+import type { ListenHandler, ListenRequest } from "./listen.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
@@ -61,6 +62,8 @@ export interface StreamableHttpOptions {
   retryIntervalMs?: number;
   /** Events kept per session for resumability. Default 1000. */
   maxEventsPerSession?: number;
+  /** Serves 2026-07-28 `subscriptions/listen` (job and task notifications). */
+  listen?: ListenHandler | undefined;
 }
 
 /** The `/mcp` handler. */
@@ -253,6 +256,16 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         );
       }
       const method = (parsedBody as { method?: unknown } | null)?.method;
+      if (method === "subscriptions/listen" && options.listen) {
+        if (request.headers.get("mcp-method") !== method) {
+          return jsonRpcErrorResponse(
+            400,
+            -32020,
+            "Header mismatch: the Mcp-Method header must name subscriptions/listen",
+          );
+        }
+        return options.listen(parsedBody as ListenRequest, principal, request.signal);
+      }
       const leg = method === "tools/call" ? modernStreaming : modern;
       return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
     }

@@ -1,0 +1,78 @@
+/**
+ * Live job updates for 2025-era connections (stdio, HTTP sessions, legacy SSE): a client
+ * subscribes to `fal://jobs/{id}` with `resources/subscribe` and hears
+ * `notifications/resources/updated` each time the job moves; every connection hears
+ * `notifications/resources/list_changed` when one of the caller's jobs is added or changes
+ * status. 2026-07-28 clients get the same through `subscriptions/listen`.
+ *
+ * Listening starts once a connection is initialized (stateless per-request servers never
+ * listen) and stops when it closes.
+ *
+ * @module
+ */
+
+import { type McpServer, ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
+import type { ServerDeps } from "../context.ts";
+
+const JOB_URI = /^fal:\/\/jobs\/([^/?#]+)$/;
+
+/** Server capabilities for resource subscriptions and list changes. */
+export const RESOURCE_CAPABILITIES = { subscribe: true, listChanged: true } as const;
+
+/** Installs `resources/subscribe` and `resources/unsubscribe` and the job listener. */
+export function installJobSubscriptions(server: McpServer, deps: ServerDeps): void {
+  const low = server.server;
+  const subscribed = new Set<string>();
+  const owner = deps.fal.owner;
+
+  const uriOf = (params: unknown): string => {
+    const uri = (params as { uri?: unknown } | undefined)?.uri;
+    if (typeof uri !== "string" || uri === "") {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, "uri is required");
+    }
+    return uri;
+  };
+
+  low.setRequestHandler("resources/subscribe", async (request) => {
+    const uri = uriOf(request.params);
+    const id = uri.match(JOB_URI)?.[1];
+    if (id !== undefined) {
+      try {
+        await deps.jobs.get(decodeURIComponent(id), owner);
+      } catch (error) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, (error as Error).message);
+      }
+      subscribed.add(uri);
+    }
+    // Other resources (model schemas) never change: subscribing to them is a no-op.
+    return {};
+  });
+
+  low.setRequestHandler("resources/unsubscribe", (request) => {
+    subscribed.delete(uriOf(request.params));
+    return {};
+  });
+
+  low.oninitialized = () => {
+    let unsubscribe: (() => void) | undefined;
+    const stop = () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+    };
+    unsubscribe = deps.jobs.events.subscribe(({ record, kind, previous }) => {
+      if (record.owner !== owner) return;
+      if (!low.transport) return stop();
+      const uri = `fal://jobs/${record.id}`;
+      if (subscribed.has(uri)) void low.sendResourceUpdated({ uri }).catch(stop);
+      if (kind === "created" || previous !== record.status) {
+        void low.sendResourceListChanged().catch(stop);
+      }
+    });
+    // The transport sets its own close handler before initialize: run it, then stop listening.
+    const previousOnClose = low.onclose;
+    low.onclose = () => {
+      stop();
+      previousOnClose?.();
+    };
+  };
+}
