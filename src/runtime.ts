@@ -30,6 +30,7 @@ import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
+import { CostGuard } from "./costs/cost_guard.ts";
 import { detailedTask } from "./tools/mcp_tasks.ts";
 import { VERSION } from "./version.ts";
 
@@ -64,7 +65,11 @@ export async function startServer(
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
-      secrets: [...(config.falKey ? [config.falKey] : []), ...config.authTokens],
+      secrets: [
+        ...(config.falKey ? [config.falKey] : []),
+        ...(config.stateSecret ? [config.stateSecret] : []),
+        ...config.authTokens,
+      ],
     });
   if (!config.falKey && !config.byok) {
     logger.warn(
@@ -96,6 +101,12 @@ export async function startServer(
     logger,
     metrics,
     stopping: stopWork.signal,
+    costs: new CostGuard({
+      confirmAboveUsd: config.confirmAboveUsd,
+      budgetUsdPerDay: config.budgetUsdPerDay,
+      secret: config.stateSecret,
+      logger,
+    }),
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
   // HTTP callers may name local files only on a loopback bind (their own machine) or when allowed.

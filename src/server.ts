@@ -65,6 +65,7 @@ export function createServer(deps: ServerDeps): McpServer {
         extensions: TASK_EXTENSIONS,
       },
       instructions: INSTRUCTIONS,
+      ...(deps.costs ? { requestState: { verify: deps.costs.verifyState } } : {}),
     },
   );
   const tasks = installMcpTasks(server, deps);

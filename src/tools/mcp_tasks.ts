@@ -26,6 +26,7 @@ import type { ServerDeps } from "../context.ts";
 import { FalMcpError } from "../errors.ts";
 import { isFinal, type JobRecord } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
+import { ConfirmationNeeded } from "./cost_gate.ts";
 import {
   declaresTasksExtension,
   isModernRequest,
@@ -190,6 +191,8 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
           }],
         };
       } catch (error) {
+        // A run that needs a cost confirmation first runs as a plain call, which can ask.
+        if (error instanceof ConfirmationNeeded) return await handler(request, ctx);
         const message = error instanceof Error ? error.message : String(error);
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, message);
       }
