@@ -31,6 +31,7 @@ import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
+import { Catalogue } from "./fal/catalogue.ts";
 import { detailedTask } from "./tools/mcp_tasks.ts";
 import { VERSION } from "./version.ts";
 
@@ -101,6 +102,7 @@ export async function startServer(
     logger,
     metrics,
     stopping: stopWork.signal,
+    catalogue: new Catalogue(fal),
     costs: new CostGuard({
       confirmAboveUsd: config.confirmAboveUsd,
       budgetUsdPerDay: config.budgetUsdPerDay,

@@ -9,6 +9,7 @@ import { McpServer as SdkMcpServer } from "@modelcontextprotocol/server";
 import type { McpServer } from "./sdk_types.ts";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
+import { catalogueOf } from "./fal/catalogue.ts";
 import { registerJobResource } from "./resources/job_resource.ts";
 import { installJobSubscriptions, RESOURCE_CAPABILITIES } from "./resources/job_subscriptions.ts";
 import { registerModelSchemaResource } from "./resources/model_schema_resource.ts";
@@ -26,6 +27,7 @@ import {
   TASK_EXTENSIONS,
 } from "./tools/mcp_tasks.ts";
 import { registerRunModel } from "./tools/run_model.ts";
+import { registerRecommendModel } from "./tools/recommend_model.ts";
 import { registerSearchModels } from "./tools/search_models.ts";
 import { registerSubmitJob } from "./tools/submit_job.ts";
 import { registerEditImage } from "./tools/tasks/edit_image.ts";
@@ -38,6 +40,8 @@ import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
 import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
+import { icons, toolIcons } from "./icons.ts";
+import { SERVER_CACHE_HINTS } from "./cache_hints.ts";
 
 export type { ServerDeps, ToolSettings } from "./context.ts";
 export type { McpServer } from "./sdk_types.ts";
@@ -54,7 +58,7 @@ data: URIs; results are URLs (resource links), small images also inline.`;
 /** Builds a fresh MCP server with every fal tool, resource and prompt registered. */
 export function createServer(deps: ServerDeps): McpServer {
   const server = new SdkMcpServer(
-    { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION },
+    { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION, icons: icons("server") },
     {
       // `tools` is declared by the first registerTool, after MCP tasks hook in.
       capabilities: {
@@ -65,9 +69,17 @@ export function createServer(deps: ServerDeps): McpServer {
         extensions: TASK_EXTENSIONS,
       },
       instructions: INSTRUCTIONS,
+      cacheHints: SERVER_CACHE_HINTS,
       ...(deps.costs ? { requestState: { verify: deps.costs.verifyState } } : {}),
     },
   );
+  // Every tool gets its icon as it is registered.
+  const registerTool = server.registerTool.bind(server);
+  server.registerTool = ((...args: Parameters<typeof registerTool>) => {
+    const tool = registerTool(...args);
+    tool.icons ??= toolIcons(args[0]);
+    return tool;
+  }) as typeof server.registerTool;
   const tasks = installMcpTasks(server, deps);
   installJobSubscriptions(server, deps);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
@@ -80,6 +92,7 @@ export function createServer(deps: ServerDeps): McpServer {
     registerTextToSpeech,
     registerTranscribeAudio,
     registerSearchModels,
+    registerRecommendModel,
     registerGetModelSchema,
     registerRunModel,
     registerSubmitJob,
@@ -94,6 +107,6 @@ export function createServer(deps: ServerDeps): McpServer {
     registerModelSchemaResource,
   ];
   for (const register of registrations) register(server, deps, tasks);
-  registerCreateMediaPrompt(server);
+  registerCreateMediaPrompt(server, deps.catalogue ?? catalogueOf(deps.fal));
   return server;
 }
