@@ -222,6 +222,7 @@ Deno.test("a 2026-07-28 tools/list lists the fal tools", async () => {
       "list_jobs",
       "remove_background",
       "run_model",
+      "recommend_model",
       "search_models",
       "submit_job",
       "text_to_speech",
