@@ -107,6 +107,11 @@ Deno.test("tasks extension: clients that do not declare it get plain results and
       assert.ok(structured.job_id, JSON.stringify(call.result));
       const get = await plain.request("tasks/get", { taskId: structured.job_id });
       assert.equal(get.error?.code, -32021);
+      // The capability is checked before the id: an unknown id says the same.
+      for (const method of ["tasks/get", "tasks/cancel", "tasks/update"]) {
+        const unknown = await plain.request(method, { taskId: "no-such-task" });
+        assert.equal(unknown.error?.code, -32021, method);
+      }
     } finally {
       await server.close();
     }

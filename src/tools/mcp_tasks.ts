@@ -207,18 +207,20 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
     handler: (params: Record<string, unknown>, ctx: ServerContext) => unknown,
   ) => void;
 
+  // On 2026-07-28 requests the capability is checked first: a client that did not declare the
+  // extension learns that, whatever the task id.
   setTaskHandler("tasks/get", { params: TASK_PARAMS }, async (params, ctx) => {
+    if (isModernRequest(ctx)) requireExtension(ctx);
     const record = await jobFor(deps, params);
     if (!isModernRequest(ctx)) return toTask(record);
-    requireExtension(ctx);
     return await detailedTask(record, deps, registry, ctx.mcpReq.signal);
   });
 
   setTaskHandler("tasks/cancel", { params: TASK_PARAMS }, async (params, ctx) => {
+    if (isModernRequest(ctx)) requireExtension(ctx);
     const record = await jobFor(deps, params);
     if (isModernRequest(ctx)) {
       // The extension's cancel is an acknowledgement; a finished task simply stays as it is.
-      requireExtension(ctx);
       if (!isFinal(record.status)) await deps.jobs.cancel(deps.fal, record.id);
       return {};
     }

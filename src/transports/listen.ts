@@ -58,6 +58,7 @@ export interface ListenRequest {
 /** The filter a listener asked for, as honoured. */
 interface Honoured {
   toolsListChanged?: true;
+  promptsListChanged?: true;
   resourcesListChanged?: true;
   resourceSubscriptions?: string[];
   taskIds?: string[];
@@ -112,7 +113,9 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
       return ids.filter((_, i) => found[i] !== undefined);
     };
     const honoured: Honoured = {};
+    // The tool and prompt lists never change while the server runs: honoured, never sent.
     if (requested.toolsListChanged === true) honoured.toolsListChanged = true;
+    if (requested.promptsListChanged === true) honoured.promptsListChanged = true;
     if (requested.resourcesListChanged === true) honoured.resourcesListChanged = true;
     const uris = stringList(requested.resourceSubscriptions) ?? [];
     const jobIds = uris.map((uri) => uri.match(JOB_URI)?.[1]).filter((id): id is string => !!id);
