@@ -4,6 +4,10 @@ import { startTestHttpServer, type TestHttpServer } from "./helpers/http_server.
 import { ModernClient, TASKS_CAPABILITIES } from "./helpers/modern_client.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 import type { FakeFal } from "./fake_fal/server.ts";
+import {
+  Client as ClientV1,
+  StreamableHTTPClientTransport as StreamableV1,
+} from "./helpers/sdk_v1.ts";
 
 const VIDEO = "fal-ai/kling-video/v2/master/text-to-video"; // about $1.68 a call at the fake
 const IMAGE = "fal-ai/flux/dev"; // about $0.04 a call
@@ -197,5 +201,36 @@ Deno.test("budget: runs past the daily budget are refused with the spend so far"
     });
     assert.notEqual(cheap.result?.isError, true);
     assert.equal(fake.state.jobs.size, 2);
+  });
+});
+
+Deno.test("cost confirmation (2025 MCP tasks): a task-augmented call asks first, then starts the task", async () => {
+  await withServer(["--confirm-above-usd", "1"], async (server, fake) => {
+    // @ts-types="@modelcontextprotocol/sdk/types"
+    const { ElicitRequestSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    const client = new ClientV1({ name: "tasks-confirm", version: "1.0.0" }, {
+      capabilities: { elicitation: {} },
+    });
+    const messages: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request: { params: { message: string } }) => {
+      messages.push(request.params.message);
+      return { action: "accept", content: { confirm: true } };
+    });
+    try {
+      await client.connect(new StreamableV1(new URL(`${server.url}/mcp`)));
+      await client.listTools();
+      const kinds: string[] = [];
+      for await (const message of client.experimental.tasks.callToolStream(videoCall())) {
+        kinds.push(message.type);
+        if (message.type === "error") throw message.error;
+      }
+      assert.equal(kinds[0], "taskCreated");
+      assert.equal(kinds.at(-1), "result");
+      assert.equal(messages.length, 1);
+      assert.match(messages[0]!, /\$1\.68/);
+      assert.equal(fake.state.jobs.size, 1);
+    } finally {
+      await client.close();
+    }
   });
 });

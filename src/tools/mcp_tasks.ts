@@ -27,6 +27,7 @@ import { FalMcpError } from "../errors.ts";
 import { isFinal, type JobRecord } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 import { ConfirmationNeeded } from "./cost_gate.ts";
+import { CONFIRM_KEY } from "../costs/cost_guard.ts";
 import {
   declaresTasksExtension,
   isModernRequest,
@@ -133,6 +134,36 @@ export async function detailedTask(
   return { ...task, result };
 }
 
+/**
+ * Asks a 2025-era client to confirm a run's cost through `elicitation/create`; answers the
+ * context carrying the reply for the second start, or undefined when the confirmation cannot be
+ * asked this way (no elicitation: the token answer is given instead).
+ */
+async function confirmByElicitation(
+  deps: ServerDeps,
+  ctx: ServerContext,
+  needed: ConfirmationNeeded,
+): Promise<ServerContext | undefined> {
+  const result = needed.decision.kind === "answer" ? needed.decision.result : undefined;
+  const asked = result as
+    | { inputRequests?: Record<string, { params?: unknown }>; requestState?: string }
+    | undefined;
+  const request = asked?.inputRequests?.[CONFIRM_KEY]?.params;
+  if (!request || !asked?.requestState || !deps.costs) return undefined;
+  const reply = await ctx.mcpReq.elicitInput(
+    request as Parameters<typeof ctx.mcpReq.elicitInput>[0],
+  );
+  const state = await deps.costs.verifyState(asked.requestState, ctx);
+  return {
+    ...ctx,
+    mcpReq: {
+      ...ctx.mcpReq,
+      inputResponses: { [CONFIRM_KEY]: reply },
+      requestState: (() => state) as ServerContext["mcpReq"]["requestState"],
+    },
+  };
+}
+
 function taskId(params: unknown): string {
   const id = (params as { taskId?: unknown } | undefined)?.taskId;
   if (typeof id !== "string" || id === "") {
@@ -174,13 +205,24 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
     if (method !== "tools/call") return setRequestHandler(method, handler);
     return setRequestHandler(method, async (request, ctx) => {
       const params = request.params ?? {};
-      const starter = params.task ? registry.get(String(params.name)) : undefined;
+      // 2026-07-28 has no task-augmented call: there the server decides (see run_job.ts).
+      const starter = params.task && !isModernRequest(ctx)
+        ? registry.get(String(params.name))
+        : undefined;
       if (!starter) return await handler(request, ctx);
+      const args = (params.arguments ?? {}) as Record<string, unknown>;
       try {
-        const record = await starter.start(
-          (params.arguments ?? {}) as Record<string, unknown>,
-          ctx,
-        );
+        let record: JobRecord;
+        try {
+          record = await starter.start(args, ctx);
+        } catch (error) {
+          if (!(error instanceof ConfirmationNeeded)) throw error;
+          // The cost must be confirmed first: ask now (2025 clients take elicitation/create
+          // requests), then start the task with the answer.
+          const confirmed = await confirmByElicitation(deps, ctx, error);
+          if (!confirmed) return error.decision.kind === "answer" ? error.decision.result : {};
+          record = await starter.start(args, confirmed);
+        }
         // The SDK validates every tools/call answer as a tool result, which needs `content`;
         // the task rides along, which is what a task-augmented caller reads.
         return {
@@ -191,8 +233,9 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
           }],
         };
       } catch (error) {
-        // A run that needs a cost confirmation first runs as a plain call, which can ask.
-        if (error instanceof ConfirmationNeeded) return await handler(request, ctx);
+        if (error instanceof ConfirmationNeeded && error.decision.kind === "answer") {
+          return error.decision.result; // declined
+        }
         const message = error instanceof Error ? error.message : String(error);
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, message);
       }
