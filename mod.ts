@@ -22,7 +22,13 @@
  */
 
 export { createServer, type ServerDeps, type ToolSettings } from "./src/server.ts";
-export type { AuthInfo, McpServer } from "./src/sdk_types.ts";
+export type {
+  AuthInfo,
+  CallToolResult,
+  InputRequiredResult,
+  McpServer,
+  ServerContext,
+} from "./src/sdk_types.ts";
 export { createHttpApp, type HttpApp, type HttpAppOptions } from "./src/http/app.ts";
 export type { GuardOptions } from "./src/http/dns_rebinding.ts";
 export {
@@ -92,3 +98,23 @@ export {
   silentLogger,
 } from "./src/log.ts";
 export { VERSION } from "./src/version.ts";
+export {
+  type ConfirmState,
+  type CostDecision,
+  CostGuard,
+  type CostGuardOptions,
+  type PlannedRun,
+} from "./src/costs/cost_guard.ts";
+export { Catalogue } from "./src/fal/catalogue.ts";
+export {
+  type JobEvent,
+  type JobEventKind,
+  type JobEventListener,
+  JobEvents,
+} from "./src/jobs/events.ts";
+export {
+  createListenHandler,
+  type ListenHandler,
+  type ListenOptions,
+  type ListenRequest,
+} from "./src/transports/listen.ts";

@@ -16,14 +16,12 @@
  */
 
 import {
-  type CallToolResult,
   createRequestStateCodec,
   inputRequired,
-  type InputRequiredResult,
   inputResponse,
   type RequestStateCodec,
-  type ServerContext,
 } from "@modelcontextprotocol/server";
+import type { CallToolResult, InputRequiredResult, ServerContext } from "../sdk_types.ts";
 import { createHash, randomBytes } from "node:crypto";
 import type { FalClient } from "../fal/client.ts";
 import { estimateCost, roundAmount } from "../fal/platform.ts";
@@ -68,7 +66,8 @@ export type CostDecision =
   | { kind: "go"; estimateUsd: number | undefined }
   | { kind: "answer"; result: CallToolResult | InputRequiredResult };
 
-interface ConfirmState {
+/** What a confirmation's signed `requestState` carries. */
+export interface ConfirmState {
   /** Fingerprint of owner + tool + endpoint + arguments. */
   fp: string;
   /** The estimate the user saw. */
