@@ -61,7 +61,7 @@ export class Catalogue {
   }
 
   /**
-   * Endpoint ids completing `value`: ids starting with it first, then ids containing it, then
+   * Endpoint ids completing `value`: ids starting with it first, then ids containing it, else
    * ids holding its characters in order (a fuzzy match, "fluxdev" → fal-ai/flux/dev); at most
    * {@linkcode MAX_COMPLETIONS}.
    */
@@ -99,7 +99,7 @@ export async function completeEndpointId(
   }
 }
 
-/** Ranks ids against what was typed: prefix, then substring (also of the name part), then fuzzy. */
+/** Ranks ids against what was typed: prefix, name-part prefix, substring; else fuzzy. */
 export function rankCompletions(ids: readonly string[], typed: string): string[] {
   const value = typed.trim().toLowerCase();
   if (!value) return [...ids].sort();
@@ -112,7 +112,9 @@ export function rankCompletions(ids: readonly string[], typed: string): string[]
     else if (lower.includes(value)) tiers[2]!.push(id);
     else if (isSubsequence(value.replace(/[\s/_-]+/g, ""), lower)) tiers[3]!.push(id);
   }
-  return tiers.flatMap((tier) => tier.sort((a, b) => a.length - b.length || (a < b ? -1 : 1)));
+  // Fuzzy matches only when nothing matches as typed: they are a fallback for typos and gaps.
+  const ranked = tiers[0]!.length + tiers[1]!.length + tiers[2]!.length ? tiers.slice(0, 3) : tiers;
+  return ranked.flatMap((tier) => tier.sort((a, b) => a.length - b.length || (a < b ? -1 : 1)));
 }
 
 const catalogues = new WeakMap<FalClient, Catalogue>();
