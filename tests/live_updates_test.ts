@@ -80,7 +80,7 @@ Deno.test("subscriptions/listen: a 2026 client hears its job's resource updates 
   });
 });
 
-Deno.test("subscriptions/listen: task notifications need the tasks extension (-32021)", async () => {
+Deno.test("subscriptions/listen: task notifications need the tasks extension (-32021); ids are bounded", async () => {
   await withFakeFal(async (fake) => {
     const server = await startTestHttpServer({ env: falEnv(fake) });
     try {
@@ -89,6 +89,13 @@ Deno.test("subscriptions/listen: task notifications need the tasks extension (-3
         notifications: { taskIds: ["x"] },
       });
       assert.equal(answer.error?.code, -32021);
+      // A subscription names at most 100 ids.
+      const tasksClient = new ModernClient(`${server.url}/mcp`, TASKS_CAPABILITIES);
+      const tooMany = await tasksClient.request("subscriptions/listen", {
+        notifications: { taskIds: Array.from({ length: 101 }, (_, i) => `t${i}`) },
+      });
+      assert.equal(tooMany.error?.code, -32602);
+      assert.match(tooMany.error?.message ?? "", /at most 100/);
       // Nothing to honour: acknowledged, then closed at once.
       const empty = await client.open("subscriptions/listen", {
         notifications: { resourceSubscriptions: ["fal://jobs/not-mine"] },

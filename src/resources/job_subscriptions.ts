@@ -15,6 +15,8 @@ import { type McpServer, ProtocolError, ProtocolErrorCode } from "@modelcontextp
 import type { ServerDeps } from "../context.ts";
 
 const JOB_URI = /^fal:\/\/jobs\/([^/?#]+)$/;
+/** Most job resources one connection may be subscribed to. */
+export const MAX_SUBSCRIPTIONS = 1000;
 
 /** Server capabilities for resource subscriptions and list changes. */
 export const RESOURCE_CAPABILITIES = { subscribe: true, listChanged: true } as const;
@@ -41,6 +43,13 @@ export function installJobSubscriptions(server: McpServer, deps: ServerDeps): vo
         await deps.jobs.get(decodeURIComponent(id), owner);
       } catch (error) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, (error as Error).message);
+      }
+      if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          `Cannot subscribe to ${uri}: this connection already follows ${MAX_SUBSCRIPTIONS} ` +
+            "jobs; unsubscribe from finished ones first",
+        );
       }
       subscribed.add(uri);
     }

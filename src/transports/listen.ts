@@ -20,6 +20,8 @@ import { formatSseComment, formatSseEvent, SSE_HEADERS } from "./sse_frame.ts";
 const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
 const JOB_URI = /^fal:\/\/jobs\/([^/?#]+)$/;
+/** Most resource URIs and task ids one subscription may name. */
+export const MAX_LISTEN_IDS = 100;
 
 /** What the listen handler needs from the server. */
 export interface ListenOptions {
@@ -92,6 +94,17 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
     }
     if (open >= max) return rpcError(message.id, -32603, "Subscription limit reached");
     const requested = filter as Record<string, unknown>;
+    for (const field of ["resourceSubscriptions", "taskIds"]) {
+      const list = requested[field];
+      if (Array.isArray(list) && list.length > MAX_LISTEN_IDS) {
+        return rpcError(
+          message.id,
+          -32602,
+          `Invalid params: notifications.${field} names ${list.length} entries; at most ` +
+            `${MAX_LISTEN_IDS} per subscription (open another subscription for more)`,
+        );
+      }
+    }
     const caps = message.params?._meta?.["io.modelcontextprotocol/clientCapabilities"] as
       | { extensions?: Record<string, unknown> }
       | undefined;
