@@ -172,6 +172,7 @@ export async function startServer(
         findJob: (id, owner) => jobs.get(id, owner).catch(() => undefined),
         taskOf: (record, principal) => detailedTask(record, depsFor(principal), undefined),
         keepAliveMs: config.keepAliveMs,
+        stopping: stopWork.signal,
       }),
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();

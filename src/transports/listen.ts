@@ -37,6 +37,8 @@ export interface ListenOptions {
   keepAliveMs: number;
   /** Most open subscriptions (a new one is refused above). Default 1024. */
   maxSubscriptions?: number;
+  /** When it aborts (the server stops), every subscription ends with its final result. */
+  stopping?: AbortSignal | undefined;
 }
 
 /** Serves one `subscriptions/listen` request of a caller. */
@@ -183,6 +185,7 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
       unsubscribe?.();
       clearInterval(keepAlive);
       signal.removeEventListener("abort", onAbort);
+      options.stopping?.removeEventListener("abort", onStop);
       try {
         controller.close();
       } catch {
@@ -190,6 +193,7 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
       }
     };
     const onAbort = () => teardown(false);
+    const onStop = () => teardown(true);
 
     const resourceUris = new Set(honoured.resourceSubscriptions ?? []);
     const taskSet = new Set(honoured.taskIds ?? []);
@@ -226,8 +230,10 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
             record ? onJob(record, "updated", record.status) : undefined
           ).catch(() => {});
         }
-        if (signal.aborted) teardown(false);
-        else signal.addEventListener("abort", onAbort, { once: true });
+        if (signal.aborted) return teardown(false);
+        if (options.stopping?.aborted) return teardown(true);
+        signal.addEventListener("abort", onAbort, { once: true });
+        options.stopping?.addEventListener("abort", onStop, { once: true });
       },
       cancel() {
         teardown(false);
