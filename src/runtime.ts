@@ -31,6 +31,7 @@ import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
+import { followJobs } from "./resources/job_subscriptions.ts";
 import { Catalogue } from "./fal/catalogue.ts";
 import { detailedTask } from "./tools/mcp_tasks.ts";
 import { VERSION } from "./version.ts";
@@ -198,7 +199,14 @@ export async function startServer(
   }
 
   let stdio: StdioConnection | undefined;
-  if (config.transport !== "http") stdio = startStdio(() => createServer(deps), logger);
+  if (config.transport !== "http") {
+    // One long-lived connection: it follows the caller's jobs from the start (both eras).
+    stdio = startStdio(() => {
+      const server = createServer(deps);
+      followJobs(server, deps);
+      return server;
+    }, logger);
+  }
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
   const done = Promise.withResolvers<void>();

@@ -2,7 +2,9 @@ import {
   Client as ClientV2,
   StreamableHTTPClientTransport as StreamableV2,
 } from "@modelcontextprotocol/client";
+import { StdioClientTransport as StdioV2 } from "@modelcontextprotocol/client/stdio";
 import assert from "node:assert/strict";
+import { mainArgs } from "./helpers/process.ts";
 import { startTestHttpServer } from "./helpers/http_server.ts";
 import { ModernClient, TASKS_CAPABILITIES } from "./helpers/modern_client.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
@@ -147,3 +149,48 @@ Deno.test("resources/subscribe: a 2025 session hears fal://jobs/{id} updates and
     }
   });
 });
+
+for (const transport of ["http", "stdio"] as const) {
+  Deno.test(`subscriptions/listen: the SDK client (2026-07-28, ${transport}) hears a job's updates`, async () => {
+    await withFakeFal(async (fake) => {
+      const server = transport === "http"
+        ? await startTestHttpServer({ env: falEnv(fake) })
+        : undefined;
+      const client = new ClientV2({ name: "listen-sdk", version: "1.0.0" }, {
+        versionNegotiation: { mode: { pin: "2026-07-28" } },
+      });
+      try {
+        await client.connect(
+          server ? new StreamableV2(new URL(`${server.url}/mcp`)) : new StdioV2({
+            command: Deno.execPath(),
+            args: mainArgs(),
+            env: { ...falEnv(fake), NO_COLOR: "1", FAL_MCP_JOB_STORE: "memory" },
+            stderr: "pipe",
+          }),
+        );
+        const updates: string[] = [];
+        client.setNotificationHandler("notifications/resources/updated", (n) => {
+          updates.push(n.params.uri);
+        });
+        const submitted = await client.callTool({
+          name: "submit_job",
+          arguments: {
+            endpoint_id: "fal-ai/flux/dev",
+            input: { prompt: "x", fake_duration_ms: 1500 },
+          },
+        });
+        const uri = `fal://jobs/${(submitted.structuredContent as { job_id: string }).job_id}`;
+        const subscription = await client.listen({ resourceSubscriptions: [uri] });
+        try {
+          await waitFor(() => updates.length > 0, "a resource update on the subscription");
+          assert.ok(updates.every((u) => u === uri));
+        } finally {
+          await subscription.close();
+        }
+      } finally {
+        await client.close();
+        await server?.close();
+      }
+    });
+  });
+}

@@ -18,6 +18,8 @@ const JOB_URI = /^fal:\/\/jobs\/([^/?#]+)$/;
 /** Most job resources one connection may be subscribed to. */
 export const MAX_SUBSCRIPTIONS = 1000;
 
+const subscriptionsOf = new WeakMap<McpServer, Set<string>>();
+
 /** Server capabilities for resource subscriptions and list changes. */
 export const RESOURCE_CAPABILITIES = { subscribe: true, listChanged: true } as const;
 
@@ -25,6 +27,7 @@ export const RESOURCE_CAPABILITIES = { subscribe: true, listChanged: true } as c
 export function installJobSubscriptions(server: McpServer, deps: ServerDeps): void {
   const low = server.server;
   const subscribed = new Set<string>();
+  subscriptionsOf.set(server, subscribed);
   const owner = deps.fal.owner;
 
   const uriOf = (params: unknown): string => {
@@ -62,26 +65,44 @@ export function installJobSubscriptions(server: McpServer, deps: ServerDeps): vo
     return {};
   });
 
-  low.oninitialized = () => {
-    let unsubscribe: (() => void) | undefined;
-    const stop = () => {
-      unsubscribe?.();
-      unsubscribe = undefined;
-    };
-    unsubscribe = deps.jobs.events.subscribe(({ record, kind, previous }) => {
-      if (record.owner !== owner) return;
-      if (!low.transport) return stop();
-      const uri = `fal://jobs/${record.id}`;
-      if (subscribed.has(uri)) void low.sendResourceUpdated({ uri }).catch(stop);
-      if (kind === "created" || previous !== record.status) {
-        void low.sendResourceListChanged().catch(stop);
-      }
-    });
-    // The transport sets its own close handler before initialize: run it, then stop listening.
-    const previousOnClose = low.onclose;
-    low.onclose = () => {
-      stop();
-      previousOnClose?.();
-    };
+  low.oninitialized = () => followJobs(server, deps);
+}
+
+const following = new WeakSet<McpServer>();
+
+/**
+ * Starts sending a connection the caller's job updates, once: called when a 2025-era connection
+ * is initialized, and by long-lived connections (stdio) from the start. On a 2026-07-28
+ * connection every update of the caller's jobs is handed to the SDK, whose `subscriptions/listen`
+ * router passes on only what a subscription asked for; on a 2025 one only subscribed jobs are.
+ * Stops when the connection closes.
+ */
+export function followJobs(server: McpServer, deps: ServerDeps): void {
+  if (following.has(server)) return;
+  following.add(server);
+  const low = server.server;
+  const owner = deps.fal.owner;
+  const subscribed = subscriptionsOf.get(server);
+  let unsubscribe: (() => void) | undefined;
+  const stop = () => {
+    unsubscribe?.();
+    unsubscribe = undefined;
+  };
+  unsubscribe = deps.jobs.events.subscribe(({ record, kind, previous }) => {
+    if (record.owner !== owner) return;
+    const version = low.getNegotiatedProtocolVersion();
+    if (!version) return; // not connected yet (or no longer)
+    const modern = version >= "2026-07-28";
+    const uri = `fal://jobs/${record.id}`;
+    if (modern || subscribed?.has(uri)) void low.sendResourceUpdated({ uri }).catch(stop);
+    if (kind === "created" || previous !== record.status) {
+      void low.sendResourceListChanged().catch(stop);
+    }
+  });
+  // The transport sets its own close handler before this runs: keep it, then stop listening.
+  const previousOnClose = low.onclose;
+  low.onclose = () => {
+    stop();
+    previousOnClose?.();
   };
 }
