@@ -24,6 +24,7 @@ import {
 import type { CallToolResult, InputRequiredResult, ServerContext } from "../sdk_types.ts";
 import { createHash, randomBytes } from "node:crypto";
 import type { FalClient } from "../fal/client.ts";
+import type { JobCaller } from "../jobs/manager.ts";
 import { estimateCost, roundAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -150,14 +151,15 @@ export class CostGuard {
    * out a confirm token, refuse past the budget, or report a declined confirmation).
    */
   async check(
-    fal: FalClient,
+    caller: JobCaller,
     ctx: ServerContext,
     run: PlannedRun,
     canElicitUser: boolean,
   ): Promise<CostDecision> {
     if (!this.active) return { kind: "go", estimateUsd: undefined };
-    const estimate = await this.#estimate(fal, run.endpointId, ctx.mcpReq.signal);
-    const owner = fal.owner;
+    const estimate = await this.#estimate(caller.fal, run.endpointId, ctx.mcpReq.signal);
+    // Budgets and confirmations belong to the caller's principal, like their jobs.
+    const owner = caller.principal.id;
     const budget = this.#options.budgetUsdPerDay;
     if (budget !== undefined && estimate !== undefined) {
       const spent = this.#ledger.spent(owner);

@@ -28,8 +28,6 @@ export function installJobSubscriptions(server: McpServer, deps: ServerDeps): vo
   const low = server.server;
   const subscribed = new Set<string>();
   subscriptionsOf.set(server, subscribed);
-  const owner = deps.fal.owner;
-
   const uriOf = (params: unknown): string => {
     const uri = (params as { uri?: unknown } | undefined)?.uri;
     if (typeof uri !== "string" || uri === "") {
@@ -43,7 +41,7 @@ export function installJobSubscriptions(server: McpServer, deps: ServerDeps): vo
     const id = uri.match(JOB_URI)?.[1];
     if (id !== undefined) {
       try {
-        await deps.jobs.get(decodeURIComponent(id), owner);
+        await deps.jobs.get(deps, decodeURIComponent(id));
       } catch (error) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, (error as Error).message);
       }
@@ -81,7 +79,7 @@ export function followJobs(server: McpServer, deps: ServerDeps): void {
   if (following.has(server)) return;
   following.add(server);
   const low = server.server;
-  const owner = deps.fal.owner;
+  const owner = deps.principal.id;
   const subscribed = subscriptionsOf.get(server);
   let unsubscribe: (() => void) | undefined;
   const stop = () => {

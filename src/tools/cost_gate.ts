@@ -41,7 +41,7 @@ export async function gateRun(
 ): Promise<CostDecision> {
   if (!deps.costs?.active) return { kind: "go", estimateUsd: undefined };
   const { confirm_token: confirmToken, ...rest } = args;
-  return await deps.costs.check(deps.fal, ctx, {
+  return await deps.costs.check(deps, ctx, {
     tool,
     endpointId,
     args: rest,

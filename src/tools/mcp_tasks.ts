@@ -174,7 +174,7 @@ function taskId(params: unknown): string {
 
 async function jobFor(deps: ServerDeps, params: unknown): Promise<JobRecord> {
   try {
-    return await deps.jobs.get(taskId(params), deps.fal.owner);
+    return await deps.jobs.get(deps, taskId(params));
   } catch (error) {
     if (error instanceof FalMcpError) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
@@ -264,7 +264,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
     const record = await jobFor(deps, params);
     if (isModernRequest(ctx)) {
       // The extension's cancel is an acknowledgement; a finished task simply stays as it is.
-      if (!isFinal(record.status)) await deps.jobs.cancel(deps.fal, record.id);
+      if (!isFinal(record.status)) await deps.jobs.cancel(deps, record.id);
       return {};
     }
     if (isFinal(record.status)) {
@@ -273,7 +273,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
         `Cannot cancel task ${record.id}: it already ${record.status.toLowerCase()}`,
       );
     }
-    const { record: updated } = await deps.jobs.cancel(deps.fal, record.id);
+    const { record: updated } = await deps.jobs.cancel(deps, record.id);
     return toTask(updated);
   });
 
@@ -288,7 +288,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
   setRequestHandler("tasks/list", async (request) => {
     const cursor = request.params?.cursor;
     const page = await deps.jobs.list({
-      owner: deps.fal.owner,
+      owner: deps.principal.id,
       limit: 50,
       cursor: typeof cursor === "string" ? cursor : undefined,
     });
@@ -300,7 +300,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
 
   setRequestHandler("tasks/result", async (request, ctx): Promise<CallToolResult> => {
     const record = await jobFor(deps, request.params);
-    const final = await deps.jobs.wait(deps.fal, record.id, { signal: ctx.mcpReq.signal });
+    const final = await deps.jobs.wait(deps, record.id, { signal: ctx.mcpReq.signal });
     const result = await presentJob(final, deps, {
       describe: registry.describerFor(final),
       signal: ctx.mcpReq.signal,

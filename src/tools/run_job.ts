@@ -55,13 +55,13 @@ export async function runJob(
   if (decision.kind === "answer") return decision.result as CallToolResult;
   const asTask = options.taskCapable === true && declaresTasksExtension(ctx);
   const progress = new ProgressReporter(ctx);
-  const submitted = await deps.jobs.submit(deps.fal, endpointId, input, {
+  const submitted = await deps.jobs.submit(deps, endpointId, input, {
     tool: options.tool,
     signal,
   });
   deps.costs?.record(submitted.owner, decision.estimateUsd);
   progress.report(`Submitted as job ${submitted.id}`);
-  const record = await deps.jobs.wait(deps.fal, submitted.id, {
+  const record = await deps.jobs.wait(deps, submitted.id, {
     timeoutMs: asTask ? deps.settings.syncWaitMs : options.waitMs,
     signal: deps.stopping ? AbortSignal.any([signal, deps.stopping]) : signal,
     onStatus: (status) => progress.status(status),
@@ -75,7 +75,7 @@ export async function runJob(
   }
   if (signal.aborted && !isFinal(record.status)) {
     // The client cancelled the call: nobody will read this result, so stop paying for it.
-    await deps.jobs.cancel(deps.fal, record.id).catch((error) =>
+    await deps.jobs.cancel(deps, record.id).catch((error) =>
       deps.logger.warn("cancelling an abandoned job failed", { job_id: record.id, error })
     );
     throw signal.reason ?? new DOMException("cancelled", "AbortError");

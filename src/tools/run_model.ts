@@ -60,7 +60,7 @@ export function registerRunModel(
       const id = parseEndpointId(args.endpoint_id);
       const decision = await gateRun(server, deps, ctx, "run_model", id.full, args);
       if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
-      const record = await deps.jobs.submit(deps.fal, id.full, args.input, { tool: "run_model" });
+      const record = await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
       deps.costs?.record(record.owner, decision.estimateUsd);
       return record;
     },

@@ -36,7 +36,7 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
       const id = parseEndpointId(args.endpoint_id);
       const decision = await gateRun(server, deps, ctx, "submit_job", id.full, args);
       if (decision.kind === "answer") return decision.result as CallToolResult;
-      const record = await deps.jobs.submit(deps.fal, id.full, args.input, {
+      const record = await deps.jobs.submit(deps, id.full, args.input, {
         tool: "submit_job",
         signal: ctx.mcpReq.signal,
       });

@@ -144,7 +144,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, task.name, run.endpointId, raw);
       if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
-      const record = await deps.jobs.submit(deps.fal, run.endpointId, run.input, {
+      const record = await deps.jobs.submit(deps, run.endpointId, run.input, {
         tool: task.name,
       });
       deps.costs?.record(record.owner, decision.estimateUsd);

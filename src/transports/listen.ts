@@ -29,8 +29,8 @@ export interface ListenOptions {
   events: JobEvents;
   /** The job owner a caller's jobs are stored under. */
   ownerOf(principal: Principal): string;
-  /** The caller's job with this id, or undefined (another owner's job reads as undefined). */
-  findJob(id: string, owner: string): Promise<JobRecord | undefined>;
+  /** The caller's job with this id, or undefined (another caller's job reads as undefined). */
+  findJob(id: string, principal: Principal): Promise<JobRecord | undefined>;
   /** A job as a full 2026-07-28 task (with its result once finished). */
   taskOf(record: JobRecord, principal: Principal): Promise<Record<string, unknown>>;
   /** SSE keep-alive comment interval. */
@@ -124,7 +124,7 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
 
     const owner = options.ownerOf(principal);
     const owned = async (ids: string[]) => {
-      const found = await Promise.all(ids.map((id) => options.findJob(id, owner)));
+      const found = await Promise.all(ids.map((id) => options.findJob(id, principal)));
       return ids.filter((_, i) => found[i] !== undefined);
     };
     const honoured: Honoured = {};
@@ -226,7 +226,7 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
         keepAlive = setInterval(() => write(formatSseComment()), options.keepAliveMs);
         // Tasks start from where they stand now, so a late listener misses nothing.
         for (const id of taskSet) {
-          void options.findJob(id, owner).then((record) =>
+          void options.findJob(id, principal).then((record) =>
             record ? onJob(record, "updated", record.status) : undefined
           ).catch(() => {});
         }
