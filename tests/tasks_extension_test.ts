@@ -117,3 +117,43 @@ Deno.test("tasks extension: clients that do not declare it get plain results and
     }
   });
 });
+
+Deno.test("tasks extension: another caller's task reads as unknown and is left out of its subscriptions", async () => {
+  const tokenA = "token-a-0123456789abcdef0123456789";
+  const tokenB = "token-b-0123456789abcdef0123456789";
+  await withFakeFal(async (fake) => {
+    const server = await startTestHttpServer({
+      env: { ...falEnv(fake), FAL_MCP_AUTH_TOKENS: `${tokenA},${tokenB}` },
+      args: ["--sync-wait", "0"],
+    });
+    const abort = new AbortController();
+    try {
+      const url = `${server.url}/mcp`;
+      const a = new ModernClient(url, TASKS_CAPABILITIES, { authorization: `Bearer ${tokenA}` });
+      const b = new ModernClient(url, TASKS_CAPABILITIES, { authorization: `Bearer ${tokenB}` });
+      const call = await a.request("tools/call", {
+        name: "run_model",
+        arguments: {
+          endpoint_id: "fal-ai/flux/dev",
+          input: { prompt: "x", fake_duration_ms: 5000 },
+        },
+      });
+      const taskId = String(call.result?.taskId);
+      assert.equal(call.result?.resultType, "task");
+      for (const method of ["tasks/get", "tasks/cancel", "tasks/update"]) {
+        const answer = await b.request(method, { taskId, inputResponses: {} });
+        assert.equal(answer.error?.code, -32602, `${method}: ${JSON.stringify(answer)}`);
+      }
+      assert.equal(fake.state.jobs.get(taskId)?.cancelled, false);
+      const listen = await b.open("subscriptions/listen", {
+        notifications: { taskIds: [taskId], resourceSubscriptions: [`fal://jobs/${taskId}`] },
+      }, abort.signal);
+      const text = await listen.text();
+      assert.match(text, /"notifications":\{\}/, "nothing of A's is honoured for B");
+      assert.equal((await a.request("tasks/get", { taskId })).result?.status, "working");
+    } finally {
+      abort.abort();
+      await server.close();
+    }
+  });
+});
