@@ -39,6 +39,7 @@ import { registerTextToSpeech } from "./tools/tasks/text_to_speech.ts";
 import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
 import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
+import { recordTools } from "./tool_catalog.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 import { icons, toolIcons } from "./icons.ts";
 import { SERVER_CACHE_HINTS } from "./cache_hints.ts";
@@ -73,6 +74,7 @@ export function createServer(deps: ServerDeps): McpServer {
       ...(deps.costs ? { requestState: { verify: deps.costs.verifyState } } : {}),
     },
   );
+  recordTools(server);
   // Every tool gets its icon as it is registered.
   const registerTool = server.registerTool.bind(server);
   server.registerTool = ((...args: Parameters<typeof registerTool>) => {
