@@ -113,6 +113,8 @@ export {
   type PlannedRun,
 } from "./src/costs/cost_guard.ts";
 export { Catalogue } from "./src/fal/catalogue.ts";
+export { Admission, type AdmissionOptions } from "./src/http/admission.ts";
+export { JobListChanges, type JobListListener } from "./src/jobs/list_changes.ts";
 export {
   type JobEvent,
   type JobEventKind,

@@ -10,6 +10,7 @@ import type { McpServer } from "./sdk_types.ts";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
 import { catalogueOf } from "./fal/catalogue.ts";
+import { registerJobListNotifier } from "./resources/job_list_notifier.ts";
 import { registerJobResource } from "./resources/job_resource.ts";
 import { installJobSubscriptions, RESOURCE_CAPABILITIES } from "./resources/job_subscriptions.ts";
 import { registerModelSchemaResource } from "./resources/model_schema_resource.ts";
@@ -107,6 +108,7 @@ export function createServer(deps: ServerDeps): McpServer {
     registerUploadFile,
     registerJobResource,
     registerModelSchemaResource,
+    registerJobListNotifier,
   ];
   for (const register of registrations) register(server, deps, tasks);
   registerCreateMediaPrompt(server, deps.catalogue ?? catalogueOf(deps.fal));

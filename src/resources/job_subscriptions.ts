@@ -1,9 +1,9 @@
 /**
  * Live job updates for 2025-era connections (stdio, HTTP sessions, legacy SSE): a client
  * subscribes to `fal://jobs/{id}` with `resources/subscribe` and hears
- * `notifications/resources/updated` each time the job moves; every connection hears
- * `notifications/resources/list_changed` when one of the caller's jobs is added or changes
- * status. 2026-07-28 clients get the same through `subscriptions/listen`.
+ * `notifications/resources/updated` each time the job moves (list changes come from
+ * `job_list_notifier.ts`). 2026-07-28 clients get updates and list changes through
+ * `subscriptions/listen`.
  *
  * Listening starts once a connection is initialized (stateless per-request servers never
  * listen) and stops when it closes.
@@ -63,7 +63,11 @@ export function installJobSubscriptions(server: McpServer, deps: ServerDeps): vo
     return {};
   });
 
-  low.oninitialized = () => followJobs(server, deps);
+  const previous = low.oninitialized;
+  low.oninitialized = () => {
+    previous?.();
+    followJobs(server, deps);
+  };
 }
 
 const following = new WeakSet<McpServer>();
@@ -93,7 +97,8 @@ export function followJobs(server: McpServer, deps: ServerDeps): void {
     const modern = version >= "2026-07-28";
     const uri = `fal://jobs/${record.id}`;
     if (modern || subscribed?.has(uri)) void low.sendResourceUpdated({ uri }).catch(stop);
-    if (kind === "created" || previous !== record.status) {
+    // 2025-era connections hear list changes from the job list notifier.
+    if (modern && (kind === "created" || previous !== record.status)) {
       void low.sendResourceListChanged().catch(stop);
     }
   });

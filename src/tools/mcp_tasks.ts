@@ -37,6 +37,7 @@ import {
   TASKS_EXTENSION,
 } from "./task_view.ts";
 import { z } from "zod";
+import { holdingShutdown, restartingError, untilStopping } from "./shutdown_wait.ts";
 
 /** How a long tool starts as a task: submit its job without waiting. */
 export interface TaskStarter {
@@ -300,7 +301,11 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
 
   setRequestHandler("tasks/result", async (request, ctx): Promise<CallToolResult> => {
     const record = await jobFor(deps, request.params);
-    const final = await deps.jobs.wait(deps, record.id, { signal: ctx.mcpReq.signal });
+    const final = await holdingShutdown(
+      deps,
+      () => deps.jobs.wait(deps, record.id, { signal: untilStopping(deps, ctx.mcpReq.signal) }),
+    );
+    if (deps.stopping?.aborted && !isFinal(final.status)) throw restartingError(final.id);
     const result = await presentJob(final, deps, {
       describe: registry.describerFor(final),
       signal: ctx.mcpReq.signal,
