@@ -113,7 +113,7 @@ export {
   type PlannedRun,
 } from "./src/costs/cost_guard.ts";
 export { Catalogue } from "./src/fal/catalogue.ts";
-export { Admission, type AdmissionOptions } from "./src/http/admission.ts";
+export { Admission, type AdmissionOptions, type AdmissionTicket } from "./src/http/admission.ts";
 export { JobListChanges, type JobListListener } from "./src/jobs/list_changes.ts";
 export {
   type JobEvent,
