@@ -13,6 +13,7 @@ import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { runJob } from "./run_job.ts";
 import { checkRunInput, validateArg } from "./check_input.ts";
 import { guarded } from "./tool_result.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { toolSchema } from "./tool_schema.ts";
 import { jobOutput } from "./output_schemas.ts";
@@ -27,6 +28,7 @@ export const runModelInput = z.object({
   ),
   save_to: z.string().max(200).optional().describe("Subfolder to also save files in"),
   validate: validateArg,
+  confirm_token: confirmTokenArg,
 });
 
 /** Registers `run_model`. */
@@ -49,6 +51,8 @@ export function registerRunModel(
       return await runJob(deps, ctx, id.full, args.input, {
         tool: "run_model",
         saveTo: args.save_to,
+        taskCapable: tasks !== undefined,
+        gate: { server, args },
       });
     }));
   tasks?.add("run_model", tool, {
@@ -56,7 +60,11 @@ export function registerRunModel(
       const args = runModelInput.parse(raw);
       const id = parseEndpointId(args.endpoint_id);
       await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
-      return await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
+      const decision = await gateRun(server, deps, ctx, "run_model", id.full, args);
+      if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
+      const record = await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
+      deps.costs?.record(record.owner, decision.estimateUsd);
+      return record;
     },
   });
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { McpServer } from "@modelcontextprotocol/server";
+import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
@@ -15,12 +15,14 @@ import { CREATES_AT_FAL } from "./annotations.ts";
 import { checkRunInput, validateArg } from "./check_input.ts";
 import { toolSchema } from "./tool_schema.ts";
 import { jobOutput } from "./output_schemas.ts";
+import { confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Input schema of `submit_job`. */
 export const submitJobInput = z.object({
   endpoint_id: z.string().min(3).max(200).describe('e.g. "fal-ai/wan-i2v"'),
   input: z.record(z.string(), z.unknown()).describe("See get_model_schema"),
   validate: validateArg,
+  confirm_token: confirmTokenArg,
 });
 
 /** Registers `submit_job`. */
@@ -36,10 +38,13 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
     guarded("submit_job", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
       await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
+      const decision = await gateRun(server, deps, ctx, "submit_job", id.full, args);
+      if (decision.kind === "answer") return decision.result as CallToolResult;
       const record = await deps.jobs.submit(deps, id.full, args.input, {
         tool: "submit_job",
         signal: ctx.mcpReq.signal,
       });
+      deps.costs?.record(record.owner, decision.estimateUsd);
       return textResult(
         `Submitted job ${record.id} to ${id.full}. Follow it with get_job ` +
           `{"job_id": "${record.id}", "wait_seconds": 30}.`,

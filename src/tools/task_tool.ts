@@ -22,6 +22,7 @@ import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
 import { describeIssues, toolSchema } from "./tool_schema.ts";
 import { jobOutput } from "./output_schemas.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
@@ -29,6 +30,7 @@ export const commonTaskArgs = {
     "Another fal endpoint id",
   ),
   save_to: z.string().max(200).optional().describe("Subfolder to also save files in"),
+  confirm_token: confirmTokenArg,
 };
 
 /** A media argument: a URL, a local file path or a data: URI. */
@@ -140,6 +142,8 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
         saveTo: run.saveTo,
         notes: run.notes,
         describe: task.describe,
+        taskCapable: tasks !== undefined,
+        gate: { server, args: raw },
       });
     }));
   tasks?.add(task.name, tool, {
@@ -156,7 +160,13 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
         );
       }
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
-      return await deps.jobs.submit(deps, run.endpointId, run.input, { tool: task.name });
+      const decision = await gateRun(server, deps, ctx, task.name, run.endpointId, raw);
+      if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
+      const record = await deps.jobs.submit(deps, run.endpointId, run.input, {
+        tool: task.name,
+      });
+      deps.costs?.record(record.owner, decision.estimateUsd);
+      return record;
     },
   });
 }
