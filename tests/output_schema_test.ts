@@ -67,6 +67,7 @@ Deno.test("every tool's structuredContent conforms to its declared outputSchema"
       await check("get_pricing", { endpoint_ids: ["fal-ai/flux/dev", "fal-ai/flux"] });
       await check("estimate_cost", { endpoint_id: "fal-ai/flux/dev", quantity: 3 });
       await check("get_usage", { start: "2020-01-01" });
+      await check("recommend_model", { task: "a photo of a fox" });
 
       assert.deepEqual([...checked].sort(), tools.map((t) => t.name).sort(), "every tool");
     }, { fake: { jobDurationMs: 0, queueSteps: 0 } });

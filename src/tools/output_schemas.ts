@@ -66,3 +66,8 @@ export const uploadOutput: z.ZodType = toolSchema(z.object({
   url: text,
   size: amount,
 }));
+
+/** `recommend_model`: ranked endpoint ids. */
+export const recommendOutput: z.ZodType = toolSchema(z.object({
+  recommendations: z.array(z.object({ endpoint_id: text })),
+}));

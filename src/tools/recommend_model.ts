@@ -13,6 +13,8 @@ import { estimateCost, fetchPricing, roundAmount } from "../fal/platform.ts";
 import type { FalModel } from "../fal/types.ts";
 import { READS_FAL } from "./annotations.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { recommendOutput } from "./output_schemas.ts";
 
 /** Input schema of `recommend_model`. */
 export const recommendModelInput = z.object({
@@ -151,7 +153,8 @@ export function registerRecommendModel(server: McpServer, deps: ServerDeps): voi
     description: "Pick fal models for a task under constraints: the most a run may cost, fast " +
       "or not, and a quality tier (draft, standard, high). Answers a ranked list of endpoint ids " +
       "with the price per run and the reason for each. Free: nothing runs. Prices need FAL_KEY.",
-    inputSchema: recommendModelInput,
+    inputSchema: toolSchema(recommendModelInput),
+    outputSchema: recommendOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("recommend_model", deps, async () => {
