@@ -13,8 +13,7 @@ import { canElicit, type CostDecision } from "../costs/cost_guard.ts";
 /** The `confirm_token` argument of paid tools. */
 export const confirmTokenArg: z.ZodOptional<z.ZodString> = z.string().min(1).max(4000)
   .optional().describe(
-    "Only when a previous call answered confirmation_required: the confirm_token it gave, " +
-      "after the user agreed to the cost",
+    "The confirm_token of a confirmation_required answer, once the user agreed",
   );
 
 /** Raised by a task starter when the run needs a confirmation first (it then runs as a call). */

@@ -28,9 +28,9 @@ export const recommendModelInput = z.object({
   max_price_usd: z.number().positive().max(10_000).optional().describe(
     "Most US dollars one run may cost",
   ),
-  speed: z.enum(["fast", "any"]).optional().describe('"fast" prefers quick models'),
+  speed: z.enum(["fast", "any"]).optional().describe("fast (prefers quick models) or any"),
   quality: z.enum(["draft", "standard", "high", "any"]).optional().describe(
-    "Quality tier wanted (draft = cheap previews, high = best output)",
+    "draft (cheap previews), standard, high (best output) or any",
   ),
   limit: z.number().int().min(1).max(10).optional().describe("How many to return (default 5)"),
 });
