@@ -18,7 +18,16 @@ const anyObject = z.record(z.string(), z.unknown());
 // times, error, saved files) is there too, or when it applies.
 const job = z.object({ job_id: text, status: text, result: z.unknown().optional() });
 
-/** A job as it stands (task tools, `run_model`, `submit_job`, `get_job`). */
+/**
+ * A job as it stands (task tools, `run_model`, `submit_job`), or, with status
+ * `confirmation_required` and no job yet, the cost confirmation a run waits for.
+ */
+export const runOutput: z.ZodType = toolSchema(job.extend({
+  job_id: text.optional(),
+  confirm_token: text.optional(),
+}));
+
+/** A job as it stands (`get_job`). */
 export const jobOutput: z.ZodType = toolSchema(job);
 
 /** `cancel_job`: the job and what the cancel did. */

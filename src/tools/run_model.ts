@@ -16,7 +16,7 @@ import { guarded } from "./tool_result.ts";
 import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { toolSchema } from "./tool_schema.ts";
-import { jobOutput } from "./output_schemas.ts";
+import { runOutput } from "./output_schemas.ts";
 
 /** Input schema of `run_model`. */
 export const runModelInput = z.object({
@@ -42,7 +42,7 @@ export function registerRunModel(
     description: "Run any fal model with a raw input (checked against its schema) and wait for " +
       "the result. Costs fal credits; for video or music prefer submit_job.",
     inputSchema: toolSchema(runModelInput),
-    outputSchema: jobOutput,
+    outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("run_model", deps, async () => {

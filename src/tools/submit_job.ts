@@ -14,7 +14,7 @@ import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { checkRunInput, validateArg } from "./check_input.ts";
 import { toolSchema } from "./tool_schema.ts";
-import { jobOutput } from "./output_schemas.ts";
+import { runOutput } from "./output_schemas.ts";
 import { confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Input schema of `submit_job`. */
@@ -32,7 +32,7 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
     description: "Start any fal model and get a job_id at once (for slow video or music); " +
       "follow it with get_job. Costs fal credits.",
     inputSchema: toolSchema(submitJobInput),
-    outputSchema: jobOutput,
+    outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("submit_job", deps, async () => {

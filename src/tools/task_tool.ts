@@ -21,7 +21,7 @@ import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
 import { describeIssues, toolSchema } from "./tool_schema.ts";
-import { jobOutput } from "./output_schemas.ts";
+import { runOutput } from "./output_schemas.ts";
 import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
@@ -131,7 +131,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     title: task.title,
     description: task.description,
     inputSchema,
-    outputSchema: jobOutput,
+    outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (raw, ctx) =>
     guarded(task.name, deps, async () => {
