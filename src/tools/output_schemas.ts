@@ -22,10 +22,7 @@ const job = z.object({ job_id: text, status: text, result: z.unknown().optional(
  * A job as it stands (task tools, `run_model`, `submit_job`), or, with status
  * `confirmation_required` and no job yet, the cost confirmation a run waits for.
  */
-export const runOutput: z.ZodType = toolSchema(job.extend({
-  job_id: text.optional(),
-  confirm_token: text.optional(),
-}));
+export const runOutput: z.ZodType = toolSchema(job.extend({ job_id: text.optional() }));
 
 /** A job as it stands (`get_job`). */
 export const jobOutput: z.ZodType = toolSchema(job);
