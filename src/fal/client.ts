@@ -14,6 +14,7 @@ import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
 import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.ts";
 import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
+import { readBoundedResult } from "./bounded_result.ts";
 import { sleep } from "../sleep.ts";
 import type { Metrics } from "../metrics.ts";
 import { withSpan } from "../telemetry.ts";
@@ -225,14 +226,17 @@ export class FalClient {
     }
   }
 
-  /** Fetches a completed job's result: exactly what the model returned. */
+  /**
+   * Fetches a completed job's result: exactly what the model returned, or, when it is over
+   * `options.maxBytes`, its media URLs and a note that the rest was cut (see `bounded_result.ts`).
+   */
   async result(
     endpointId: string,
     requestId: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; maxBytes?: number | undefined } = {},
   ): Promise<unknown> {
     const id = parseEndpointId(endpointId);
-    return await this.#call({
+    const response = await this.#send({
       method: "GET",
       url: this.#requestUrl(id, requestId),
       what: `Cannot fetch the result of ${id.full} request ${requestId}`,
@@ -240,6 +244,7 @@ export class FalClient {
       auth: "required",
       signal: options.signal,
     });
+    return await readBoundedResult(response, options.maxBytes ?? Infinity);
   }
 
   /** Asks fal to cancel a job; answers what fal said. */

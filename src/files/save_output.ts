@@ -43,8 +43,11 @@ export interface SaveOptions {
   subdir?: string | undefined;
   /** Prepended to every file name (joined with `-` unless it ends in `-`, `_` or `.`). */
   prefix?: string | undefined;
-  /** Injected fetch (tests); defaults to the global one. */
-  fetch?: typeof fetch;
+  /**
+   * How the files are fetched: the server passes its guarded, bounded media fetch
+   * (`MediaFetcher.fetch`), so only fal's media hosts are ever downloaded from.
+   */
+  fetch: typeof fetch;
   /** Aborts the downloads; a partly written file is removed. */
   signal?: AbortSignal | undefined;
 }
@@ -77,6 +80,28 @@ async function realPathOrUndefined(path: string): Promise<string | undefined> {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+}
+
+/**
+ * Checks, before a job is paid for, that its files can be saved as asked: `save_to` needs a
+ * base folder (HTTP callers get one only when the operator set `--output-dir`) and must stay
+ * inside it. Throws a 400 {@linkcode FalMcpError} saying why otherwise.
+ */
+export async function checkSaveTarget(
+  baseDir: string | undefined,
+  subdir: string | undefined,
+): Promise<void> {
+  if (subdir === undefined) return;
+  if (baseDir === undefined) throw savingOff();
+  await targetDirectory(baseDir, subdir);
+}
+
+/** The error for `save_to` on a server that does not save files for this caller. */
+export function savingOff(): FalMcpError {
+  return invalid(
+    "save_to is not available: this server writes files to its disk only when its operator " +
+      "sets --output-dir. Leave save_to out; the result's links are in the answer.",
+  );
 }
 
 /**
@@ -214,6 +239,7 @@ async function openDownload(
     response = await fetchImpl(file.url, { signal: signal ?? null });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
+    if (error instanceof FalMcpError) throw error; // refused by the media rules, or too large
     throw new FalMcpError(
       `Cannot save ${file.path}: the download failed (${errorMessage(error)})`,
       { status: 502, cause: error },
@@ -235,7 +261,7 @@ async function saveOne(
   dir: string,
   options: SaveOptions,
 ): Promise<SavedFile> {
-  const download = await openDownload(file, options.fetch ?? fetch, options.signal);
+  const download = await openDownload(file, options.fetch, options.signal);
   const name = withPrefix(safeName(rawName(file), download.contentType), options.prefix);
   let target: { path: string; file: Deno.FsFile };
   try {
@@ -263,6 +289,12 @@ async function saveOne(
     }
     await Deno.remove(target.path).catch(() => {});
     if (options.signal?.aborted) throw options.signal.reason;
+    if (error instanceof FalMcpError) {
+      throw new FalMcpError(`Cannot save ${file.path}: ${error.message}`, {
+        status: error.status,
+        cause: error,
+      });
+    }
     throw new FalMcpError(
       `Cannot save ${file.path}: the download broke off (${errorMessage(error)})`,
       { status: 502, cause: error },
@@ -281,7 +313,7 @@ async function saveOne(
 export async function saveMediaFiles(
   files: MediaFile[],
   baseDir: string,
-  options: SaveOptions = {},
+  options: SaveOptions,
 ): Promise<SavedFile[]> {
   const dir = await targetDirectory(baseDir, options.subdir);
   const saved: SavedFile[] = [];

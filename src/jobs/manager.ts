@@ -30,6 +30,8 @@ export interface JobManagerOptions {
   maxLogs?: number;
   /** Metrics registry for job counts. */
   metrics?: Metrics | undefined;
+  /** Largest result kept whole, in bytes; over it only the media URLs are kept (default: no cap). */
+  maxResultBytes?: number | undefined;
 }
 
 /** Options for {@linkcode JobManager.wait}. */
@@ -55,6 +57,7 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  readonly #maxResultBytes: number | undefined;
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -63,6 +66,7 @@ export class JobManager {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
+    this.#maxResultBytes = options.maxResultBytes;
     this.#metrics?.gauge(
       "fal_mcp_jobs_followed",
       "Jobs being followed at fal now",
@@ -250,7 +254,7 @@ export class JobManager {
       return;
     }
     try {
-      const result = await fal.result(endpointId, id, { signal });
+      const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
       await this.#update(id, {
         status: "COMPLETED",
         result,
