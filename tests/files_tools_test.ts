@@ -28,7 +28,7 @@ Deno.test("upload_file uploads a local file and answers a fal storage URL", asyn
       const missing = await ctx.call("upload_file", { path: `${dir}/missing.png` });
       assert.equal(missing.isError, true);
       assert.match(textOf(missing), /missing\.png/);
-    });
+    }, { args: ["--allow-local-files", dir] });
   });
 });
 
