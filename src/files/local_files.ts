@@ -32,7 +32,6 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-
 /** Which server-side files callers may name: any (stdio), none, or those inside one folder. */
 export type LocalFileAccess =
   | { kind: "any" }
