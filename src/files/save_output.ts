@@ -24,6 +24,7 @@ import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { extensionForContentType } from "../fal/storage.ts";
 import type { MediaFile } from "../tools/media_content.ts";
 import { decodeDataUri } from "./media_input.ts";
+import { MediaNotFetchedError } from "./media_fetch.ts";
 
 /** A media file written to disk. */
 export interface SavedFile {
@@ -50,6 +51,11 @@ export interface SaveOptions {
   fetch: typeof fetch;
   /** Aborts the downloads; a partly written file is removed. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called for a file whose URL the media rules refuse (nothing was fetched); the others are
+   * still saved. Without it, a refusal fails the save like any other error.
+   */
+  onRefused?: ((file: MediaFile, error: MediaNotFetchedError) => void) | undefined;
 }
 
 /** Longest file name written (well under the 255 bytes most file systems allow). */
@@ -308,7 +314,8 @@ async function saveOne(
  * where each one was written. `subdir` must stay inside `baseDir` (else a 400
  * {@linkcode FalMcpError} saying it escapes the output directory, and nothing is written).
  * Existing files are never overwritten. Files are saved one after another; if one fails, the
- * ones already saved stay and the error says which failed.
+ * ones already saved stay and the error says which failed. A file the media rules refuse is
+ * passed to `options.onRefused` (when given) and skipped.
  */
 export async function saveMediaFiles(
   files: MediaFile[],
@@ -317,6 +324,13 @@ export async function saveMediaFiles(
 ): Promise<SavedFile[]> {
   const dir = await targetDirectory(baseDir, options.subdir);
   const saved: SavedFile[] = [];
-  for (const file of files) saved.push(await saveOne(file, dir, options));
+  for (const file of files) {
+    try {
+      saved.push(await saveOne(file, dir, options));
+    } catch (error) {
+      if (!(error instanceof MediaNotFetchedError) || !options.onRefused) throw error;
+      options.onRefused(file, error);
+    }
+  }
   return saved;
 }

@@ -104,18 +104,18 @@ export async function presentJob(
   if (saveTo !== undefined && files.length) {
     if (settings.saveBaseDir === undefined) throw savingOff();
     // Only fal's media (and inline data) is downloaded; any other URL stays a link.
-    const fetchable = files.filter((f) => f.url.startsWith("data:") || !media.refusal(f.url));
-    const saved = await saveMediaFiles(fetchable, settings.saveBaseDir, {
+    let skipped = 0;
+    const saved = await saveMediaFiles(files, settings.saveBaseDir, {
       subdir: saveTo || undefined,
       signal: options.signal,
       fetch: media.fetch,
+      onRefused: () => void skipped++,
     });
     for (const file of saved) {
       lines.push(
         `Saved ${file.url.startsWith("data:") ? "inline data" : file.url} to ${file.path}`,
       );
     }
-    const skipped = files.length - fetchable.length;
     if (skipped) {
       lines.push(`Not saved: ${skipped} file(s) not on fal's media hosts (their links are below).`);
     }
