@@ -94,6 +94,9 @@ function retryAfterMs(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** Largest error answer read whole (beyond it only its URLs would be kept, and none matter). */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+
 async function readBody(response: Response): Promise<unknown> {
   const text = await response.text();
   if (!text) return undefined;
@@ -411,7 +414,8 @@ export class FalClient {
         await this.#backoff(spec, attempt, retryAfterMs(response), `HTTP ${response.status}`);
         continue;
       }
-      const body = await readBody(response);
+      // An error answer is read up to a bound: its size is fal's (or a model's) to choose.
+      const body = await readBoundedResult(response, MAX_ERROR_BODY_BYTES);
       const detail = describeFalErrorBody(body) ?? response.statusText;
       throw new FalApiError(`${spec.what}: fal answered ${response.status}: ${detail}`, {
         falStatus: response.status,
