@@ -29,9 +29,13 @@ import { isNonPublicAddress } from "./private_address.ts";
 
 /** fal's media hosts: `host` or `*.suffix`, optionally followed by a path prefix. */
 export const FAL_MEDIA_HOSTS: readonly string[] = [
+  // fal's CDN: v3.fal.media, v3b.fal.media, fal.media…
   "fal.media",
   "*.fal.media",
+  // fal's storage bucket (model examples and older results).
   "storage.googleapis.com/falserverless/",
+  // fal's earlier CDN, still named in older results and model examples.
+  "fal-cdn.batuhan-941.workers.dev",
 ];
 
 /** Options for {@linkcode MediaFetcher}. */
