@@ -109,7 +109,10 @@ export async function presentJob(
       subdir: saveTo || undefined,
       signal: options.signal,
       fetch: media.fetch,
-      onRefused: () => void skipped++,
+      onRefused: (file, error) => {
+        skipped++;
+        deps.logger.info("result file not downloaded", { path: file.path, reason: error.message });
+      },
     });
     for (const file of saved) {
       lines.push(
