@@ -41,7 +41,7 @@ export function registerGetJob(server: McpServer, deps: ServerDeps): void {
     guarded("get_job", deps, async () => {
       await checkSaveTarget(deps.settings.saveBaseDir, args.save_to);
       const progress = new ProgressReporter(ctx);
-      const record = await deps.jobs.wait(deps.fal, args.job_id, {
+      const record = await deps.jobs.wait(deps, args.job_id, {
         timeoutMs: (args.wait_seconds ?? 0) * 1000,
         signal: deps.stopping
           ? AbortSignal.any([ctx.mcpReq.signal, deps.stopping])
