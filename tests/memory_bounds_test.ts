@@ -11,7 +11,7 @@ import { FalClient } from "../src/fal/client.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { FalStorage } from "../src/fal/storage.ts";
 import { MAX_INLINE_IMAGES } from "../src/tools/present_job.ts";
-import { mainArgs, waitForLogLine } from "./helpers/process.ts";
+import { listeningAndDrained, mainArgs } from "./helpers/process.ts";
 import { falEnv, TEST_FAL_KEY, withFakeFal } from "./helpers/scenario.ts";
 import { allText, type ToolAnswer } from "./helpers/tool_client.ts";
 
@@ -43,8 +43,8 @@ Deno.test({
         versionNegotiation: { mode: { pin: "2026-07-28" } },
       });
       try {
-        const listening = await waitForLogLine(child.stderr, (r) => r.msg === "listening");
-        await client.connect(new StreamableHTTPClientTransport(new URL(String(listening.mcp))));
+        const { url } = await listeningAndDrained(child.stderr);
+        await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
         const call = async (args: Record<string, unknown>) =>
           await client.callTool({ name: "run_model", arguments: args }, {
             timeout: 120_000,
@@ -97,7 +97,6 @@ Deno.test({
         await client.close().catch(() => {});
         child.kill("SIGTERM");
         await child.status;
-        await child.stderr.cancel().catch(() => {});
       }
     });
   },
