@@ -31,6 +31,9 @@ try {
       fake.url,
       "--allow-local-files",
       DEMO_FOLDER,
+      // Runs estimated above a dollar (video) ask first, as a cautious deployment would.
+      "--confirm-above-usd",
+      "1",
       ...Deno.args,
     ],
     { ...Deno.env.toObject(), FAL_KEY: DEMO_KEY },
