@@ -92,11 +92,13 @@ Deno.test("a cost confirmation answer (no job yet) conforms to the outputSchema 
     const { tools } = await ctx.client.listTools();
     const ajv = new Ajv2020({ strict: false });
     const video = "fal-ai/kling-video/v2/master/text-to-video"; // about $1.68 a call at the fake
-    for (const [name, args] of [
-      ["run_model", { endpoint_id: video, input: { prompt: "waves" } }],
-      ["submit_job", { endpoint_id: video, input: { prompt: "waves" } }],
-      ["generate_video", { prompt: "waves" }],
-    ] as const) {
+    for (
+      const [name, args] of [
+        ["run_model", { endpoint_id: video, input: { prompt: "waves" } }],
+        ["submit_job", { endpoint_id: video, input: { prompt: "waves" } }],
+        ["generate_video", { prompt: "waves" }],
+      ] as const
+    ) {
       const validate = ajv.compile(tools.find((t) => t.name === name)!.outputSchema!);
       const answer = await ctx.call(name, args);
       assert.notEqual(answer.isError, true, `${name}: ${allText(answer)}`);

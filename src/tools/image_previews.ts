@@ -30,7 +30,7 @@ export interface InlinedImage {
 
 /**
  * Previews of the image files among `files`, at most `budgetBytes` of image data in all (0
- * inlines nothing). Fills in `fileSize`, `width` and `height` on each file it downloaded.
+ * inlines nothing) and at most `maxCount` of them. Fills in `fileSize`, `width` and `height` on each file it downloaded.
  * Cancelling `signal` rejects with its reason; any other failure just leaves a file unpreviewed.
  */
 export async function imagePreviews(
@@ -38,11 +38,12 @@ export async function imagePreviews(
   budgetBytes: number,
   signal?: AbortSignal,
   fetchImpl: typeof fetch = fetch,
+  maxCount: number = Infinity,
 ): Promise<InlinedImage[]> {
   const inlined: InlinedImage[] = [];
   let remaining = budgetBytes;
   for (const file of files) {
-    if (!(remaining > 0)) break;
+    if (!(remaining > 0) || inlined.length >= maxCount) break;
     if (!file.contentType?.toLowerCase().startsWith("image/")) continue;
     let full: ImageContent | undefined;
     try {

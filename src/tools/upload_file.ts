@@ -8,7 +8,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { FalStorage } from "../fal/storage.ts";
-import { assertLocalFilesAllowed, resolveLocalPath } from "../files/media_input.ts";
+import { type LocalFileAccess, localFilePath } from "../files/local_files.ts";
 import type { Logger } from "../log.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
@@ -18,7 +18,8 @@ import { uploadOutput } from "./output_schemas.ts";
 /** Input schema of `upload_file`. */
 export const uploadFileInput = z.object({
   path: z.string().min(1).max(4096).describe(
-    "Absolute, ~/… or relative to the server's folder",
+    "File on the server's machine: absolute, ~/… or relative (file:// works too); over HTTP " +
+      "only inside the folder the operator shares",
   ),
 });
 
@@ -28,8 +29,8 @@ export interface UploadFileDeps {
   storage: FalStorage;
   /** The process logger. */
   logger: Logger;
-  /** Whether callers may name local files (false for remote HTTP callers). */
-  settings: { localFiles: boolean };
+  /** Which server-side files callers may name (none for HTTP callers unless a folder is shared). */
+  settings: { localFiles: LocalFileAccess };
 }
 
 /** Registers `upload_file`. */
@@ -43,8 +44,7 @@ export function registerUploadFile(server: McpServer, deps: UploadFileDeps): voi
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("upload_file", deps, async () => {
-      assertLocalFilesAllowed(deps.settings.localFiles);
-      const path = resolveLocalPath(args.path);
+      const path = await localFilePath(args.path, deps.settings.localFiles);
       const uploaded = await deps.storage.uploadFile(path, ctx.mcpReq.signal);
       deps.logger.info("file uploaded", {
         tool: "upload_file",
