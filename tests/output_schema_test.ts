@@ -70,7 +70,7 @@ Deno.test("every tool's structuredContent conforms to its declared outputSchema"
       await check("recommend_model", { task: "a photo of a fox" });
 
       assert.deepEqual([...checked].sort(), tools.map((t) => t.name).sort(), "every tool");
-    }, { fake: { jobDurationMs: 0, queueSteps: 0 } });
+    }, { fake: { jobDurationMs: 0, queueSteps: 0 }, args: ["--allow-local-files", dir] });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
