@@ -28,15 +28,17 @@ function enumOf(endpointId: string, field: string): string[] {
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** The folder the test server shares with its HTTP callers (`--allow-local-files`). */
+const shared = Deno.makeTempDirSync();
+
 async function upload(ctx: ToolContext, name: string, bytes: Uint8Array): Promise<string> {
-  const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeFile(`${dir}/${name}`, bytes);
-    const answer = await ctx.call("upload_file", { path: `${dir}/${name}` });
+    await Deno.writeFile(`${shared}/${name}`, bytes);
+    const answer = await ctx.call("upload_file", { path: `${shared}/${name}` });
     assert.notEqual(answer.isError, true, allText(answer));
     return answer.structuredContent?.url as string;
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(`${shared}/${name}`);
   }
 }
 
@@ -150,7 +152,10 @@ Deno.test("every task tool succeeds with every value of each friendly argument o
     assert.equal(done, calls.length);
     assert.ok(calls.length > 300, `walked ${calls.length} calls`);
     // Previews are tested on their own (image_preview_test.ts); here they would only add time.
-  }, { fake: { jobDurationMs: 0, queueSteps: 0 }, args: ["--inline-max-bytes", "0"] });
+  }, {
+    fake: { jobDurationMs: 0, queueSteps: 0 },
+    args: ["--inline-max-bytes", "0", "--allow-local-files", shared],
+  });
 });
 
 function lastJob(ctx: ToolContext) {
