@@ -150,7 +150,17 @@ export async function startServer(
       wellKnown: config.oauth
         ? (request, path) => protectedResourceMetadataResponse(request, path, resourceUrl, config)
         : undefined,
-      readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
+      readiness: async () => {
+        const store = await jobs.storeHealth();
+        return {
+          fal_key_configured: !!config.falKey,
+          byok: config.byok,
+          job_store: store.writable ? "writable" : "cannot write",
+          ...(store.writable ? {} : {
+            not_ready: `the job store cannot write (${store.reason}); jobs cannot be submitted`,
+          }),
+        };
+      },
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
