@@ -280,7 +280,7 @@ Deno.test("SqliteJobStore: the file records its schema version and uses WAL", as
     await SqliteJobStore.open(path).close();
     const db = new DatabaseSync(path);
     try {
-      assert.equal(SQLITE_SCHEMA_VERSION, 1);
+      assert.equal(SQLITE_SCHEMA_VERSION, 2);
       assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, SQLITE_SCHEMA_VERSION);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     } finally {
