@@ -12,7 +12,9 @@
  * - `"drop_stream"`: the real status stream, cut after `events` events (default 1) and never
  *   carrying COMPLETED, so the client has to fall back to polling;
  * - `"silent_stream"`: a `text/event-stream` that stays open and sends nothing at all (not even
- *   a ping), so the client has to notice the silence and poll.
+ *   a ping), so the client has to notice the silence and poll;
+ * - `"delay_answer"`: the request is served as usual (a submit is accepted, its job runs) but the
+ *   answer is held back for `delayMs` (the window in which a client that dies loses the id).
  *
  * Faults answer before auth and routing, like a gateway in front of fal would. Each rule counts
  * how often it fired.
@@ -70,7 +72,18 @@ export interface FaultRule {
   /** Which requests it applies to. */
   match: FaultMatch;
   /** What to answer. `drop_stream` only applies to status streams. */
-  respond: 405 | 429 | 500 | 502 | 503 | 504 | "drop_stream" | "silent_stream";
+  respond:
+    | 405
+    | 429
+    | 500
+    | 502
+    | 503
+    | 504
+    | "drop_stream"
+    | "silent_stream"
+    | "delay_answer";
+  /** How long a `delay_answer` holds the answer back, in ms (default 60 000). */
+  delayMs?: number;
   /** How many matching requests it answers (default 1; `Infinity` for all). */
   times?: number;
   /** `Retry-After` seconds of a 429 (default 1; 0 allowed). */
@@ -150,9 +163,15 @@ function validate(rule: FaultRule): void {
     const events = rule.events ?? 1;
     if (!Number.isInteger(events) || events < 0) throw problem("events must be an integer >= 0");
   } else if (
-    rule.respond !== "silent_stream" && ![405, 429, 500, 502, 503, 504].includes(rule.respond)
+    rule.respond !== "silent_stream" && rule.respond !== "delay_answer" &&
+    ![405, 429, 500, 502, 503, 504].includes(rule.respond)
   ) {
-    throw problem("respond must be 405, 429, 500, 502, 503, 504, drop_stream or silent_stream");
+    throw problem(
+      "respond must be 405, 429, 500, 502, 503, 504, drop_stream, silent_stream or delay_answer",
+    );
+  }
+  if (rule.delayMs !== undefined && !(rule.delayMs >= 0)) {
+    throw problem("delayMs must be a number of milliseconds >= 0");
   }
   if (rule.retryAfter !== undefined && !(rule.retryAfter >= 0)) {
     throw problem("retryAfter must be a number of seconds >= 0");

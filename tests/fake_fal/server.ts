@@ -60,7 +60,7 @@ import {
   silentStream,
 } from "./faults.ts";
 import { FileStore } from "./files.ts";
-import { detail, notFound } from "./http.ts";
+import { detail, notFound, sleep } from "./http.ts";
 import { JobEngine } from "./jobs.ts";
 import { renderPng } from "./media.ts";
 import { hashString } from "./outputs.ts";
@@ -247,6 +247,9 @@ function start(options: FakeFalOptions): FakeFal {
       if (fault) record.fault = String(fault.rule.respond);
       if (fault && fault.rule.respond === "silent_stream") {
         response = silentStream(req.signal, closing.signal);
+      } else if (fault && fault.rule.respond === "delay_answer") {
+        response = await route(req, context);
+        await sleep(fault.rule.delayMs ?? 60_000, req.signal, closing.signal).catch(() => {});
       } else if (fault && fault.rule.respond !== "drop_stream") {
         response = faultResponse(fault.rule, url.pathname);
       } else {
