@@ -72,7 +72,12 @@ export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
 export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal/storage.ts";
 export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";
 export type { JsonSchema } from "./src/fal/openapi.ts";
-export { JobManager, type JobManagerOptions, type WaitOptions } from "./src/jobs/manager.ts";
+export {
+  JobManager,
+  type JobManagerOptions,
+  type StoreHealth,
+  type WaitOptions,
+} from "./src/jobs/manager.ts";
 export type {
   JobLog,
   JobPage,

@@ -61,22 +61,30 @@ Deno.test("a status stream answered 405 still completes the job by polling (serv
 });
 
 Deno.test("a status stream that stays silent past the idle timeout falls back to polling", async () => {
-  await withFake(async (fake, fal) => {
-    const fault = fake.injectFault({ match: "status_stream", respond: "silent_stream" });
-    const job = await runQueuedJob(fal, ENDPOINT, { prompt: "quiet" }, { pollIntervalMs: 20 });
-    assert.equal(job.status.status, "COMPLETED");
-    assert.ok(Array.isArray((job.result as { images?: unknown }).images));
-    assert.equal(fault.fired, 1);
-    assert.ok(statusPolls(fake) >= 1, "the job was polled after the silence");
-  }, { jobDurationMs: 600 }, { streamIdleMs: 150 });
+  await withFake(
+    async (fake, fal) => {
+      const fault = fake.injectFault({ match: "status_stream", respond: "silent_stream" });
+      const job = await runQueuedJob(fal, ENDPOINT, { prompt: "quiet" }, { pollIntervalMs: 20 });
+      assert.equal(job.status.status, "COMPLETED");
+      assert.ok(Array.isArray((job.result as { images?: unknown }).images));
+      assert.equal(fault.fired, 1);
+      assert.ok(statusPolls(fake) >= 1, "the job was polled after the silence");
+    },
+    { jobDurationMs: 600 },
+    { streamIdleMs: 150 },
+  );
 });
 
 Deno.test("a stream that only pings is alive: it is not given up as silent", async () => {
-  await withFake(async (fake, fal) => {
-    const job = await runQueuedJob(fal, ENDPOINT, { prompt: "pinging" }, { pollIntervalMs: 20 });
-    assert.equal(job.status.status, "COMPLETED");
-    assert.equal(statusPolls(fake), 0, "the stream carried the job to the end");
-  }, { jobDurationMs: 700, pingIntervalMs: 50 }, { streamIdleMs: 300 });
+  await withFake(
+    async (fake, fal) => {
+      const job = await runQueuedJob(fal, ENDPOINT, { prompt: "pinging" }, { pollIntervalMs: 20 });
+      assert.equal(job.status.status, "COMPLETED");
+      assert.equal(statusPolls(fake), 0, "the stream carried the job to the end");
+    },
+    { jobDurationMs: 700, pingIntervalMs: 50 },
+    { streamIdleMs: 300 },
+  );
 });
 
 Deno.test("transient 5xx on the result fetch (more than the client's own retries) still completes the job", async () => {
@@ -115,7 +123,9 @@ Deno.test("a model failure comes with the result and fails the job with fal's wo
 
 Deno.test("get_usage with a key without the Admin scope says the usage API needs an Admin key and how to get one", async () => {
   await withToolClient(async ({ call }) => {
-    const answer = await call("get_usage", { start: new Date(Date.now() - 3600_000).toISOString() });
+    const answer = await call("get_usage", {
+      start: new Date(Date.now() - 3600_000).toISOString(),
+    });
     assert.equal(answer.isError, true);
     const text = allText(answer);
     assert.match(text, /403/);

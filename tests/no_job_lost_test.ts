@@ -93,7 +93,7 @@ function submitJob(client: Client, input: Record<string, unknown>): Promise<Tool
 }
 
 /** Every record in the state dir's store, read by this process (the server may run beside). */
-async function records(stateDir: string): Promise<JobRecord[]> {
+function records(stateDir: string): JobRecord[] {
   const db = new DatabaseSync(join(stateDir, "jobs.sqlite3"), { readOnly: true });
   try {
     return db.prepare("SELECT record FROM jobs").all().map((row) =>
@@ -127,7 +127,7 @@ Deno.test("kill -9 during a burst of submits, then restart: every id fal accepte
       await Promise.allSettled(calls);
 
       const accepted = fake.accepted();
-      const beforeRestart = await records(dir);
+      const beforeRestart = records(dir);
       assert.ok(
         beforeRestart.some((r) => r.status === "PENDING"),
         "the held submits were recorded ahead, as PENDING",
@@ -137,14 +137,18 @@ Deno.test("kill -9 during a burst of submits, then restart: every id fal accepte
       try {
         let current: JobRecord[] = [];
         for (let check = 0; check < 1500; check++) {
-          current = await records(dir);
+          current = records(dir);
           const known = new Set(current.map((r) => r.id));
           if (accepted.every((id) => known.has(id))) break;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
         const known = new Set(current.map((r) => r.id));
         const missing = accepted.filter((id) => !known.has(id));
-        assert.deepEqual(missing, [], `accepted by fal but without a record:\n${second.lines.join("\n")}`);
+        assert.deepEqual(
+          missing,
+          [],
+          `accepted by fal but without a record:\n${second.lines.join("\n")}`,
+        );
         assert.equal(current.length, accepted.length, "one record per accepted job, no more");
         assert.deepEqual(current.filter((r) => r.status === "PENDING"), []);
         for (const record of current) {
@@ -300,7 +304,8 @@ async function fillDisk(dir: string): Promise<string> {
 }
 
 Deno.test({
-  name: "a full state disk refuses submits before anything is sent to fal, and /ready says not ready",
+  name:
+    "a full state disk refuses submits before anything is sent to fal, and /ready says not ready",
   ignore: !CAN_MOUNT,
   fn: async () => {
     const dir = await Deno.makeTempDir();

@@ -341,9 +341,7 @@ function requestsByEndpoint(ctx: FakeContext, url: URL, key: string): Response {
     return status === null || status === kind;
   });
   jobs.sort((a, b) =>
-    sortBy === "duration"
-      ? duration(b) - duration(a)
-      : b.completedAt!.localeCompare(a.completedAt!)
+    sortBy === "duration" ? duration(b) - duration(a) : b.completedAt!.localeCompare(a.completedAt!)
   );
   const { slice, next_cursor, has_more } = paginate(jobs, limit, page);
   const items = slice.map((job) => ({
@@ -354,7 +352,9 @@ function requestsByEndpoint(ctx: FakeContext, url: URL, key: string): Response {
     ended_at: job.completedAt,
     status_code: job.result!.status,
     duration: duration(job),
-    ...(expand.includes("payloads") ? { json_input: job.input, json_output: job.result!.body } : {}),
+    ...(expand.includes("payloads")
+      ? { json_input: job.input, json_output: job.result!.body }
+      : {}),
     ...(expand.includes("billing") ? { billable_units: job.units } : {}),
   }));
   return json({ items, next_cursor, has_more });
