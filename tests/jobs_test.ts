@@ -39,7 +39,8 @@ Deno.test("a finished job's result is fetched and kept without anyone asking", a
     await waitFor(() =>
       ctx.fake.state.requests.some((r) => r.path === resultPath && r.status === 200)
     );
-    const done = await ctx.call("get_job", { job_id: jobId });
+    // The result is being written as the fake answers: wait for the record, not on fal.
+    const done = await ctx.call("get_job", { job_id: jobId, wait_seconds: 30 });
     assert.equal(done.structuredContent?.status, "COMPLETED");
     const reads = ctx.fake.state.requests.filter((r) => r.path === resultPath);
     assert.equal(reads.length, 1, "get_job answered from the kept result, not from fal");
