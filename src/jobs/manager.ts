@@ -99,6 +99,8 @@ export class JobManager {
   /** Pending records to settle, with the client to ask fal with. */
   readonly #pending = new Map<string, FalClient>();
   #settling: Promise<void> | undefined;
+  /** Submits being sent now, per endpoint (their fal requests must not be claimed by others). */
+  readonly #sending = new Map<string, number>();
   #storeFault: string | undefined;
   #probing: Promise<StoreHealth> | undefined;
 
@@ -193,6 +195,7 @@ export class JobManager {
       );
     }
     let submission;
+    this.#sending.set(endpointId, (this.#sending.get(endpointId) ?? 0) + 1);
     try {
       submission = await fal.submit(
         endpointId,
@@ -220,6 +223,10 @@ export class JobManager {
       this.#pending.set(pending.id, fal);
       this.#startSettling();
       throw error;
+    } finally {
+      const left = (this.#sending.get(endpointId) ?? 1) - 1;
+      if (left > 0) this.#sending.set(endpointId, left);
+      else this.#sending.delete(endpointId);
     }
     const record: JobRecord = {
       ...pending,
@@ -388,6 +395,9 @@ export class JobManager {
           this.#pending.delete(id);
           continue;
         }
+        // While other submits to the endpoint are under way, one of them may own the fal
+        // request that matches: wait for them to be recorded first.
+        if (this.#sending.has(record.endpointId)) continue;
         byClient.set(fal, [...(byClient.get(fal) ?? []), record]);
       }
       for (const [fal, records] of byClient) {
