@@ -244,12 +244,12 @@ Deno.test("a job store file that is not a database is moved aside and the server
   });
 });
 
-/** Mounts a tmpfs of `size` at `dir` (as root, or through passwordless sudo). */
-async function mountTmpfs(dir: string, size: string): Promise<boolean> {
+/** Runs `mount` with `args` (as root, or through passwordless sudo); answers whether it worked. */
+async function mount(...args: string[]): Promise<boolean> {
   for (const command of [["mount"], ["sudo", "-n", "mount"]]) {
     try {
       const { success } = await new Deno.Command(command[0]!, {
-        args: [...command.slice(1), "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
+        args: [...command.slice(1), ...args],
         stdout: "null",
         stderr: "null",
       }).output();
@@ -259,6 +259,11 @@ async function mountTmpfs(dir: string, size: string): Promise<boolean> {
     }
   }
   return false;
+}
+
+/** Mounts a tmpfs of `size` at `dir`. */
+function mountTmpfs(dir: string, size: string): Promise<boolean> {
+  return mount("-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir);
 }
 
 async function unmount(dir: string): Promise<void> {
@@ -305,7 +310,7 @@ async function fillDisk(dir: string): Promise<string> {
 
 Deno.test({
   name:
-    "a full state disk refuses submits before anything is sent to fal, and /ready says not ready",
+    "a full state disk refuses submits before anything is sent to fal and /ready says not ready; a read-only one refuses to start",
   ignore: !CAN_MOUNT,
   fn: async () => {
     const dir = await Deno.makeTempDir();
@@ -346,6 +351,31 @@ Deno.test({
         } finally {
           await server.stop();
         }
+
+        // A read-only disk at start: the server refuses to start, naming the store and the fix.
+        assert.ok(await mount("-o", "remount,ro", dir), "remounting read-only");
+        const readOnly = await new Deno.Command(Deno.execPath(), {
+          args: mainArgs(
+            "--transport",
+            "http",
+            "--port",
+            "0",
+            "--job-store",
+            "sqlite",
+            "--state-dir",
+            join(dir, "state"),
+          ),
+          env: { ...falEnv(fake), NO_COLOR: "1" },
+          clearEnv: true,
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        const stderr = new TextDecoder().decode(readOnly.stderr);
+        assert.notEqual(readOnly.code, 0, stderr);
+        assert.match(stderr, /Cannot open the job store at/);
+        assert.match(stderr, /--state-dir/);
+        assert.equal(fake.accepted().length, 1, "nothing more reached fal");
       });
     } finally {
       await unmount(dir);
