@@ -274,3 +274,18 @@ Deno.test("a submit fal refuses leaves no record behind", async () => {
     }
   }, { validateOnSubmit: true });
 });
+
+Deno.test("a submit without a fal key leaves no record and is not settled", async () => {
+  await withFake(async (fake) => {
+    const keyless = new FalClient({ hosts: resolveFalHosts(fake.url) });
+    const jobs = managerFor();
+    try {
+      await assert.rejects(jobs.submit(keyless, ENDPOINT, { prompt: "x" }), /FAL_KEY/);
+      assert.deepEqual(await jobs.store.unfinished(), []);
+      await jobs.settled();
+      assert.equal(fake.state.requests.length, 0, "nothing was asked of fal");
+    } finally {
+      await jobs.close();
+    }
+  });
+});

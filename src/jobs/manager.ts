@@ -170,6 +170,7 @@ export class JobManager {
     input: unknown,
     options: { tool?: string; signal?: AbortSignal } = {},
   ): Promise<JobRecord> {
+    options.signal?.throwIfAborted();
     const now = new Date().toISOString();
     const pending: JobRecord = {
       id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}`,
@@ -203,8 +204,11 @@ export class JobManager {
         options.signal ? { signal: options.signal } : {},
       );
     } catch (error) {
-      if (error instanceof FalApiError && error.falStatus > 0) {
-        // fal answered: the submit was refused, so there is no job to keep.
+      const unanswered = (error instanceof FalApiError && error.falStatus === 0) ||
+        options.signal?.aborted === true;
+      if (!unanswered) {
+        // fal answered (the submit was refused), or nothing was sent (no key, a bad endpoint
+        // id): there is no job to keep.
         await this.#store.remove(pending.id).catch((removeError) =>
           this.#log.warn("cannot remove a refused submit's record", {
             job_id: pending.id,
