@@ -410,6 +410,8 @@ export class JobManager {
         } catch (error) {
           if (signal.aborted) return;
           this.#log.warn("cannot read fal's request listing; trying again later", { error });
+          const reason = error instanceof Error ? error.message : String(error);
+          for (const record of records) await this.#giveUpIfOld(record, reason);
         }
       }
       if (this.#pending.size === 0) return;
@@ -446,19 +448,25 @@ export class JobManager {
           endpoint_id: record.endpointId,
         });
         this.#follow(fal, settled);
-      } else if (Date.now() - Date.parse(record.createdAt) >= this.#settleWindowMs) {
-        await this.#update(record.id, {
-          status: "UNKNOWN",
-          error: unknownOutcome(record, this.#settleWindowMs),
-        });
-        this.#pending.delete(record.id);
-        this.#log.warn("interrupted submit not found at fal; marked unknown", {
-          job_id: record.id,
-          endpoint_id: record.endpointId,
-          created_at: record.createdAt,
-        });
+      } else {
+        await this.#giveUpIfOld(record);
       }
     }
+  }
+
+  /** Marks a pending record `UNKNOWN` once it was looked for longer than the settle window. */
+  async #giveUpIfOld(record: JobRecord, listingError?: string): Promise<void> {
+    if (Date.now() - Date.parse(record.createdAt) < this.#settleWindowMs) return;
+    await this.#update(record.id, {
+      status: "UNKNOWN",
+      error: unknownOutcome(record, this.#settleWindowMs, listingError),
+    });
+    this.#pending.delete(record.id);
+    this.#log.warn("interrupted submit not found at fal; marked unknown", {
+      job_id: record.id,
+      endpoint_id: record.endpointId,
+      created_at: record.createdAt,
+    });
   }
 
   /** Stops following (jobs go on at fal and are picked up again on the next start). */

@@ -71,11 +71,17 @@ export async function matchPending(
   return matches;
 }
 
-/** The text of a record that could not be settled: what is known and where to look. */
-export function unknownOutcome(record: JobRecord, windowMs: number): string {
+/**
+ * The text of a record that could not be settled: what is known and where to look.
+ * `listingError` says why fal's listing could not be read, when it could not.
+ */
+export function unknownOutcome(record: JobRecord, windowMs: number, listingError?: string): string {
+  const looked = listingError === undefined
+    ? `fal's request listing showed no matching request within ` +
+      `${Math.round(windowMs / 60_000)} minutes, so fal probably never accepted it`
+    : `fal's request listing could not be read (${listingError}), so whether fal accepted it ` +
+      "is not known";
   return `The submit to ${record.endpointId} at ${record.createdAt} was interrupted before fal ` +
-    `answered, and fal's request listing showed no matching request within ` +
-    `${Math.round(windowMs / 60_000)} minutes, so fal probably never accepted it. If it did, ` +
-    `find it at https://fal.ai/dashboard/requests: endpoint ${record.endpointId}, sent ` +
-    `around ${record.createdAt}, with the input kept in this record.`;
+    `answered, and ${looked}. If it did, find it at https://fal.ai/dashboard/requests: endpoint ` +
+    `${record.endpointId}, sent around ${record.createdAt}, with the input kept in this record.`;
 }
