@@ -289,3 +289,36 @@ Deno.test("a submit without a fal key leaves no record and is not settled", asyn
     }
   });
 });
+
+Deno.test("while fal's request listing fails, a pending record waits; once it answers, the record is matched", async () => {
+  await withFake(async (fake, fal) => {
+    const accepted = await fal.submit(ENDPOINT, { prompt: "listed later" });
+    await waitFor(() => fake.state.jobs.get(accepted.request_id)?.status === "COMPLETED");
+    const store = new MemoryJobStore();
+    const createdAt = new Date(Date.now() - 1000).toISOString();
+    await store.put({
+      id: "pending-listed-later",
+      endpointId: ENDPOINT,
+      owner: fal.owner,
+      status: "PENDING",
+      logs: [],
+      input: { prompt: "listed later" },
+      createdAt,
+      updatedAt: createdAt,
+    });
+    // More failures than the client's own retries: the first round gives up, a later one works.
+    const fault = fake.injectFault({ match: "requests", respond: 503, times: 6 });
+    const jobs = managerFor({ store });
+    try {
+      await jobs.resume(() => fal);
+      await jobs.settled();
+      assert.equal(fault.fired, 6);
+      assert.equal(await store.get("pending-listed-later"), undefined);
+      const record = await store.get(accepted.request_id);
+      assert.ok(record, "the pending record now carries fal's request id");
+      assert.equal((await jobs.wait(fal, accepted.request_id, {})).status, "COMPLETED");
+    } finally {
+      await jobs.close();
+    }
+  });
+});

@@ -56,6 +56,8 @@ export type FaultTarget =
   | "estimate"
   /** `GET /api/v1/models/usage`. */
   | "usage"
+  /** `GET /api/v1/models/requests/by-endpoint`. */
+  | "requests"
   /** Anything under `/rest/storage/upload/`. */
   | "upload";
 
@@ -117,6 +119,7 @@ const TARGETS: Record<FaultTarget, (method: string, path: string) => boolean> = 
   pricing: (m, p) => m === "GET" && /^\/api\/v1\/models\/pricing\/?$/.test(p),
   estimate: (m, p) => m === "POST" && /^\/api\/v1\/models\/pricing\/estimate\/?$/.test(p),
   usage: (m, p) => m === "GET" && /^\/api\/v1\/models\/usage\/?$/.test(p),
+  requests: (m, p) => m === "GET" && /^\/api\/v1\/models\/requests\/by-endpoint\/?$/.test(p),
   upload: (_m, p) => p.startsWith("/rest/storage/upload/"),
 };
 
