@@ -207,26 +207,39 @@ function managerFor(options: Partial<ConstructorParameters<typeof JobManager>[0]
   });
 }
 
-Deno.test("a submit whose caller left before fal answered stays recorded and is matched with fal's listing", async () => {
-  await withFake(async (fake, fal) => {
+Deno.test("a submit resent after an unanswered attempt: every job fal accepted gets a record", async () => {
+  await withFake(async (fake) => {
+    // The first submit is accepted but its answer never comes back in time: the client's fetch
+    // gives up (a network error), the submit is sent again and answered.
     fake.injectFault({ match: "submit", respond: "delay_answer", delayMs: 60_000 });
+    const impatient = ((input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      const submit = request.method === "POST" &&
+        new URL(request.url).pathname.startsWith("/queue/");
+      return fetch(request, submit ? { signal: AbortSignal.timeout(500) } : {});
+    }) as typeof fetch;
+    const fal = new FalClient({
+      hosts: resolveFalHosts(fake.url),
+      key: TEST_FAL_KEY,
+      retryBaseMs: 1,
+      fetch: impatient,
+    });
     const jobs = managerFor();
     try {
-      const leaving = new AbortController();
-      const submit = jobs.submit(fal, ENDPOINT, { prompt: "in flight" }, {
-        signal: leaving.signal,
-      });
-      await waitFor(() => fake.accepted().length === 1, "fal to accept the submit");
-      leaving.abort();
-      await assert.rejects(submit);
+      const record = await jobs.submit(fal, ENDPOINT, { prompt: "twice" });
+      const accepted = fake.accepted();
+      assert.equal(accepted.length, 2, "fal accepted both attempts");
+      assert.equal(record.id, accepted[1]);
       await jobs.settled();
-      const [id] = fake.accepted();
-      const record = await jobs.store.get(id!);
-      assert.ok(record, "the job fal accepted has its record");
-      assert.deepEqual(record.input, { prompt: "in flight" });
-      const done = await jobs.wait(fal, id!, {});
-      assert.equal(done.status, "COMPLETED");
-      assert.deepEqual((await jobs.store.unfinished()).map((r) => r.status), []);
+      for (const id of accepted) {
+        const kept = await jobs.store.get(id);
+        assert.ok(kept, `fal's job ${id} has a record`);
+        assert.deepEqual(kept.input, { prompt: "twice" });
+      }
+      assert.deepEqual(
+        (await jobs.store.unfinished()).filter((r) => r.status === "PENDING"),
+        [],
+      );
     } finally {
       await jobs.close();
     }

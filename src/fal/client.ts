@@ -83,6 +83,11 @@ export interface FalRequest {
   signal?: AbortSignal | undefined;
   /** Statuses that are answers, not errors (e.g. 400 on cancel). */
   accept?: number[];
+  /**
+   * Called each time an attempt got no answer (a network error) and the call is sent again: a
+   * write may then have been received more than once.
+   */
+  onUnanswered?: (() => void) | undefined;
 }
 
 type CallSpec = FalRequest;
@@ -166,7 +171,7 @@ export class FalClient {
   async submit(
     endpointId: string,
     input: unknown,
-    options: { signal?: AbortSignal; webhookUrl?: string } = {},
+    options: { signal?: AbortSignal; webhookUrl?: string; onUnanswered?: () => void } = {},
   ): Promise<QueueSubmission> {
     const id = parseEndpointId(endpointId);
     const query = options.webhookUrl
@@ -180,6 +185,7 @@ export class FalClient {
       auth: "required",
       body: input,
       signal: options.signal,
+      onUnanswered: options.onUnanswered,
     });
     const submission = body as QueueSubmission;
     if (!submission || typeof submission.request_id !== "string") {
@@ -452,6 +458,7 @@ export class FalClient {
           spec.retry !== "write" && spec.retry !== "none" && replayable &&
           attempt < this.#maxAttempts
         ) {
+          spec.onUnanswered?.();
           await this.#backoff(spec, attempt, undefined, `network error: ${error}`);
           continue;
         }

@@ -196,17 +196,15 @@ export class JobManager {
       );
     }
     let submission;
+    let unanswered = 0;
     this.#sending.set(endpointId, (this.#sending.get(endpointId) ?? 0) + 1);
     try {
-      submission = await fal.submit(
-        endpointId,
-        input,
-        options.signal ? { signal: options.signal } : {},
-      );
+      // Not aborted when the caller leaves: a submit cut off mid-flight may still be accepted
+      // (and billed) with its id lost. It is short; once answered, the caller's tool cancels
+      // the job it no longer wants.
+      submission = await fal.submit(endpointId, input, { onUnanswered: () => unanswered++ });
     } catch (error) {
-      const unanswered = (error instanceof FalApiError && error.falStatus === 0) ||
-        options.signal?.aborted === true;
-      if (!unanswered) {
+      if (!(error instanceof FalApiError && error.falStatus === 0)) {
         // fal answered (the submit was refused), or nothing was sent (no key, a bad endpoint
         // id): there is no job to keep.
         await this.#store.remove(pending.id).catch((removeError) =>
@@ -217,7 +215,7 @@ export class JobManager {
         );
         throw error;
       }
-      // No answer (network, or the caller left mid-send): fal may have accepted it. The record
+      // No answer (fal could not be reached): fal may still have accepted it. The record
       // stays PENDING and is settled against fal's listing of the endpoint's requests.
       this.#log.warn("a submit's outcome is unknown; settling it with fal's listing", {
         job_id: pending.id,
@@ -225,6 +223,7 @@ export class JobManager {
         error,
       });
       this.#pending.set(pending.id, fal);
+      if (unanswered > 0) await this.#recordPossibleDuplicates(fal, pending, unanswered);
       this.#startSettling();
       throw error;
     } finally {
@@ -255,7 +254,38 @@ export class JobManager {
     }
     this.#countStatus(record.status);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
+    if (unanswered > 0) await this.#recordPossibleDuplicates(fal, pending, unanswered);
     return record;
+  }
+
+  /**
+   * A submit that was sent again after an attempt got no answer may have been accepted more than
+   * once: each unanswered attempt gets a pending record of its own, settled like any other (a
+   * match in fal's listing becomes a job of its own; none, and it ends `UNKNOWN`).
+   */
+  async #recordPossibleDuplicates(
+    fal: FalClient,
+    pending: JobRecord,
+    count: number,
+  ): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const extra: JobRecord = { ...pending, id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}` };
+      try {
+        await this.#store.put(extra);
+        this.#pending.set(extra.id, fal);
+      } catch (error) {
+        this.#storeFailed(error);
+        this.#log.error("cannot record a possibly duplicated submit", {
+          endpoint_id: pending.endpointId,
+          created_at: pending.createdAt,
+        });
+      }
+    }
+    this.#log.warn("a submit was resent after an unanswered attempt; checking fal for duplicates", {
+      endpoint_id: pending.endpointId,
+      attempts: count,
+    });
+    this.#startSettling();
   }
 
   async #saveLater(fal: FalClient, pendingId: string, record: JobRecord): Promise<void> {
