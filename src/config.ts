@@ -16,6 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { ConfigError } from "./errors.ts";
+import { oauthResourceUrl } from "./http/oauth_resource.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** Which transports the process serves. */
@@ -80,7 +81,7 @@ export interface Config {
   maxStreams: number;
   /** On SIGTERM/SIGINT, how long in-flight calls may take to finish. */
   shutdownTimeoutMs: number;
-  /** The public URL clients reach the server at (for OAuth metadata); derived from requests when unset. */
+  /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */
   publicUrl: string | undefined;
 }
 
@@ -88,7 +89,7 @@ export interface Config {
 export interface OAuthConfig {
   /** The authorization server's issuer URL (`iss`). */
   issuer: string;
-  /** The audience access tokens must carry (`aud`); defaults to the resource URL. */
+  /** The audience access tokens must carry (`aud`); defaults to `<public URL>/mcp`. */
   audience: string | undefined;
   /** Scopes every token must grant. */
   scopes: string[];
@@ -153,15 +154,17 @@ Options:
 
 HTTP security and limits:
   --auth-tokens-file PATH bearer tokens, one per line                  env FAL_MCP_AUTH_TOKENS (comma-separated)
-  --byok                  each HTTP client sends its own fal key (Authorization: Key … or X-Fal-Key)
+  --byok                  each HTTP client sends its own fal key (X-Fal-Key, Authorization: Key …,
+                          or Authorization: Bearer … when no tokens or OAuth are set)
                                                                        env FAL_MCP_BYOK=true
   --oauth-issuer URL      verify OAuth 2.1 JWT access tokens from this issuer
                                                                        env FAL_MCP_OAUTH_ISSUER
-  --oauth-audience AUD    required token audience (default: the resource URL)
+  --oauth-audience AUD    required token audience (default: <public-url>/mcp)
                                                                        env FAL_MCP_OAUTH_AUDIENCE
   --oauth-scopes LIST     comma-separated scopes every token needs     env FAL_MCP_OAUTH_SCOPES
   --oauth-jwks-url URL    signing keys (default: from issuer metadata) env FAL_MCP_OAUTH_JWKS_URL
-  --public-url URL        the URL clients use (for OAuth metadata)     env FAL_MCP_PUBLIC_URL
+  --public-url URL        the URL clients use (OAuth resource; OAuth needs it or --oauth-audience)
+                                                                       env FAL_MCP_PUBLIC_URL
   --allow-unauthenticated serve a non-loopback address without auth    env FAL_MCP_ALLOW_UNAUTHENTICATED=true
   --allow-local-files     let remote HTTP callers upload server-side files by path
                                                                        env FAL_MCP_ALLOW_LOCAL_FILES=true
@@ -405,6 +408,8 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     publicUrl: parseUrl(pick(values["public-url"], env, "FAL_MCP_PUBLIC_URL"), "public-url"),
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
+  // OAuth accepts tokens only for a resource named by configuration, never by a request.
+  if (config.oauth) oauthResourceUrl({ publicUrl: config.publicUrl, ...config.oauth });
   return { kind: "run", config };
 }
 

@@ -10,7 +10,7 @@ import { FalClient } from "../src/fal/client.ts";
 import { FalApiError } from "../src/fal/errors.ts";
 import { runQueuedJob } from "../src/fal/follow_job.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
-import { JobManager } from "../src/jobs/manager.ts";
+import { type JobCaller, JobManager } from "../src/jobs/manager.ts";
 import { MemoryJobStore } from "../src/jobs/memory_store.ts";
 import type { JobRecord } from "../src/jobs/types.ts";
 import { silentLogger } from "../src/log.ts";
@@ -197,6 +197,13 @@ Deno.test("the request listing (GET /v1/models/requests/by-endpoint) shows ended
   });
 });
 
+/** The one local principal these tests act as. */
+const LOCAL = "local";
+
+function callerOf(fal: FalClient): JobCaller {
+  return { principal: { id: LOCAL }, fal };
+}
+
 function managerFor(options: Partial<ConstructorParameters<typeof JobManager>[0]> = {}) {
   return new JobManager({
     store: new MemoryJobStore(),
@@ -226,7 +233,7 @@ Deno.test("a submit resent after an unanswered attempt: every job fal accepted g
     });
     const jobs = managerFor();
     try {
-      const record = await jobs.submit(fal, ENDPOINT, { prompt: "twice" });
+      const record = await jobs.submit(callerOf(fal), ENDPOINT, { prompt: "twice" });
       const accepted = fake.accepted();
       assert.equal(accepted.length, 2, "fal accepted both attempts");
       assert.equal(record.id, accepted[1]);
@@ -253,7 +260,7 @@ Deno.test("a pending record fal never received is marked UNKNOWN with what is ne
     const pending: JobRecord = {
       id: "pending-never-sent",
       endpointId: ENDPOINT,
-      owner: fal.owner,
+      owner: LOCAL,
       status: "PENDING",
       logs: [],
       input: { prompt: "never sent" },
@@ -261,9 +268,9 @@ Deno.test("a pending record fal never received is marked UNKNOWN with what is ne
       updatedAt: createdAt,
     };
     await store.put(pending);
-    const jobs = managerFor({ store, settleWindowMs: 0 });
+    const jobs = managerFor({ store, settleWindowMs: 0, serverFal: fal });
     try {
-      await jobs.resume(() => fal);
+      await jobs.resume();
       await jobs.settled();
       const record = await store.get("pending-never-sent");
       assert.equal(record?.status, "UNKNOWN");
@@ -280,8 +287,11 @@ Deno.test("a submit fal refuses leaves no record behind", async () => {
   await withFake(async (_fake, fal) => {
     const jobs = managerFor();
     try {
-      await assert.rejects(jobs.submit(fal, ENDPOINT, { output_format: "gif" }), FalApiError);
-      assert.deepEqual((await jobs.list({ owner: fal.owner, limit: 10 })).jobs, []);
+      await assert.rejects(
+        jobs.submit(callerOf(fal), ENDPOINT, { output_format: "gif" }),
+        FalApiError,
+      );
+      assert.deepEqual((await jobs.list({ owner: LOCAL, limit: 10 })).jobs, []);
     } finally {
       await jobs.close();
     }
@@ -293,7 +303,7 @@ Deno.test("a submit without a fal key leaves no record and is not settled", asyn
     const keyless = new FalClient({ hosts: resolveFalHosts(fake.url) });
     const jobs = managerFor();
     try {
-      await assert.rejects(jobs.submit(keyless, ENDPOINT, { prompt: "x" }), /FAL_KEY/);
+      await assert.rejects(jobs.submit(callerOf(keyless), ENDPOINT, { prompt: "x" }), /FAL_KEY/);
       assert.deepEqual(await jobs.store.unfinished(), []);
       await jobs.settled();
       assert.equal(fake.state.requests.length, 0, "nothing was asked of fal");
@@ -312,7 +322,7 @@ Deno.test("while fal's request listing fails, a pending record waits; once it an
     await store.put({
       id: "pending-listed-later",
       endpointId: ENDPOINT,
-      owner: fal.owner,
+      owner: LOCAL,
       status: "PENDING",
       logs: [],
       input: { prompt: "listed later" },
@@ -321,15 +331,15 @@ Deno.test("while fal's request listing fails, a pending record waits; once it an
     });
     // More failures than the client's own retries: the first round gives up, a later one works.
     const fault = fake.injectFault({ match: "requests", respond: 503, times: 6 });
-    const jobs = managerFor({ store });
+    const jobs = managerFor({ store, serverFal: fal });
     try {
-      await jobs.resume(() => fal);
+      await jobs.resume();
       await jobs.settled();
       assert.equal(fault.fired, 6);
       assert.equal(await store.get("pending-listed-later"), undefined);
       const record = await store.get(accepted.request_id);
       assert.ok(record, "the pending record now carries fal's request id");
-      assert.equal((await jobs.wait(fal, accepted.request_id, {})).status, "COMPLETED");
+      assert.equal((await jobs.wait(callerOf(fal), accepted.request_id, {})).status, "COMPLETED");
     } finally {
       await jobs.close();
     }

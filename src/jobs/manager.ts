@@ -27,8 +27,8 @@ import {
   type JobRecord,
   type JobStore,
   PENDING_ID_PREFIX,
+  SERVER_KEY,
 } from "./types.ts";
-
 /** How long fal keeps a finished job's result (1 hour; 6 minutes when it is 10 KB or more). */
 export const FAL_RESULT_RETENTION_MS = 60 * 60 * 1000;
 /** How long a pending record is looked for in fal's listing before it is marked `UNKNOWN`. */
@@ -55,6 +55,12 @@ export interface JobManagerOptions {
   /** Metrics registry for job counts. */
   metrics?: Metrics | undefined;
   /**
+   * The client of the server's own fal key. Jobs it submits are recorded as paid by the server
+   * key (not by this key in particular), so after the key is rotated they are followed with the
+   * new one.
+   */
+  serverFal?: FalClient | undefined;
+  /**
    * How long after fal reports a job complete its result fetch is retried on transient failures
    * (default {@linkcode FAL_RESULT_RETENTION_MS}: as long as fal keeps results).
    */
@@ -65,6 +71,17 @@ export interface JobManagerOptions {
   settleWindowMs?: number | undefined;
   /** Pause between looks for pending records in fal's listing (default 30 000 ms). */
   settleIntervalMs?: number | undefined;
+}
+
+/**
+ * Who acts on a job: the caller's principal (who owns it) and the fal client of the key they
+ * act with. A tool's `ServerDeps` is one.
+ */
+export interface JobCaller {
+  /** The caller; jobs are stored under and looked up by its id. */
+  readonly principal: { readonly id: string };
+  /** The caller's fal client. */
+  readonly fal: FalClient;
 }
 
 /** Options for {@linkcode JobManager.wait}. */
@@ -90,6 +107,7 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  readonly #serverFal: FalClient | undefined;
   readonly #resultRetentionMs: number;
   readonly #resultRetryMaxMs: number;
   readonly #settleWindowMs: number;
@@ -111,6 +129,7 @@ export class JobManager {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
+    this.#serverFal = options.serverFal;
     this.#resultRetentionMs = options.resultRetentionMs ?? FAL_RESULT_RETENTION_MS;
     this.#resultRetryMaxMs = options.resultRetryMaxMs ?? 30_000;
     this.#settleWindowMs = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
@@ -165,17 +184,19 @@ export class JobManager {
    * charged); fal's error when fal refuses the submit.
    */
   async submit(
-    fal: FalClient,
+    caller: JobCaller,
     endpointId: string,
     input: unknown,
     options: { tool?: string; signal?: AbortSignal } = {},
   ): Promise<JobRecord> {
     options.signal?.throwIfAborted();
+    const { fal } = caller;
     const now = new Date().toISOString();
     const pending: JobRecord = {
       id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}`,
       endpointId,
-      owner: fal.owner,
+      owner: caller.principal.id,
+      keyId: fal === this.#serverFal ? SERVER_KEY : fal.owner,
       status: "PENDING",
       logs: [],
       input,
@@ -305,17 +326,41 @@ export class JobManager {
     }
   }
 
-  /** The caller's job with this id (another owner's job is reported as not found). */
-  async get(id: string, owner: string): Promise<JobRecord> {
+  /**
+   * The caller's job with this id. Another principal's job is reported exactly like an id that
+   * never existed. An unfinished job nobody follows (after a restart) is followed again when the
+   * caller's key can.
+   */
+  async get(caller: JobCaller, id: string): Promise<JobRecord> {
+    const record = await this.#owned(caller, id);
+    if (!isFinal(record.status)) {
+      const fal = this.#followerFor(caller, record);
+      if (fal && record.status === "PENDING") this.#settleLater(record.id, fal);
+      else if (fal) this.#follow(fal, record);
+    }
+    return record;
+  }
+
+  async #owned(caller: JobCaller, id: string): Promise<JobRecord> {
     const record = await this.#store.get(id) ?? this.#unsaved.get(id);
-    if (!record || record.owner !== owner) {
+    if (!record || record.owner !== caller.principal.id) {
       throw new FalMcpError(
-        `Unknown job id "${id}": no job with this id was submitted with your fal key. ` +
-          "Use list_jobs to see your jobs.",
+        `Unknown job id "${id}": you have no job with this id. Use list_jobs to see your jobs.`,
         { status: 404, code: JsonRpcCode.InvalidParams },
       );
     }
     return record;
+  }
+
+  /**
+   * The client that may follow and cancel a job: the server's current key for jobs it paid,
+   * else only the caller's own key when it is the one that submitted the job.
+   */
+  #followerFor(caller: JobCaller, record: JobRecord): FalClient | undefined {
+    if (record.keyId === undefined) return this.#serverFal ?? caller.fal;
+    if (record.keyId === SERVER_KEY) return this.#serverFal;
+    if (caller.fal.owner === record.keyId) return caller.fal;
+    return this.#serverFal?.owner === record.keyId ? this.#serverFal : undefined;
   }
 
   /** The caller's jobs, newest first. */
@@ -327,11 +372,14 @@ export class JobManager {
    * Waits until the job is final, the timeout passes or the signal aborts; answers the record
    * as it then stands. Following is (re)started with `fal` if nothing follows the job.
    */
-  async wait(fal: FalClient, id: string, options: WaitOptions = {}): Promise<JobRecord> {
-    let record = await this.get(id, fal.owner);
+  async wait(caller: JobCaller, id: string, options: WaitOptions = {}): Promise<JobRecord> {
+    let record = await this.#owned(caller, id);
     // A pending record gets another id once settled: there is nothing to wait on under this one.
     if (isFinal(record.status) || record.status === "PENDING") return record;
-    this.#follow(fal, record);
+    const fal = this.#followerFor(caller, record);
+    // Nothing can follow it with the caller's key: the record as it stands is all there is.
+    if (!fal && !this.#followers.has(id)) return record;
+    if (fal) this.#follow(fal, record);
     const { promise, resolve } = Promise.withResolvers<void>();
     const listener: Listener = (updated, status) => {
       record = updated;
@@ -358,13 +406,21 @@ export class JobManager {
   }
 
   /** Asks fal to cancel the caller's job; answers the record afterwards. */
-  async cancel(fal: FalClient, id: string): Promise<{ outcome: string; record: JobRecord }> {
-    const record = await this.get(id, fal.owner);
+  async cancel(caller: JobCaller, id: string): Promise<{ outcome: string; record: JobRecord }> {
+    const record = await this.#owned(caller, id);
     if (isFinal(record.status)) return { outcome: "ALREADY_FINISHED", record };
     if (record.status === "PENDING") {
       throw new FalMcpError(
         `Cannot cancel job ${id} yet: its submit was interrupted before fal answered, and it is ` +
           "still being matched with fal's records. Look again with list_jobs in a minute.",
+        { status: 409, code: JsonRpcCode.InvalidParams },
+      );
+    }
+    const fal = this.#followerFor(caller, record);
+    if (!fal) {
+      throw new FalMcpError(
+        `Cannot cancel job "${id}": it was submitted with another fal key, and only that key ` +
+          "can cancel it at fal. Send that key (X-Fal-Key) and try again.",
         { status: 409, code: JsonRpcCode.InvalidParams },
       );
     }
@@ -382,15 +438,23 @@ export class JobManager {
   }
 
   /**
-   * Follows again every unfinished job a client is available for, and settles pending records
-   * with fal's listing (after a restart).
+   * Follows again, with the server's current key, every unfinished job the server's key paid
+   * for (after a restart, also after the key was rotated). Jobs paid with a caller's own key
+   * are followed again when that key comes back (any read of the job by its owner).
    */
-  async resume(falFor: (owner: string) => FalClient | undefined): Promise<number> {
+  async resume(): Promise<number> {
+    const fal = this.#serverFal;
+    if (!fal?.hasKey) return 0;
     let resumed = 0;
+    let waiting = 0;
     let pending = 0;
     for (const record of await this.#store.unfinished()) {
-      const fal = falFor(record.owner);
-      if (!fal) continue;
+      const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
+        record.keyId === fal.owner;
+      if (!server) {
+        waiting++;
+        continue;
+      }
       if (record.status === "PENDING") {
         this.#pending.set(record.id, fal);
         pending++;
@@ -399,12 +463,24 @@ export class JobManager {
       this.#follow(fal, record);
       resumed++;
     }
-    if (resumed) this.#log.info("following unfinished jobs again", { jobs: resumed });
+    if (resumed || waiting) {
+      this.#log.info("following unfinished jobs again", {
+        jobs: resumed,
+        waiting_for_caller_key: waiting,
+      });
+    }
     if (pending) {
       this.#log.warn("settling interrupted submits with fal's request listing", { jobs: pending });
       this.#startSettling();
     }
     return resumed;
+  }
+
+  /** Settles a pending record with `fal` (its submitter's key is back). */
+  #settleLater(id: string, fal: FalClient): void {
+    if (this.#pending.has(id)) return;
+    this.#pending.set(id, fal);
+    this.#startSettling();
   }
 
   /** Resolves once every pending record known now was settled (matched or marked unknown). */

@@ -6,7 +6,7 @@
  */
 
 import { CATALOGUE, type CatalogueModel, findModel, schemasOf } from "./catalogue.ts";
-import type { FakeContext } from "./context.ts";
+import { type FakeContext, sameAccount } from "./context.ts";
 import { FAKE_FAILURES, type Outcome, requestError, validationFailure } from "./failures.ts";
 import {
   detail,
@@ -216,8 +216,8 @@ export async function handleQueue(
     const tail = segments.slice(at + 2).join("/");
     const job = ctx.state.jobs.get(requestId);
     // Like fal, a request answers only under its app id (`owner/app`), not the full endpoint id.
-    const visible = job !== undefined && job.mode === "queue" && job.key === key &&
-      appPath === job.appId;
+    const visible = job !== undefined && job.mode === "queue" &&
+      sameAccount(ctx.options, job.key, key) && appPath === job.appId;
     switch (tail) {
       case "":
         if (req.method !== "GET") return methodNotAllowed(["GET"]);
