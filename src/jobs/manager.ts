@@ -376,6 +376,8 @@ export class JobManager {
     let record = await this.#owned(caller, id);
     // A pending record gets another id once settled: there is nothing to wait on under this one.
     if (isFinal(record.status) || record.status === "PENDING") return record;
+    // The caller may have left already (during the submit): then there is nobody to wait for.
+    if (options.signal?.aborted) return record;
     const fal = this.#followerFor(caller, record);
     // Nothing can follow it with the caller's key: the record as it stands is all there is.
     if (!fal && !this.#followers.has(id)) return record;
