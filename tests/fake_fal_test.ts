@@ -177,9 +177,10 @@ Deno.test("a queued job goes IN_QUEUE → IN_PROGRESS → COMPLETED and its imag
 
 Deno.test("the status stream sends `: ping` comments and closes after COMPLETED", async () => {
   await withFake({ jobDurationMs: 200, pingIntervalMs: 20 }, async (fal) => {
+    // Long enough that the stream opens while the job runs, even on a loaded machine.
     const { body } = await submit(fal, "fal-ai/flux/schnell", {
       prompt: "x",
-      fake_duration_ms: 150,
+      fake_duration_ms: 1500,
     });
     const res = await fetch(`${body.status_url}/stream`, { headers: AUTH });
     const { events, comments } = await readSse(res);
