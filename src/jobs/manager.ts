@@ -555,6 +555,7 @@ export class JobManager {
         await this.#store.replace(record.id, settled);
         this.#pending.delete(record.id);
         this.#countStatus(settled.status);
+        this.listChanges.emit(settled.owner);
         this.#log.info("interrupted submit found at fal", {
           job_id: requestId,
           pending_id: record.id,
