@@ -53,9 +53,9 @@ export interface Config {
   stateDir: string;
   /** Where job records are kept: SQLite under the state dir, or memory only. */
   jobStore: JobStoreKind;
-  /** When set, every generated file is also saved here. */
+  /** When set, every generated file is also saved here (and HTTP callers may use `save_to`). */
   outputDir: string | undefined;
-  /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
+  /** Base folder for per-call `save_to` (the output dir, or `./fal-output` for stdio callers). */
   saveBaseDir: string;
   /** Images up to this many bytes are also returned inline (0 disables). */
   inlineMaxBytes: number;
@@ -71,8 +71,12 @@ export interface Config {
   oauth: OAuthConfig | undefined;
   /** Serve without any auth on a non-loopback address (the operator's explicit choice). */
   allowUnauthenticated: boolean;
-  /** Let HTTP callers on a non-loopback bind name local files to upload. */
-  allowLocalFiles: boolean;
+  /** The one folder whose files HTTP callers may name (upload_file, local media inputs). */
+  allowLocalFiles: string | undefined;
+  /** Largest file the server downloads (saved results, previews), in bytes. */
+  maxDownloadBytes: number;
+  /** Largest job result kept whole, in bytes; over it the record keeps only the media URLs. */
+  maxResultBytes: number;
   /** Largest request body in bytes (413 above). */
   maxBodyBytes: number;
   /** Requests per minute per principal on the MCP endpoints (0 = unlimited). */
@@ -89,6 +93,15 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */
   publicUrl: string | undefined;
+  /** Runs estimated above this many US dollars need the user's confirmation (off when unset). */
+  confirmAboveUsd: number | undefined;
+  /** Most US dollars of estimated runs per caller per UTC day (unlimited when unset). */
+  budgetUsdPerDay: number | undefined;
+  /**
+   * Secret signing confirmation state and tokens (so any instance can resume a confirmation);
+   * random per process when unset. Never logged.
+   */
+  stateSecret: string | undefined;
 }
 
 /** OAuth 2.1 resource-server settings. */
@@ -130,6 +143,8 @@ export const DEFAULTS = {
   readTimeoutSeconds: 30,
   shutdownTimeoutSeconds: 25,
   inlineMaxBytes: 262_144,
+  maxDownloadBytes: 512 * 1024 * 1024,
+  maxResultBytes: 16 * 1024 * 1024,
   syncWaitSeconds: 50,
 } as const;
 
@@ -154,6 +169,7 @@ Options:
                           (default: $XDG_STATE_HOME/fal-mcp or ~/.local/state/fal-mcp)
   --job-store KIND        sqlite | memory (default: sqlite)            env FAL_MCP_JOB_STORE
   --output-dir DIR        also save every generated file here          env FAL_MCP_OUTPUT_DIR
+                          (HTTP callers may use save_to only when this is set)
   --inline-max-bytes N    inline images up to N bytes (default: 262144; 0 = never)
                                                                        env FAL_MCP_INLINE_MAX_BYTES
   --sync-wait SECONDS     slow tools answer with a job id after this (default: 50)
@@ -175,8 +191,11 @@ HTTP security and limits:
   --public-url URL        the URL clients use (OAuth resource; OAuth needs it or --oauth-audience)
                                                                        env FAL_MCP_PUBLIC_URL
   --allow-unauthenticated serve a non-loopback address without auth    env FAL_MCP_ALLOW_UNAUTHENTICATED=true
-  --allow-local-files     let remote HTTP callers upload server-side files by path
-                                                                       env FAL_MCP_ALLOW_LOCAL_FILES=true
+  --allow-local-files DIR let HTTP callers upload files inside DIR by path (symlinks resolved)
+                                                                       env FAL_MCP_ALLOW_LOCAL_FILES
+  --max-download-bytes N  largest file downloaded (default: 536870912) env FAL_MCP_MAX_DOWNLOAD_BYTES
+  --max-result-bytes N    largest job result kept whole (default: 16777216)
+                                                                       env FAL_MCP_MAX_RESULT_BYTES
   --max-body-bytes N      largest request body (default: 4194304)      env FAL_MCP_MAX_BODY_BYTES
   --rate-limit N          requests per minute per client (default: 600; 0 = off)
                                                                        env FAL_MCP_RATE_LIMIT
@@ -188,11 +207,19 @@ HTTP security and limits:
   --read-timeout SECONDS  time a request body may take (default: 30)    env FAL_MCP_READ_TIMEOUT
   --shutdown-timeout S    grace for in-flight calls on SIGTERM (default: 25)
                                                                        env FAL_MCP_SHUTDOWN_TIMEOUT
+
+Costs:
+  --confirm-above-usd X   ask the user before a run estimated above X US dollars (default: off)
+                                                                       env FAL_MCP_CONFIRM_ABOVE_USD
+  --budget-usd-per-day X  refuse runs past X US dollars per caller per UTC day (default: off)
+                                                                       env FAL_MCP_BUDGET_USD_PER_DAY
   --help                  print this help and exit
   --version               print the version and exit
 
 Environment:
   FAL_KEY                 your fal.ai API key (https://fal.ai/dashboard/keys)
+  FAL_MCP_STATE_SECRET    secret (32+ characters) signing cost confirmations; set the same
+                          value on every instance behind one URL (default: random per process)
 `;
 
 /** Environment variables, by name. */
@@ -249,6 +276,32 @@ function parseInteger(
   return n;
 }
 
+function parseUsd(picked: [string, string] | undefined, flagName: string): number | undefined {
+  if (!picked) return undefined;
+  const [value, source] = picked;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n > 1_000_000) {
+    throw new ConfigError(
+      `Invalid ${
+        describeSource(source, flagName)
+      } "${value}": expected an amount of US dollars such as 0.50 (0 to 1000000)`,
+    );
+  }
+  return n;
+}
+
+function parseSecret(env: Env): string | undefined {
+  const value = env.FAL_MCP_STATE_SECRET?.trim();
+  if (!value) return undefined;
+  if (new TextEncoder().encode(value).length < 32) {
+    throw new ConfigError(
+      "Invalid FAL_MCP_STATE_SECRET: it must be at least 32 characters long " +
+        "(generate one with: openssl rand -hex 32)",
+    );
+  }
+  return value;
+}
+
 function parseUrl(picked: [string, string] | undefined, flagName: string): string | undefined {
   if (!picked) return undefined;
   const [value, source] = picked;
@@ -298,6 +351,8 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "output-dir": { type: "string" },
         "inline-max-bytes": { type: "string" },
         "sync-wait": { type: "string" },
+        "confirm-above-usd": { type: "string" },
+        "budget-usd-per-day": { type: "string" },
         model: { type: "string", multiple: true },
         "auth-tokens-file": { type: "string" },
         byok: { type: "boolean" },
@@ -307,7 +362,9 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "oauth-jwks-url": { type: "string" },
         "public-url": { type: "string" },
         "allow-unauthenticated": { type: "boolean" },
-        "allow-local-files": { type: "boolean" },
+        "allow-local-files": { type: "string" },
+        "max-download-bytes": { type: "string" },
+        "max-result-bytes": { type: "string" },
         "max-body-bytes": { type: "string" },
         "rate-limit": { type: "string" },
         "max-streams": { type: "string" },
@@ -398,7 +455,23 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     oauth: parseOAuth(values, env),
     allowUnauthenticated: values["allow-unauthenticated"] ??
       parseBoolean(env, "FAL_MCP_ALLOW_UNAUTHENTICATED"),
-    allowLocalFiles: values["allow-local-files"] ?? parseBoolean(env, "FAL_MCP_ALLOW_LOCAL_FILES"),
+    allowLocalFiles: parseSharedFolder(
+      pick(values["allow-local-files"], env, "FAL_MCP_ALLOW_LOCAL_FILES"),
+    ),
+    maxDownloadBytes: integer(
+      "max-download-bytes",
+      "FAL_MCP_MAX_DOWNLOAD_BYTES",
+      1024,
+      Number.MAX_SAFE_INTEGER,
+      DEFAULTS.maxDownloadBytes,
+    ),
+    maxResultBytes: integer(
+      "max-result-bytes",
+      "FAL_MCP_MAX_RESULT_BYTES",
+      1024,
+      1024 * 1024 * 1024,
+      DEFAULTS.maxResultBytes,
+    ),
     maxBodyBytes: integer(
       "max-body-bytes",
       "FAL_MCP_MAX_BODY_BYTES",
@@ -439,11 +512,40 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         DEFAULTS.shutdownTimeoutSeconds,
       ),
     publicUrl: parseUrl(pick(values["public-url"], env, "FAL_MCP_PUBLIC_URL"), "public-url"),
+    confirmAboveUsd: parseUsd(
+      pick(values["confirm-above-usd"], env, "FAL_MCP_CONFIRM_ABOVE_USD"),
+      "confirm-above-usd",
+    ),
+    budgetUsdPerDay: parseUsd(
+      pick(values["budget-usd-per-day"], env, "FAL_MCP_BUDGET_USD_PER_DAY"),
+      "budget-usd-per-day",
+    ),
+    stateSecret: parseSecret(env),
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
   // OAuth accepts tokens only for a resource named by configuration, never by a request.
   if (config.oauth) oauthResourceUrl({ publicUrl: config.publicUrl, ...config.oauth });
   return { kind: "run", config };
+}
+
+/** The folder named by `--allow-local-files`: it must exist and be a folder. */
+function parseSharedFolder(picked: [string, string] | undefined): string | undefined {
+  if (!picked) return undefined;
+  const [value, source] = picked;
+  const what = `Invalid ${describeSource(source, "allow-local-files")} "${value}"`;
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = Deno.statSync(value);
+  } catch {
+    // reported below
+  }
+  if (!info?.isDirectory) {
+    throw new ConfigError(
+      `${what}: expected an existing folder, the only one whose files HTTP callers may name ` +
+        "(e.g. --allow-local-files /srv/fal-inputs)",
+    );
+  }
+  return value;
 }
 
 function parseBoolean(env: Env, name: string): boolean {

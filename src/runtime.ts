@@ -7,6 +7,7 @@
  */
 
 import { type Config, isLoopbackHost } from "./config.ts";
+import { MediaFetcher } from "./files/media_fetch.ts";
 import { FalClient } from "./fal/client.ts";
 import { resolveFalHosts } from "./fal/hosts.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
@@ -32,6 +33,11 @@ import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
+import { createListenHandler } from "./transports/listen.ts";
+import { CostGuard } from "./costs/cost_guard.ts";
+import { followJobs } from "./resources/job_subscriptions.ts";
+import { Catalogue } from "./fal/catalogue.ts";
+import { detailedTask } from "./tools/mcp_tasks.ts";
 import { VERSION } from "./version.ts";
 
 /** A running fal-mcp process. */
@@ -65,7 +71,11 @@ export async function startServer(
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
-      secrets: [...(config.falKey ? [config.falKey] : []), ...config.authTokens],
+      secrets: [
+        ...(config.falKey ? [config.falKey] : []),
+        ...(config.stateSecret ? [config.stateSecret] : []),
+        ...config.authTokens,
+      ],
     });
   if (!config.falKey && !config.byok) {
     logger.warn(
@@ -80,12 +90,14 @@ export async function startServer(
     store: openJobStore(config.jobStore, config.stateDir, logger),
     logger,
     metrics,
+    maxResultBytes: config.maxResultBytes,
     serverFal: fal,
   });
   const deps: ServerDeps = {
     principal: LOCAL,
     fal,
     storage: new FalStorage({ fal, hosts, logger }),
+    media: new MediaFetcher({ maxBytes: config.maxDownloadBytes, falBaseUrl: config.falBaseUrl }),
     schemas: new SchemaCache(),
     jobs,
     settings: {
@@ -94,19 +106,31 @@ export async function startServer(
       saveBaseDir: config.saveBaseDir,
       syncWaitMs: config.syncWaitMs,
       models: config.models,
-      localFiles: true,
+      localFiles: { kind: "any" },
     },
     logger,
     metrics,
     stopping: stopWork.signal,
+    catalogue: new Catalogue(fal),
+    costs: new CostGuard({
+      confirmAboveUsd: config.confirmAboveUsd,
+      budgetUsdPerDay: config.budgetUsdPerDay,
+      secret: config.stateSecret,
+      logger,
+    }),
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
-  // HTTP callers may name local files only on a loopback bind (their own machine) or when allowed.
+  // The server's machine belongs to the operator: where an HTTP caller connects from proves
+  // nothing (a same-host proxy makes everyone 127.0.0.1). HTTP callers name server files only
+  // inside the folder the operator shared, and results are written only to --output-dir.
   const httpDeps: ServerDeps = {
     ...deps,
     settings: {
       ...deps.settings,
-      localFiles: isLoopbackHost(config.host) || config.allowLocalFiles,
+      localFiles: config.allowLocalFiles === undefined
+        ? { kind: "none" }
+        : { kind: "inside", root: config.allowLocalFiles },
+      saveBaseDir: config.outputDir,
     },
   };
   const depsFor = (principal: Principal): ServerDeps => {
@@ -180,6 +204,14 @@ export async function startServer(
           }),
         };
       },
+      listen: createListenHandler({
+        events: jobs.events,
+        ownerOf: (principal) => depsFor(principal).principal.id,
+        findJob: (id, principal) => jobs.get(depsFor(principal), id).catch(() => undefined),
+        taskOf: (record, principal) => detailedTask(record, depsFor(principal), undefined),
+        keepAliveMs: config.keepAliveMs,
+        stopping: stopWork.signal,
+      }),
     });
     const app = http;
     httpServer = await listenResilient(
@@ -198,7 +230,14 @@ export async function startServer(
   }
 
   let stdio: StdioConnection | undefined;
-  if (config.transport !== "http") stdio = startStdio(() => createServer(deps), logger);
+  if (config.transport !== "http") {
+    // One long-lived connection: it follows the caller's jobs from the start (both eras).
+    stdio = startStdio(() => {
+      const server = createServer(deps);
+      followJobs(server, deps);
+      return server;
+    }, logger);
+  }
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
   const done = Promise.withResolvers<void>();

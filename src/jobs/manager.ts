@@ -21,6 +21,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
 import { matchPending, unknownOutcome } from "./settle.ts";
+import { JobEvents } from "./events.ts";
 import {
   isFinal,
   type JobPage,
@@ -55,6 +56,8 @@ export interface JobManagerOptions {
   maxLogs?: number;
   /** Metrics registry for job counts. */
   metrics?: Metrics | undefined;
+  /** Largest result kept whole, in bytes; over it only the media URLs are kept (default: no cap). */
+  maxResultBytes?: number | undefined;
   /**
    * The client of the server's own fal key. Jobs it submits are recorded as paid by the server
    * key (not by this key in particular), so after the key is rotated they are followed with the
@@ -108,6 +111,7 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  readonly #maxResultBytes: number | undefined;
   readonly #serverFal: FalClient | undefined;
   readonly #resultRetentionMs: number;
   readonly #resultRetryMaxMs: number;
@@ -122,6 +126,8 @@ export class JobManager {
   readonly #sending = new Map<string, number>();
   #storeFault: string | undefined;
   #probing: Promise<StoreHealth> | undefined;
+  /** Every job creation and change, for live views (subscriptions, task notifications). */
+  readonly events: JobEvents = new JobEvents();
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -130,6 +136,7 @@ export class JobManager {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
+    this.#maxResultBytes = options.maxResultBytes;
     this.#serverFal = options.serverFal;
     this.#resultRetentionMs = options.resultRetentionMs ?? FAL_RESULT_RETENTION_MS;
     this.#resultRetryMaxMs = options.resultRetryMaxMs ?? 30_000;
@@ -278,6 +285,7 @@ export class JobManager {
       void this.#saveLater(fal, pending.id, record);
     }
     this.#countStatus(record.status);
+    this.events.publish({ kind: "created", record });
     this.listChanges.emit(record.owner);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     if (unanswered > 0) await this.#recordPossibleDuplicates(fal, pending, unanswered);
@@ -556,6 +564,7 @@ export class JobManager {
         this.#pending.delete(record.id);
         this.#countStatus(settled.status);
         this.listChanges.emit(settled.owner);
+        this.events.publish({ kind: "created", record: settled });
         this.#log.info("interrupted submit found at fal", {
           job_id: requestId,
           pending_id: record.id,
@@ -641,7 +650,7 @@ export class JobManager {
     const completedAt = Date.now();
     for (let attempt = 1;; attempt++) {
       try {
-        const result = await fal.result(endpointId, id, { signal });
+        const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
         await this.#update(id, {
           status: "COMPLETED",
           result,
@@ -734,6 +743,7 @@ export class JobManager {
         this.listChanges.emit(updated.owner);
       }
       for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
+      this.events.publish({ kind: "updated", record: updated, previous: current.status });
       return updated;
     });
     this.#writes.set(id, next);
