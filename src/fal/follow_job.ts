@@ -9,7 +9,7 @@
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { FalClient } from "./client.ts";
-import { FalApiError } from "./errors.ts";
+import { describeFalErrorBody, FalApiError, isTransientFalError } from "./errors.ts";
 import type { QueueStatus } from "./types.ts";
 import { sleep } from "../sleep.ts";
 
@@ -57,7 +57,27 @@ export async function runQueuedJob(
         { falStatus: 500, errorType: status.error_type ?? undefined, body: status },
       );
     }
-    const result = await fal.result(endpointId, requestId, signal ? { signal } : {});
+    let result: unknown;
+    try {
+      result = await fal.result(endpointId, requestId, signal ? { signal } : {});
+    } catch (error) {
+      // A model's failure (validation included) comes with the result: it is the job's verdict.
+      if (error instanceof FalApiError && !isTransientFalError(error)) {
+        throw new FalApiError(
+          `The ${endpointId} job ${requestId} failed: ${
+            describeFalErrorBody(error.body) ?? error.message
+          }`,
+          {
+            falStatus: error.falStatus,
+            errorType: error.errorType,
+            body: error.body,
+            falRequestId: error.falRequestId,
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
     return { requestId, status, result };
   } catch (error) {
     if (signal?.aborted) {
@@ -91,9 +111,9 @@ export async function waitForCompletion(
     log.debug("fal status stream ended early; polling", { request_id: requestId });
   } catch (error) {
     if (signal?.aborted) throw error;
-    if (error instanceof FalApiError && error.falStatus >= 400 && error.falStatus < 500) {
-      throw error;
-    }
+    // Any failure of the stream (a 4xx such as 405 included, or silence past the idle timeout)
+    // falls back to polling, as fal's own clients poll; a real problem with the request shows
+    // up there.
     log.warn("fal status stream failed; polling", { request_id: requestId, error });
   }
   const interval = options.pollIntervalMs ?? 1000;
