@@ -30,6 +30,7 @@ import { adoptLegacyJobs } from "./jobs/legacy_owners.ts";
 import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
+import { createStudio } from "./studio/handler.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { VERSION } from "./version.ts";
 
@@ -166,6 +167,7 @@ export async function startServer(
         ? (_request, path) => protectedResourceMetadataResponse(path, resourceUrl, config)
         : undefined,
       readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
+      studio: createStudio(depsFor),
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
@@ -184,6 +186,7 @@ export async function startServer(
       url: httpUrl,
       mcp: `${httpUrl}/mcp`,
       sse: `${httpUrl}/sse`,
+      studio: `${httpUrl}/studio`,
       auth: config.oauth ? "oauth" : config.authTokens.length ? "tokens" : "none",
       byok: config.byok,
     });
