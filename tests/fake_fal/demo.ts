@@ -38,6 +38,7 @@ const server = await startServer(parsed.config);
 if (server.httpUrl) {
   console.error(
     `\nfal-mcp demo is running against a local fake fal (${fake.url}).\n` +
+      `  Studio:          ${server.httpUrl}/studio  (open it in a browser)\n` +
       `  Streamable HTTP: ${server.httpUrl}/mcp\n` +
       `  Legacy SSE:      ${server.httpUrl}/sse\n` +
       `Try: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call ` +
