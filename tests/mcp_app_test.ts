@@ -74,7 +74,8 @@ async function hostScript(): Promise<string> {
 }
 
 Deno.test({
-  name: "MCP App view in Chromium: shows a tool result, actions call app-only tools, new job fills in",
+  name:
+    "MCP App view in Chromium: shows a tool result, actions call app-only tools, new job fills in",
   ignore: SKIP_BROWSER,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -113,7 +114,10 @@ Deno.test({
         const first = view.locator(`article[data-job="${result.structuredContent!.job_id}"]`);
         await first.locator("img.media").waitFor();
         await first.locator('[data-status="COMPLETED"]').waitFor();
-        assert.match(await first.locator(".facts").innerText(), /fal-ai\/flux\/dev · seed \d+ · \d+×\d+/);
+        assert.match(
+          await first.locator(".facts").innerText(),
+          /fal-ai\/flux\/dev · seed \d+ · \d+×\d+/,
+        );
         assert.match(await first.locator(".facts").innerText(), /\$\d/);
         assert.match(await first.locator(".prompt").innerText(), /lighthouse/);
         assert.ok(called.includes("media_job"), "the view follows the job through media_job");

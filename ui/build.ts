@@ -31,7 +31,9 @@ async function bundle(entry: string): Promise<string> {
 }
 
 async function css(...files: string[]): Promise<string> {
-  const text = (await Promise.all(files.map((f) => Deno.readTextFile(new URL(f, ROOT))))).join("\n");
+  const text = (await Promise.all(files.map((f) => Deno.readTextFile(new URL(f, ROOT))))).join(
+    "\n",
+  );
   const result = await esbuild.transform(text, { loader: "css", minify: true, charset: "utf8" });
   return result.code;
 }

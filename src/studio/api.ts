@@ -15,7 +15,7 @@ import { validateModelInput } from "../fal/validate_input.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { CallCosts } from "./costs.ts";
-import { jobView, type JobView, type MediaKind } from "./job_view.ts";
+import { type JobView, jobView, type MediaKind } from "./job_view.ts";
 import { spendOf } from "./spend.ts";
 
 /** Most jobs one listing reads from the store. */
@@ -114,7 +114,9 @@ export function createStudioApi(): StudioApi {
     const info = await deps.schemas.get(deps.fal, endpointId);
     if (info.input) {
       const problems = validateModelInput(input as Record<string, unknown>, info.input);
-      if (problems.length) badRequest(`Input not accepted by ${endpointId}: ${problems.join("; ")}`);
+      if (problems.length) {
+        badRequest(`Input not accepted by ${endpointId}: ${problems.join("; ")}`);
+      }
     }
     const record = await deps.jobs.submit(deps, endpointId, input, { tool: "studio" });
     return json(await view(deps, record), 201);
@@ -151,10 +153,15 @@ export function createStudioApi(): StudioApi {
     try {
       if (route === "/jobs" && method === "GET") return await listJobs(url, deps);
       const one = /^\/jobs\/([A-Za-z0-9._:-]{1,128})$/.exec(route);
-      if (one && method === "GET") return json(await view(deps, await deps.jobs.get(deps, one[1]!)));
+      if (one && method === "GET") {
+        return json(await view(deps, await deps.jobs.get(deps, one[1]!)));
+      }
       if (route === "/run" && method === "POST") return await run(request, deps);
       if (route === "/schema" && method === "GET") {
-        const info = await deps.schemas.get(deps.fal, endpointParam(url.searchParams.get("endpoint_id")));
+        const info = await deps.schemas.get(
+          deps.fal,
+          endpointParam(url.searchParams.get("endpoint_id")),
+        );
         return json({
           endpoint_id: info.endpointId,
           metadata: info.metadata,

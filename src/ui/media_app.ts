@@ -21,7 +21,7 @@ import { saveMediaFiles } from "../files/save_output.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { CallCosts } from "../studio/costs.ts";
-import { jobView, type JobView } from "../studio/job_view.ts";
+import { type JobView, jobView } from "../studio/job_view.ts";
 import { guarded } from "../tools/tool_result.ts";
 import { IMAGE_TO_VIDEO_MODEL } from "../tools/tasks/generate_video.ts";
 import { REMOVE_BACKGROUND_MODEL } from "../tools/tasks/remove_background.ts";

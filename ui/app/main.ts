@@ -8,7 +8,14 @@
 
 import { App } from "@modelcontextprotocol/ext-apps";
 import { h } from "../shared/dom.ts";
-import { factsLine, inputField, isRunning, type JobView, mediaElement, statusBlock } from "../shared/job.ts";
+import {
+  factsLine,
+  inputField,
+  isRunning,
+  type JobView,
+  mediaElement,
+  statusBlock,
+} from "../shared/job.ts";
 
 const POLL_MS = 1000;
 const app = new App({ name: "fal-mcp media", version: "1.0.0" }, {}, { autoResize: true });
@@ -31,7 +38,9 @@ const ACTIONS: Action[] = [
 
 const tracked = new Map<string, HTMLElement>();
 
-function structured<T>(result: { structuredContent?: unknown; isError?: boolean; content?: unknown }): T {
+function structured<T>(
+  result: { structuredContent?: unknown; isError?: boolean; content?: unknown },
+): T {
   if (result.isError) {
     const text = (result.content as { type: string; text?: string }[] | undefined)
       ?.find((c) => c.type === "text")?.text;
@@ -44,7 +53,10 @@ async function act(action: string, job: JobView, url: string): Promise<void> {
   note.textContent = `${action}…`;
   try {
     const result = structured<{ job?: JobView; saved?: string[] }>(
-      await app.callServerTool({ name: "media_action", arguments: { action, job_id: job.id, url } }),
+      await app.callServerTool({
+        name: "media_action",
+        arguments: { action, job_id: job.id, url },
+      }),
     );
     if (result.saved) note.textContent = `Saved to ${result.saved.join(", ")}`;
     if (result.job) {
@@ -70,7 +82,10 @@ function render(job: JobView): HTMLElement {
           "div",
           { class: "actions" },
           ...ACTIONS.filter((a) => a.kinds.includes(m.kind)).map((a) =>
-            h("button", { "data-action": a.action, onclick: () => void act(a.action, job, m.url) }, a.label)
+            h("button", {
+              "data-action": a.action,
+              onclick: () => void act(a.action, job, m.url),
+            }, a.label)
           ),
         ),
       )

@@ -6,7 +6,14 @@
  */
 
 import { h, money, seconds } from "../shared/dom.ts";
-import { factsLine, inputField, isRunning, type JobView, mediaElement, statusBlock } from "../shared/job.ts";
+import {
+  factsLine,
+  inputField,
+  isRunning,
+  type JobView,
+  mediaElement,
+  statusBlock,
+} from "../shared/job.ts";
 
 const TOKEN_KEY = "fal-mcp-token";
 const POLL_MS = 1000;
@@ -58,8 +65,12 @@ function showLogin(message: string): void {
       },
     },
     h("h2", {}, "Sign in"),
-    h("p", {}, `This server checks who calls it (${message}). Paste your bearer token; it stays ` +
-      "in this tab only (sessionStorage)."),
+    h(
+      "p",
+      {},
+      `This server checks who calls it (${message}). Paste your bearer token; it stays ` +
+        "in this tab only (sessionStorage).",
+    ),
     h("input", { type: "password", name: "token", placeholder: "token", autocomplete: "off" }),
     h("button", { type: "submit" }, "Sign in"),
   );
@@ -133,7 +144,12 @@ async function renderGallery(): Promise<void> {
         h("label", {}, "from ", date("since")),
         h("label", {}, "to ", date("until")),
       ),
-      h("div", { class: "split" }, h("div", { id: "grid", class: "grid" }), h("aside", { id: "detail" })),
+      h(
+        "div",
+        { class: "split" },
+        h("div", { id: "grid", class: "grid" }),
+        h("aside", { id: "detail" }),
+      ),
     );
     grid = $("grid");
     for (const [name, value] of Object.entries(filters)) {
@@ -183,7 +199,11 @@ function renderDetailOf(job: JobView): void {
       h("dt", {}, "Took"),
       h("dd", {}, seconds(job.duration_ms)),
       h("dt", {}, "Inference"),
-      h("dd", {}, job.inference_seconds !== undefined ? `${job.inference_seconds.toFixed(2)} s` : "–"),
+      h(
+        "dd",
+        {},
+        job.inference_seconds !== undefined ? `${job.inference_seconds.toFixed(2)} s` : "–",
+      ),
       h("dt", {}, "Tool"),
       h("dd", {}, job.tool ?? "–"),
     ),
@@ -237,7 +257,9 @@ function fieldInput(name: string, field: FieldSchema, value: unknown): HTMLEleme
       ...field.enum.map((v) => h("option", { value: String(v) }, String(v))),
     );
   }
-  if (type === "boolean") return h("input", { ...common, type: "checkbox", checked: value === true });
+  if (type === "boolean") {
+    return h("input", { ...common, type: "checkbox", checked: value === true });
+  }
   if (type === "integer" || type === "number") {
     return h("input", {
       ...common,
@@ -303,7 +325,9 @@ async function renderRun(): Promise<void> {
       const input = readForm(form);
       const quantity = Number(input.num_images ?? 1) || 1;
       try {
-        const e = await api<{ total_cost: number; currency: string; unit_price?: number; unit?: string }>(
+        const e = await api<
+          { total_cost: number; currency: string; unit_price?: number; unit?: string }
+        >(
           `/estimate?endpoint_id=${encodeURIComponent(endpoint.value)}&quantity=${quantity}`,
         );
         estimate.textContent = `Estimated ${money(e.total_cost, e.currency)}` +
@@ -320,7 +344,9 @@ async function renderRun(): Promise<void> {
       );
       const props = schema.input?.properties ?? {};
       const required = new Set(schema.input?.required ?? []);
-      const names = Object.keys(props).sort((a, b) => Number(required.has(b)) - Number(required.has(a)));
+      const names = Object.keys(props).sort((a, b) =>
+        Number(required.has(b)) - Number(required.has(a))
+      );
       fields.replaceChildren(
         ...names.map((name) =>
           h(
@@ -357,7 +383,12 @@ async function renderRun(): Promise<void> {
         }
       },
     },
-    h("div", { class: "row" }, h("label", {}, "Model ", endpoint), h("button", { type: "button", onclick: load }, "Load")),
+    h(
+      "div",
+      { class: "row" },
+      h("label", {}, "Model ", endpoint),
+      h("button", { type: "button", onclick: load }, "Load"),
+    ),
     h("datalist", { id: "models" }, ...DEFAULT_MODELS.map((m) => h("option", { value: m }))),
     fields,
     h("div", { class: "row" }, estimate, h("button", { type: "submit", id: "run" }, "Run")),
@@ -370,13 +401,15 @@ async function renderRun(): Promise<void> {
 
 // ---------------------------------------------------------------- compare
 
-async function renderCompare(): Promise<void> {
+function renderCompare(): void {
   const prompt = h("textarea", { id: "compare-prompt", rows: 2, value: "a red fox in the snow" });
   const models = h("input", { id: "compare-models", size: 80, value: DEFAULT_MODELS.join(", ") });
   const columns = h("div", { id: "columns", class: "columns" });
   const ids: string[] = [];
   const refresh = async () => {
-    const jobs = await Promise.all(ids.map((id) => api<JobView>(`/jobs/${encodeURIComponent(id)}`)));
+    const jobs = await Promise.all(
+      ids.map((id) => api<JobView>(`/jobs/${encodeURIComponent(id)}`)),
+    );
     if (current !== "compare") return;
     columns.replaceChildren(
       ...jobs.map((job) =>
@@ -386,7 +419,11 @@ async function renderCompare(): Promise<void> {
           h("h3", {}, job.endpoint_id),
           ...job.media.map((m) => mediaElement(m, prompt.value)),
           statusBlock(job),
-          h("div", { class: "facts" }, `cost ${money(job.cost, job.currency)} · time ${seconds(job.duration_ms)}`),
+          h(
+            "div",
+            { class: "facts" },
+            `cost ${money(job.cost, job.currency)} · time ${seconds(job.duration_ms)}`,
+          ),
         )
       ),
     );
@@ -410,7 +447,9 @@ async function renderCompare(): Promise<void> {
           for (const r of results) if (r.status === "fulfilled") ids.push(r.value.id);
           const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
           await refresh();
-          for (const f of failed) columns.append(h("div", { class: "error" }, String(f.reason.message)));
+          for (const f of failed) {
+            columns.append(h("div", { class: "error" }, String(f.reason.message)));
+          }
         },
       },
       h("label", {}, "Prompt ", prompt),
@@ -430,7 +469,9 @@ interface SpendLine {
 }
 
 async function renderSpend(): Promise<void> {
-  const spend = await api<{ currency: string; total: number; days: SpendLine[]; models: SpendLine[]; unpriced: number }>(
+  const spend = await api<
+    { currency: string; total: number; days: SpendLine[]; models: SpendLine[]; unpriced: number }
+  >(
     "/spend",
   );
   const table = (title: string, lines: SpendLine[]) => {
@@ -449,14 +490,22 @@ async function renderSpend(): Promise<void> {
             h("td", {}, l.key),
             h("td", { class: "num" }, `${l.jobs} job${l.jobs === 1 ? "" : "s"}`),
             h("td", { class: "num" }, money(l.cost, spend.currency)),
-            h("td", { class: "barcell" }, h("div", { class: "hbar", style: `width:${(l.cost / most) * 100}%` })),
+            h(
+              "td",
+              { class: "barcell" },
+              h("div", { class: "hbar", style: `width:${(l.cost / most) * 100}%` }),
+            ),
           )
         ),
       ),
     );
   };
   main().replaceChildren(
-    h("p", { id: "spend-total", class: "total" }, `Total (estimated): ${money(spend.total, spend.currency)}`),
+    h(
+      "p",
+      { id: "spend-total", class: "total" },
+      `Total (estimated): ${money(spend.total, spend.currency)}`,
+    ),
     h("p", {}, spend.unpriced ? `${spend.unpriced} job(s) without a known price.` : ""),
     h("div", { class: "columns" }, table("Per day", spend.days), table("Per model", spend.models)),
   );
@@ -484,7 +533,12 @@ function renderConnect(): void {
       }, "Copy"),
     );
   };
-  const remote = ["-y", "mcp-remote", url, ...(auth ? ["--header", "Authorization: Bearer YOUR_TOKEN"] : [])];
+  const remote = [
+    "-y",
+    "mcp-remote",
+    url,
+    ...(auth ? ["--header", "Authorization: Bearer YOUR_TOKEN"] : []),
+  ];
   main().replaceChildren(
     h("p", {}, `This server speaks MCP at ${url}.`),
     block(
@@ -495,17 +549,27 @@ function renderConnect(): void {
     block(
       "Claude Code",
       "in a terminal",
-      `claude mcp add --transport http fal ${url}${auth ? ' --header "Authorization: Bearer YOUR_TOKEN"' : ""}`,
+      `claude mcp add --transport http fal ${url}${
+        auth ? ' --header "Authorization: Bearer YOUR_TOKEN"' : ""
+      }`,
     ),
     block(
       "Cursor",
       "~/.cursor/mcp.json",
-      JSON.stringify({ mcpServers: { fal: { url, ...(header ? { headers: header } : {}) } } }, null, 2),
+      JSON.stringify(
+        { mcpServers: { fal: { url, ...(header ? { headers: header } : {}) } } },
+        null,
+        2,
+      ),
     ),
     block(
       "VS Code",
       ".vscode/mcp.json",
-      JSON.stringify({ servers: { fal: { type: "http", url, ...(header ? { headers: header } : {}) } } }, null, 2),
+      JSON.stringify(
+        { servers: { fal: { type: "http", url, ...(header ? { headers: header } : {}) } } },
+        null,
+        2,
+      ),
     ),
   );
 }
@@ -524,7 +588,7 @@ async function show(tab: Tab): Promise<void> {
   try {
     if (tab === "gallery") await renderGallery();
     else if (tab === "run") await renderRun();
-    else if (tab === "compare") await renderCompare();
+    else if (tab === "compare") renderCompare();
     else if (tab === "spend") await renderSpend();
     else renderConnect();
   } catch (error) {
@@ -541,7 +605,11 @@ document.body.append(
       "nav",
       {},
       ...(["gallery", "run", "compare", "spend", "connect"] as Tab[]).map((tab) =>
-        h("button", { "data-tab": tab, onclick: () => void show(tab) }, tab[0]!.toUpperCase() + tab.slice(1))
+        h(
+          "button",
+          { "data-tab": tab, onclick: () => void show(tab) },
+          tab[0]!.toUpperCase() + tab.slice(1),
+        )
       ),
     ),
     h("button", {

@@ -8,14 +8,14 @@
 
 import { AppBridge, PostMessageTransport } from "@modelcontextprotocol/ext-apps/app-bridge";
 
-declare global {
-  interface Window {
-    hostCallTool(params: unknown): Promise<unknown>;
-    startHost(html: string, input: Record<string, unknown>, result: unknown): Promise<void>;
-  }
+/** What the test page gives and takes. */
+interface HostGlobals {
+  hostCallTool(params: unknown): Promise<unknown>;
+  startHost(html: string, input: Record<string, unknown>, result: unknown): Promise<void>;
 }
+const page = globalThis as unknown as HostGlobals;
 
-window.startHost = async (html, input, result) => {
+page.startHost = async (html, input, result) => {
   const frame = document.createElement("iframe");
   frame.id = "view";
   frame.style.cssText = "width:100%;height:760px;border:1px solid #ccc;border-radius:8px";
@@ -28,7 +28,7 @@ window.startHost = async (html, input, result) => {
     { hostContext: { theme: "dark", displayMode: "inline" } },
   );
   // deno-lint-ignore no-explicit-any
-  bridge.oncalltool = (params) => window.hostCallTool(params) as any;
+  bridge.oncalltool = (params) => page.hostCallTool(params) as any;
   bridge.oninitialized = () => {
     void bridge.sendToolInput({ arguments: input });
     // deno-lint-ignore no-explicit-any
