@@ -13,7 +13,9 @@ import { launchChromium, SKIP_BROWSER } from "./helpers/browser.ts";
 import { withToolClient } from "./helpers/tool_client.ts";
 
 const URI = "ui://fal-mcp/media.html";
-const SCREENSHOT = new URL("../docs/mcp-app.png", import.meta.url).pathname;
+/** Screenshots go to docs/ with FAL_MCP_SCREENSHOTS=1 (to refresh them), else to a temp file. */
+const TO_DOCS = Deno.env.get("FAL_MCP_SCREENSHOTS") === "1";
+const DOCS_SCREENSHOT = new URL("../docs/mcp-app.png", import.meta.url).pathname;
 
 interface ToolLike {
   name: string;
@@ -130,7 +132,10 @@ Deno.test({
         await upscaled.locator("img.media").waitFor();
         assert.match(await upscaled.locator(".facts").innerText(), /clarity-upscaler/);
         await view.locator("article img.media").nth(1).waitFor();
-        await page.screenshot({ path: SCREENSHOT });
+        const path = TO_DOCS ? DOCS_SCREENSHOT : await Deno.makeTempFile({ suffix: ".png" });
+        await page.screenshot({ path });
+        assert.ok((await Deno.stat(path)).size > 10_000, "the screenshot has content");
+        if (!TO_DOCS) await Deno.remove(path);
       } finally {
         await chromium.close();
       }

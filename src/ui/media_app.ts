@@ -129,7 +129,7 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
     title: "Act on a media item (media view)",
     description: "Upscale, remove the background of, animate, vary or save one media item of " +
       "the caller's job. Upscale, remove background, animate and variations start a new job " +
-      "(billed by fal); save writes the file to the server's output folder.",
+      "(billed by fal); save writes the file to the server's --output-dir, when it has one.",
     inputSchema: mediaActionInput,
     annotations: { readOnlyHint: false, openWorldHint: true },
     _meta: { ui: { resourceUri: MEDIA_APP_URI, visibility: ["app"] } },
@@ -144,9 +144,17 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
         );
       }
       if (args.action === "save") {
+        // Writing to the server's disk is the operator's choice: only into --output-dir.
+        if (deps.settings.outputDir === undefined) {
+          throw new FalMcpError(
+            "Save is off: this server has no output folder. Its operator can set one with " +
+              "--output-dir (FAL_MCP_OUTPUT_DIR); the media stay at their URL meanwhile.",
+            { status: 400, code: JsonRpcCode.InvalidParams },
+          );
+        }
         const saved = await saveMediaFiles(
           [{ url: item.url, contentType: item.content_type, path: "output" }],
-          deps.settings.outputDir ?? deps.settings.saveBaseDir,
+          deps.settings.outputDir,
           { signal: ctx.mcpReq.signal },
         );
         const paths = saved.map((f) => f.path);
