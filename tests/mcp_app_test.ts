@@ -60,6 +60,16 @@ Deno.test("MCP App: media tools link the ui:// view; its resource declares fal's
     });
     assert.equal(refused.isError, true);
     assert.match(refused.content[0]!.text!, /not one of job/);
+
+    // Save writes to the server's disk only when its operator set --output-dir.
+    const url = (result.content.find((b) => b.type === "resource_link")!).uri!;
+    const save = await call("media_action", { action: "save", job_id: jobId, url });
+    assert.equal(save.isError, true);
+    assert.match(save.content[0]!.text!, /--output-dir/);
+
+    // Another caller's job reads as unknown to the view's tools too.
+    const unknown = await call("media_job", { job_id: "no-such-job" });
+    assert.equal(unknown.isError, true);
   }));
 
 async function hostScript(): Promise<string> {
