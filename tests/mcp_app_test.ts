@@ -13,8 +13,8 @@ import { launchChromium, SKIP_BROWSER } from "./helpers/browser.ts";
 import { withToolClient } from "./helpers/tool_client.ts";
 
 const URI = "ui://fal-mcp/media.html";
-/** Screenshots go to docs/ with FAL_MCP_SCREENSHOTS=1 (to refresh them), else to a temp file. */
-const TO_DOCS = Deno.env.get("FAL_MCP_SCREENSHOTS") === "1";
+/** Screenshots go to docs/ with UPDATE_SCREENSHOTS=1 (to refresh them), else to a temp file. */
+const TO_DOCS = Deno.env.get("UPDATE_SCREENSHOTS") === "1";
 const DOCS_SCREENSHOT = new URL("../docs/mcp-app.png", import.meta.url).pathname;
 
 interface ToolLike {

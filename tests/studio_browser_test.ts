@@ -19,8 +19,8 @@ const IMAGE_WIDTH = (img: unknown): number | Promise<number> => {
     el.onerror = () => ok(0);
   });
 };
-/** Screenshots go to docs/ with FAL_MCP_SCREENSHOTS=1 (to refresh them), else to a temp file. */
-const TO_DOCS = Deno.env.get("FAL_MCP_SCREENSHOTS") === "1";
+/** Screenshots go to docs/ with UPDATE_SCREENSHOTS=1 (to refresh them), else to a temp file. */
+const TO_DOCS = Deno.env.get("UPDATE_SCREENSHOTS") === "1";
 const DOCS_SCREENSHOT = new URL("../docs/studio.png", import.meta.url).pathname;
 
 Deno.test({
