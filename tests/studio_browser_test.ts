@@ -24,7 +24,8 @@ const TO_DOCS = Deno.env.get("UPDATE_SCREENSHOTS") === "1";
 const DOCS_SCREENSHOT = new URL("../docs/studio.png", import.meta.url).pathname;
 
 Deno.test({
-  name: "studio: sign in, run a model from its schema form, watch it live, see picture and cost",
+  name:
+    "studio: sign in, run from the schema form, watch it live, see picture and cost; compare; connect",
   ignore: SKIP_BROWSER,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -63,6 +64,28 @@ Deno.test({
         await card.click();
         await page.locator("#detail .cost", { hasText: "$" }).waitFor();
         assert.match(await page.locator("#detail pre").first().innerText(), /red fox/);
+
+        // Compare: one prompt across two models side by side, each with its cost and time.
+        await page.locator("nav [data-tab=compare]").click();
+        await page.locator("#compare-models").fill("fal-ai/flux/dev, fal-ai/flux/schnell");
+        await page.locator("#compare").click();
+        const columns = page.locator(".column");
+        for (const i of [0, 1]) {
+          await columns.nth(i).locator('[data-status="COMPLETED"]').waitFor({ timeout: 30_000 });
+          await columns.nth(i).locator("img.media").waitFor();
+          assert.match(await columns.nth(i).locator(".facts").innerText(), /cost \$\d.* time \d/);
+        }
+        assert.deepEqual(await columns.locator("h3").allInnerTexts(), [
+          "fal-ai/flux/dev",
+          "fal-ai/flux/schnell",
+        ]);
+
+        // Connect: the configurations point at this server.
+        await page.locator("nav [data-tab=connect]").click();
+        const configs = await page.locator(".connect pre").allInnerTexts();
+        assert.equal(configs.length, 4);
+        for (const config of configs) assert.ok(config.includes(`${server.url}/mcp`));
+        assert.ok(configs.every((c) => c.includes("YOUR_TOKEN")), "auth is on: a token slot");
 
         await page.locator("nav [data-tab=spend]").click();
         await page.locator("#spend-total", { hasText: "$" }).waitFor();
