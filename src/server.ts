@@ -31,6 +31,7 @@ import { registerTextToSpeech } from "./tools/tasks/text_to_speech.ts";
 import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
 import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
+import { recordTools } from "./tool_catalog.ts";
 import { linkMediaTools, registerMediaApp } from "./ui/media_app.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 
@@ -61,6 +62,7 @@ export function createServer(deps: ServerDeps): McpServer {
       instructions: INSTRUCTIONS,
     },
   );
+  recordTools(server);
   const tasks = installMcpTasks(server, deps);
   linkMediaTools(server);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [

@@ -5,8 +5,22 @@
  * @module
  */
 
-/** Returns `response` with `onDone` called when its body ends (or at once when it has none). */
+/**
+ * Returns `response` with `onDone` called when its body ends. A response whose body is already
+ * complete (no body, a body of declared length, or anything but an event stream) is done at
+ * once: wrapping it would only cost a stream copy per request.
+ */
 export function onResponseDone(response: Response, onDone: () => void): Response {
+  // Decide from the headers first: reading `response.body` turns a fixed body into a stream,
+  // which costs the runtime its fast path for static responses.
+  const headers = response.headers;
+  if (
+    headers.has("content-length") ||
+    !(headers.get("content-type")?.includes("text/event-stream") ?? false)
+  ) {
+    onDone();
+    return response;
+  }
   const body = response.body;
   if (!body) {
     onDone();
