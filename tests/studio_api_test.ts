@@ -106,6 +106,16 @@ Deno.test("studio API: schema, estimate, and a run the model's schema refuses", 
       assert.equal(bad.status, 400);
       assert.match((await bad.json()).error.message, /Input not accepted by fal-ai\/flux\/dev/);
 
+      const huge = await call(server.url, "/run", undefined, {
+        method: "POST",
+        body: JSON.stringify({
+          endpoint_id: "fal-ai/flux/dev",
+          input: { prompt: "x".repeat(2e6) },
+        }),
+      });
+      assert.equal(huge.status, 413);
+      await huge.body?.cancel();
+
       const unknown = await call(server.url, "/schema?endpoint_id=fal-ai/no-such-model");
       assert.equal(unknown.status, 404);
       await unknown.body?.cancel();

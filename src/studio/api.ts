@@ -13,6 +13,7 @@ import { FalApiError } from "../fal/errors.ts";
 import { estimateCost, fetchPricing } from "../fal/platform.ts";
 import { validateModelInput } from "../fal/validate_input.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { readBody } from "../http/read_body.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { CallCosts } from "./costs.ts";
 import { type JobView, jobView, type MediaKind } from "./job_view.ts";
@@ -21,6 +22,8 @@ import { spendOf } from "./spend.ts";
 /** Most jobs one listing reads from the store. */
 export const MAX_LISTED_JOBS = 500;
 const PAGE = 100;
+/** Largest request body of the studio API (a model input). */
+export const MAX_STUDIO_BODY_BYTES = 1024 * 1024;
 
 /** Answers one studio API request for the caller whose deps are given. */
 export type StudioApi = (request: Request, path: string, deps: ServerDeps) => Promise<Response>;
@@ -50,9 +53,23 @@ async function ownJobs(deps: ServerDeps): Promise<JobRecord[]> {
 }
 
 async function readJson(request: Request): Promise<Record<string, unknown>> {
+  const read = await readBody(request, MAX_STUDIO_BODY_BYTES);
+  if (read.kind === "tooLarge") {
+    throw new FalMcpError(
+      `The request body is larger than ${MAX_STUDIO_BODY_BYTES} bytes: send a smaller input ` +
+        "(upload media with upload_file and pass URLs)",
+      { status: 413, code: JsonRpcCode.InvalidRequest },
+    );
+  }
+  if (read.kind === "timedOut") {
+    throw new FalMcpError("The request body did not arrive in time: send it again", {
+      status: 408,
+      code: JsonRpcCode.InvalidRequest,
+    });
+  }
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(read.text);
   } catch {
     badRequest("The request body is not JSON: send a JSON object");
   }
