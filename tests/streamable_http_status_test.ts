@@ -222,6 +222,7 @@ Deno.test("a 2026-07-28 tools/list lists the fal tools", async () => {
       "list_jobs",
       "media_action",
       "media_job",
+      "recommend_model",
       "remove_background",
       "run_model",
       "search_models",
