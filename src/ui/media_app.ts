@@ -155,7 +155,7 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
         const saved = await saveMediaFiles(
           [{ url: item.url, contentType: item.content_type, path: "output" }],
           deps.settings.outputDir,
-          { signal: ctx.mcpReq.signal },
+          { signal: ctx.mcpReq.signal, fetch: deps.media.fetch },
         );
         const paths = saved.map((f) => f.path);
         return {
