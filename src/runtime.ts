@@ -14,6 +14,7 @@ import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobStore } from "./jobs/open_store.ts";
+import { listenError } from "./listen_error.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { assertSafeBind } from "./bind_policy.ts";
@@ -59,6 +60,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   assertSafeBind(config);
+  if (config.transport !== "stdio") probeListen(config.host, config.port);
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
@@ -113,6 +115,8 @@ export async function startServer(
       metrics,
       missingKeyMessage: "No fal key: this server uses each client's own key. Send yours in " +
         "the X-Fal-Key header (create one at https://fal.ai/dashboard/keys).",
+      rejectedKeyHint: "this server uses each client's own key: check the key your client " +
+        "sends in X-Fal-Key or Authorization: Key (keys: https://fal.ai/dashboard/keys)",
     });
     return { ...httpDeps, fal: own, storage: new FalStorage({ fal: own, hosts, logger }) };
   };
@@ -154,15 +158,20 @@ export async function startServer(
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
-    httpServer = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: (addr) => listening.resolve(addr),
-      onError: (error) => {
-        logger.error("unhandled HTTP error", { error });
-        return new Response("Internal server error", { status: 500 });
-      },
-    }, (request) => app.fetch(request));
+    try {
+      httpServer = Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        onListen: (addr) => listening.resolve(addr),
+        onError: (error) => {
+          logger.error("unhandled HTTP error", { error });
+          return new Response("Internal server error", { status: 500 });
+        },
+      }, (request) => app.fetch(request));
+    } catch (error) {
+      await Promise.allSettled([http.close(), jobs.close()]);
+      throw listenError(error, config.host, config.port) ?? error;
+    }
     const addr = await listening.promise;
     httpUrl = `http://${urlHost(addr.hostname)}:${addr.port}`;
     logger.info("listening", {
@@ -206,6 +215,16 @@ export async function startServer(
     stdio.ended.then(() => logger.info("stdio client left; HTTP keeps serving"));
   }
   return { httpUrl, http, finished: done.promise, shutdown };
+}
+
+/** Fails before anything starts (and logs) when `host:port` cannot be listened on. */
+function probeListen(host: string, port: number): void {
+  if (port === 0) return;
+  try {
+    Deno.listen({ hostname: host, port }).close();
+  } catch (error) {
+    throw listenError(error, host, port) ?? error;
+  }
 }
 
 /** Waits until `condition` holds or `timeoutMs` passed. */

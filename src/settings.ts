@@ -12,6 +12,7 @@
 
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { TASK_MODEL_KEYS } from "./task_models.ts";
 
 /** Environment variables, by name. */
 export type Env = Record<string, string | undefined>;
@@ -266,9 +267,19 @@ function models(options: Common): Setting<Record<string, string>> {
     multiple: true,
     read(flag, env) {
       const models: Record<string, string> = {};
+      const add = (task: string, endpoint: string, source: string) => {
+        if (!TASK_MODEL_KEYS.includes(task)) {
+          throw new ConfigError(
+            `Invalid ${source}: there is no task "${task}"; the tasks are ${
+              TASK_MODEL_KEYS.join(", ")
+            }`,
+          );
+        }
+        models[task] = endpoint;
+      };
       for (const [name, value] of Object.entries(env)) {
         if (!name.startsWith(MODEL_ENV_PREFIX) || !value) continue;
-        models[name.slice(MODEL_ENV_PREFIX.length).toLowerCase()] = value.trim();
+        add(name.slice(MODEL_ENV_PREFIX.length).toLowerCase(), value.trim(), name);
       }
       for (const entry of Array.isArray(flag) ? flag : []) {
         const match = /^([a-z_]+)=(\S+)$/.exec(entry.trim());
@@ -277,7 +288,7 @@ function models(options: Common): Setting<Record<string, string>> {
             `Invalid --model "${entry}": expected TASK=ENDPOINT, e.g. generate_image=fal-ai/flux/dev`,
           );
         }
-        models[match[1]!] = match[2]!;
+        add(match[1]!, match[2]!, `--model "${entry}"`);
       }
       return models;
     },

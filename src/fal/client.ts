@@ -11,7 +11,13 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
-import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.ts";
+import {
+  describeFalErrorBody,
+  FalApiError,
+  FalKeyRejectedError,
+  MissingFalKeyError,
+  SERVER_KEY_HINT,
+} from "./errors.ts";
 import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
 import { sleep } from "../sleep.ts";
@@ -43,6 +49,8 @@ export interface FalClientOptions {
   metrics?: Metrics | undefined;
   /** What to tell a caller whose call needs a key when there is none (default: set FAL_KEY). */
   missingKeyMessage?: string | undefined;
+  /** What to tell a caller whose key fal refused (default: check FAL_KEY). */
+  rejectedKeyHint?: string | undefined;
 }
 
 /**
@@ -113,6 +121,7 @@ export class FalClient {
   readonly #retryBaseMs: number;
   readonly #metrics: Metrics | undefined;
   readonly #missingKeyMessage: string | undefined;
+  readonly #rejectedKeyHint: string;
   #owner: string | undefined;
 
   /** Creates a client for the given hosts and key. */
@@ -125,6 +134,7 @@ export class FalClient {
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#metrics = options.metrics;
     this.#missingKeyMessage = options.missingKeyMessage;
+    this.#rejectedKeyHint = options.rejectedKeyHint ?? SERVER_KEY_HINT;
   }
 
   /**
@@ -408,10 +418,21 @@ export class FalClient {
       }
       const body = await readBody(response);
       const detail = describeFalErrorBody(body) ?? response.statusText;
+      const errorType = response.headers.get("x-fal-error-type") ??
+        (body as { error_type?: string } | undefined)?.error_type;
+      if ((response.status === 401 || response.status === 403) && headers.authorization) {
+        // The key is the problem, whatever the step was: say so, not "Cannot list models".
+        throw new FalKeyRejectedError({
+          falStatus: response.status,
+          detail,
+          hint: this.#rejectedKeyHint,
+          ...(errorType ? { errorType } : {}),
+          body,
+        });
+      }
       throw new FalApiError(`${spec.what}: fal answered ${response.status}: ${detail}`, {
         falStatus: response.status,
-        errorType: response.headers.get("x-fal-error-type") ??
-          (body as { error_type?: string } | undefined)?.error_type,
+        errorType,
         body,
       });
     }

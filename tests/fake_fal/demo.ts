@@ -34,7 +34,15 @@ if (parsed.kind !== "run") {
   await fake.close();
   Deno.exit(0);
 }
-const server = await startServer(parsed.config);
+let server;
+try {
+  server = await startServer(parsed.config);
+} catch (error) {
+  await fake.close();
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`fal-mcp demo: ${error.message}`);
+  Deno.exit(2);
+}
 if (server.httpUrl) {
   console.error(
     `\nfal-mcp demo is running against a local fake fal (${fake.url}).\n` +
