@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { ConfigError } from "./errors.ts";
-import type { LogLevel } from "./log.ts";
+import type { LogFormatChoice, LogLevel } from "./log.ts";
 import {
   type Env,
   type FlagValue,
@@ -42,6 +42,8 @@ export interface Config {
   port: number;
   /** Minimum log level written to stderr. */
   logLevel: LogLevel;
+  /** Log line format: pretty, JSON, or auto (pretty when stderr is a terminal). */
+  logFormat: LogFormatChoice;
   /** The fal.ai API key, if any. Never logged. */
   falKey: string | undefined;
   /** One origin standing in for every fal host (`B/queue`, `B/run`, `B/rest`, `B/api`). */

@@ -15,7 +15,7 @@ import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobStore } from "./jobs/open_store.ts";
 import { listenError } from "./listen_error.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, resolveLogFormat } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { assertSafeBind } from "./bind_policy.ts";
 import { createAuthenticator } from "./http/authenticate.ts";
@@ -64,6 +64,7 @@ export async function startServer(
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
+      format: resolveLogFormat(config.logFormat),
       secrets: [...(config.falKey ? [config.falKey] : []), ...config.authTokens],
     });
   if (!config.falKey && !config.byok) {

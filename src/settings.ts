@@ -11,7 +11,7 @@
  */
 
 import { ConfigError } from "./errors.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormatChoice, type LogLevel } from "./log.ts";
 import { TASK_MODEL_KEYS } from "./task_models.ts";
 
 /** Environment variables, by name. */
@@ -606,7 +606,18 @@ export const SETTINGS = {
     choices: LOG_LEVELS,
     default: "info",
     help: "debug | info | warn | error",
-    doc: "`debug`, `info`, `warn`, `error`; JSON lines on stderr",
+    doc: "`debug`, `info`, `warn`, `error`; lines go to stderr",
+  }),
+  logFormat: choice<LogFormatChoice>({
+    flag: "log-format",
+    arg: "FORMAT",
+    env: ["FAL_MCP_LOG_FORMAT"],
+    group: "logging",
+    choices: LOG_FORMATS,
+    default: "auto",
+    help: "auto | pretty | json; auto is pretty on a terminal, JSON otherwise",
+    doc: "`pretty` (one readable line per event), `json` (one JSON object per line, for log " +
+      "collectors) or `auto`: pretty when stderr is a terminal, JSON otherwise",
   }),
   help: command({
     flag: "help",

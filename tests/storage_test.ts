@@ -254,7 +254,10 @@ Deno.test("a refused key fails the upload saying the key was rejected, never sho
       await assert.rejects(storage.uploadFile(path), (error) => {
         assert.ok(error instanceof FalApiError);
         assert.equal(error.falStatus, 401);
-        assert.match(error.message, /^fal rejected the API key \(fal answered 401: .*check FAL_KEY/);
+        assert.match(
+          error.message,
+          /^fal rejected the API key \(fal answered 401: .*check FAL_KEY/,
+        );
         assert.ok(!error.message.includes("wrong-key"));
         return true;
       });

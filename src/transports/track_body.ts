@@ -5,8 +5,18 @@
  * @module
  */
 
-/** Returns `response` with `onDone` called when its body ends (or at once when it has none). */
-export function onResponseDone(response: Response, onDone: () => void): Response {
+/**
+ * Returns `response` with `onDone` called once when its body ends (or at once when it has none).
+ * A body can both fail and be cancelled (a client that leaves mid-stream): `onDone` still runs
+ * only once, so a request is logged and counted once.
+ */
+export function onResponseDone(response: Response, onDoneOnce: () => void): Response {
+  let called = false;
+  const onDone = () => {
+    if (called) return;
+    called = true;
+    onDoneOnce();
+  };
   const body = response.body;
   if (!body) {
     onDone();

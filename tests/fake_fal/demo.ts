@@ -13,6 +13,9 @@ import { startFakeFal } from "./server.ts";
 
 const DEMO_KEY = "demo-key";
 
+/** The call README.md suggests trying (tests/demo_test.ts checks README and the fake agree). */
+const DEMO_CALL = '{"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "a red fox"}}';
+
 const fake = await startFakeFal({ keys: [DEMO_KEY], jobDurationMs: 2000 });
 let parsed;
 try {
@@ -45,11 +48,12 @@ try {
 }
 if (server.httpUrl) {
   console.error(
-    `\nfal-mcp demo is running against a local fake fal (${fake.url}).\n` +
+    `\nfal-mcp demo: the server runs against a local fake fal (${fake.url}), no fal key needed.\n` +
       `  Streamable HTTP: ${server.httpUrl}/mcp\n` +
       `  Legacy SSE:      ${server.httpUrl}/sse\n` +
-      `Try: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call ` +
-      `run_model with {"endpoint_id":"fal-ai/flux/dev","input":{"prompt":"a red fox"}}\n`,
+      `Try it: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call\n` +
+      `  run_model with ${DEMO_CALL}\n` +
+      `Ctrl+C stops it.\n`,
   );
 }
 const stop = () => void server.shutdown();
