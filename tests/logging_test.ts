@@ -27,11 +27,11 @@ Deno.test("pretty lines read as time, level, message and key=value fields, secre
   assert.equal(lines.length, 3);
   assert.match(
     lines[0]!,
-    /^\d\d:\d\d:\d\d INFO  listening url=http:\/\/127\.0\.0\.1:8000 auth=none byok=false$/,
+    /^\d\d:\d\d:\d\d INFO {2}listening url=http:\/\/127\.0\.0\.1:8000 auth=none byok=false$/,
   );
   assert.match(
     lines[1]!,
-    /^\d\d:\d\d:\d\d WARN  fal call retried what="Cannot submit job" key=\[redacted\]$/,
+    /^\d\d:\d\d:\d\d WARN {2}fal call retried what="Cannot submit job" key=\[redacted\]$/,
   );
   assert.match(lines[2]!, /^\d\d:\d\d:\d\d ERROR request failed error="TypeError: boom"$/);
   assert.ok(!lines.join("\n").includes("sekrit"));
