@@ -4,18 +4,54 @@
  *
  * @example Serve fal-mcp from your own Deno.serve
  * ```ts
- * import { createHttpApp, createServer, FalClient, resolveFalHosts, silentLogger } from "@fal-mcp/fal-mcp/server";
+ * import {
+ *   createHttpApp,
+ *   createServer,
+ *   FalClient,
+ *   FalStorage,
+ *   JobManager,
+ *   MemoryJobStore,
+ *   resolveFalHosts,
+ *   SchemaCache,
+ *   type ServerDeps,
+ *   silentLogger,
+ * } from "@fal-mcp/fal-mcp/server";
  *
- * const fal = new FalClient({ hosts: resolveFalHosts(), key: Deno.env.get("FAL_KEY") });
+ * const logger = silentLogger;
+ * const hosts = resolveFalHosts(Deno.env.get("FAL_BASE_URL")); // unset: the real fal hosts
+ * const fal = new FalClient({ hosts, key: Deno.env.get("FAL_KEY"), logger });
+ * const deps: ServerDeps = {
+ *   fal,
+ *   storage: new FalStorage({ fal, hosts, logger }),
+ *   schemas: new SchemaCache(),
+ *   jobs: new JobManager({ store: new MemoryJobStore(), logger }),
+ *   settings: {
+ *     inlineMaxBytes: 262_144,
+ *     outputDir: undefined,
+ *     saveBaseDir: "fal-output",
+ *     syncWaitMs: 50_000,
+ *     models: {},
+ *     localFiles: true,
+ *   },
+ *   logger,
+ * };
  * const app = createHttpApp({
- *   factory: () => createServer({ fal, logger: silentLogger }),
- *   logger: silentLogger,
+ *   factory: () => createServer(deps),
+ *   logger,
  *   guard: { loopback: true },
  *   maxSessions: 100,
  *   sessionTtlMs: 30 * 60_000,
  *   keepAliveMs: 15_000,
  * });
- * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, app.fetch);
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+ *
+ * // MCP clients connect to /mcp; nothing reaches fal until a tool runs.
+ * const health = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
+ * console.error(health.status, await health.json()); // 200 { status: "ok", … }
+ *
+ * await app.close();
+ * await server.shutdown();
+ * await deps.jobs.close();
  * ```
  *
  * @module

@@ -32,7 +32,17 @@ async function runScript(
       `${ROOT}${script}`,
       ...args,
     ],
-    env: { NO_COLOR: "1", FAL_MCP_JOB_STORE: "memory", HOME: "/nonexistent" },
+    env: {
+      NO_COLOR: "1",
+      FAL_MCP_JOB_STORE: "memory",
+      // Deno's own cache stays the caller's, so the child starts warm.
+      ...Object.fromEntries(
+        ["HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+          const value = Deno.env.get(name);
+          return value === undefined ? [] : [[name, value]];
+        }),
+      ),
+    },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
