@@ -103,7 +103,6 @@ export type {
   QueueStatus,
   QueueSubmission,
 } from "./src/fal/types.ts";
-export { type FinishedJob, type FollowOptions, runQueuedJob } from "./src/fal/follow_job.ts";
 export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
 export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal/storage.ts";
 export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";

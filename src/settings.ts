@@ -106,6 +106,27 @@ function invalid(picked: Picked, expected: string): ConfigError {
   return new ConfigError(`Invalid ${picked.source} "${picked.value}": ${expected}`);
 }
 
+/**
+ * A setting with a value (not a switch): `parse` checks the text from the flag or the first
+ * variable set, `fallback` answers when none is.
+ */
+function valued<T>(
+  options: Common & { default?: unknown },
+  parse: (picked: Picked) => T,
+  fallback: (env: Env) => T,
+): Setting<T> {
+  const names = options.env ?? [];
+  return {
+    ...options,
+    env: names,
+    type: "string",
+    read(flag, env) {
+      const picked = pick(options.flag, flag, env, names);
+      return picked ? parse(picked) : fallback(env);
+    },
+  };
+}
+
 /** A free-form string (a path, a host name); `fallback` computes the default from the env. */
 function text(
   options: Common & { fallback: (env: Env) => string; check?: (value: string) => string },
@@ -116,40 +137,21 @@ function text(
 function text(
   options: Common & { fallback?: (env: Env) => string; check?: (value: string) => string },
 ): Setting<string | undefined> {
-  return {
-    ...options,
-    env: options.env ?? [],
-    type: "string",
-    read(flag, env) {
-      const picked = pick(options.flag, flag, env, options.env ?? []);
-      if (!picked) return options.fallback?.(env);
-      if (options.check) {
-        const problem = options.check(picked.value);
-        if (problem) throw invalid(picked, problem);
-      }
-      return picked.value;
-    },
-  };
+  return valued(options, (picked) => {
+    const problem = options.check?.(picked.value);
+    if (problem) throw invalid(picked, problem);
+    return picked.value;
+  }, (env) => options.fallback?.(env));
 }
 
 /** One of a fixed set of words. */
 function choice<T extends string>(
   options: Common & { choices: readonly T[]; default: T },
 ): Setting<T> {
-  return {
-    ...options,
-    env: options.env ?? [],
-    type: "string",
-    defaultText: options.default,
-    read(flag, env) {
-      const picked = pick(options.flag, flag, env, options.env ?? []);
-      if (!picked) return options.default;
-      if ((options.choices as readonly string[]).includes(picked.value)) {
-        return picked.value as T;
-      }
-      throw invalid(picked, `expected one of ${options.choices.join(", ")}`);
-    },
-  };
+  return valued({ ...options, defaultText: options.default }, (picked) => {
+    if ((options.choices as readonly string[]).includes(picked.value)) return picked.value as T;
+    throw invalid(picked, `expected one of ${options.choices.join(", ")}`);
+  }, () => options.default);
 }
 
 /**
@@ -160,61 +162,41 @@ function integer(
   options: Common & { min: number; max: number; default: number; scale?: number },
 ): Setting<number> {
   const scale = options.scale ?? 1;
-  return {
-    ...options,
-    env: options.env ?? [],
-    type: "string",
-    defaultText: options.defaultText ?? String(options.default),
-    read(flag, env) {
-      const picked = pick(options.flag, flag, env, options.env ?? []);
-      if (!picked) return options.default * scale;
-      const n = Number(picked.value);
-      if (
-        !/^\d+$/.test(picked.value.trim()) || !Number.isSafeInteger(n) || n < options.min ||
-        n > options.max
-      ) {
-        throw invalid(picked, `expected a whole number from ${options.min} to ${options.max}`);
-      }
-      return n * scale;
-    },
-  };
+  const { min, max } = options;
+  return valued({ ...options, defaultText: options.defaultText ?? String(options.default) }, (
+    picked,
+  ) => {
+    const n = Number(picked.value);
+    if (!/^\d+$/.test(picked.value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw invalid(picked, `expected a whole number from ${min} to ${max}`);
+    }
+    return n * scale;
+  }, () => options.default * scale);
 }
 
 /** An http or https URL, without a trailing slash. */
 function url(options: Common): Setting<string | undefined> {
-  return {
-    ...options,
-    env: options.env ?? [],
-    type: "string",
-    read(flag, env) {
-      const picked = pick(options.flag, flag, env, options.env ?? []);
-      if (!picked) return undefined;
-      let parsed: URL;
-      try {
-        parsed = new URL(picked.value);
-      } catch {
-        throw invalid(picked, "not a URL");
-      }
-      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-        throw invalid(picked, "expected an http or https URL");
-      }
-      return parsed.href.replace(/\/+$/, "");
-    },
-  };
+  return valued(options, (picked) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(picked.value);
+    } catch {
+      throw invalid(picked, "not a URL");
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw invalid(picked, "expected an http or https URL");
+    }
+    return parsed.href.replace(/\/+$/, "");
+  }, () => undefined);
 }
 
 /** A comma-separated list. */
 function list(options: Common): Setting<string[] | undefined> {
-  return {
-    ...options,
-    env: options.env ?? [],
-    type: "string",
-    read(flag, env) {
-      const picked = pick(options.flag, flag, env, options.env ?? []);
-      if (!picked) return undefined;
-      return picked.value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-    },
-  };
+  return valued(
+    options,
+    (picked) => picked.value.split(",").map((s) => s.trim()).filter((s) => s.length > 0),
+    () => undefined,
+  );
 }
 
 const TRUE_WORDS = ["1", "true", "yes", "on"];

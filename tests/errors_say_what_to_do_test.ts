@@ -9,7 +9,7 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import assert from "node:assert/strict";
 import { TASK_MODEL_KEYS } from "../src/task_models.ts";
-import { runMain } from "./helpers/process.ts";
+import { runDeno, runMain } from "./helpers/process.ts";
 import { startTestHttpServer } from "./helpers/http_server.ts";
 import { withFakeFal } from "./helpers/scenario.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
@@ -17,43 +17,16 @@ import { withTempDir } from "./helpers/temp_dir.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs a script of this repository with the given Deno flags; answers code and output. */
-async function runScript(
-  denoFlags: string[],
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...denoFlags,
-      "--quiet",
-      "--config",
-      `${ROOT}deno.json`,
-      `${ROOT}${script}`,
-      ...args,
-    ],
-    env: {
-      NO_COLOR: "1",
-      FAL_MCP_JOB_STORE: "memory",
-      // Deno's own cache stays the caller's, so the child starts warm.
-      ...Object.fromEntries(
-        ["HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
-          const value = Deno.env.get(name);
-          return value === undefined ? [] : [[name, value]];
-        }),
-      ),
-    },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+async function runScript(denoFlags: string[], script: string, args: string[]) {
+  // Deno's own cache stays the caller's, so the child starts warm.
+  const cache = ["HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((name) => {
+    const value = Deno.env.get(name);
+    return value === undefined ? [] : [[name, value]];
+  });
+  return await runDeno(
+    ["run", ...denoFlags, "--quiet", "--config", `${ROOT}deno.json`, `${ROOT}${script}`, ...args],
+    { NO_COLOR: "1", FAL_MCP_JOB_STORE: "memory", ...Object.fromEntries(cache) },
+  );
 }
 
 /** Asserts `stderr` is exactly one line matching `pattern`, with no stack trace. */

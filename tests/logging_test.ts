@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createLogger, prettyLine } from "../src/log.ts";
 import { startTestHttpServer } from "./helpers/http_server.ts";
 import { runMain } from "./helpers/process.ts";
+import { openSession } from "./helpers/raw_mcp.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 
 Deno.test("pretty lines read as time, level, message and key=value fields, secrets redacted", () => {
@@ -88,39 +89,14 @@ Deno.test("an unknown --log-format is refused naming the choices", async () => {
   );
 });
 
-const POST_HEADERS = {
-  "content-type": "application/json",
-  accept: "application/json, text/event-stream",
-};
-const VERSION_HEADER = { "mcp-protocol-version": "2025-06-18" };
-
 Deno.test("each HTTP request is logged once, a long-lived GET /mcp stream included", async () => {
   const logLines: string[] = [];
   const server = await startTestHttpServer({ logLines, args: ["--keep-alive", "1"] });
   const requests = () =>
     logLines.map((line) => JSON.parse(line)).filter((record) => record.msg === "request");
   try {
-    const init = await fetch(`${server.url}/mcp`, {
-      method: "POST",
-      headers: POST_HEADERS,
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-06-18",
-          capabilities: {},
-          clientInfo: { name: "log-test", version: "1" },
-        },
-      }),
-    });
-    const session = { "mcp-session-id": init.headers.get("mcp-session-id")!, ...VERSION_HEADER };
-    await init.text();
-    await (await fetch(`${server.url}/mcp`, {
-      method: "POST",
-      headers: { ...POST_HEADERS, ...session },
-      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
-    })).text();
+    const sessionId = await openSession(`${server.url}/mcp`);
+    const session = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" };
 
     // The standalone stream: opened, read from, then abandoned by the client.
     const leave = new AbortController();

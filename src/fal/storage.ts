@@ -41,10 +41,10 @@ import { concatBytes } from "../bytes.ts";
 const MiB = 1024 * 1024;
 
 /** Uploads larger than this go up in parts by default (fal-js uses the same 90 MiB). */
-export const DEFAULT_MULTIPART_THRESHOLD_BYTES: number = 90 * MiB;
+const DEFAULT_MULTIPART_THRESHOLD_BYTES: number = 90 * MiB;
 
 /** Default size of one multipart part (fal-js uses 10 MiB). */
-export const DEFAULT_PART_SIZE_BYTES: number = 10 * MiB;
+const DEFAULT_PART_SIZE_BYTES: number = 10 * MiB;
 
 /** Most parts one multipart upload may have (the store's limit); part size grows to fit. */
 const MAX_PARTS = 10_000;

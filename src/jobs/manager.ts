@@ -74,11 +74,6 @@ export class JobManager {
     this.#metrics?.inc("fal_mcp_jobs_total", "Jobs reaching each status", { status });
   }
 
-  /** The store (for resources and listings). */
-  get store(): JobStore {
-    return this.#store;
-  }
-
   /**
    * Submits a job and records it before answering; following starts in the background.
    * Answers the new record.

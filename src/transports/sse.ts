@@ -44,16 +44,16 @@ import { type Logger, silentLogger } from "../log.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
 
 /** Default interval of keep-alive comments on idle streams. */
-export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /** Default cap on concurrent SSE sessions. */
-export const DEFAULT_MAX_SESSIONS = 1000;
+const DEFAULT_MAX_SESSIONS = 1000;
 /** Default cap on one POSTed message (4 MiB, as the reference SDK). */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** The `retry` hint sent to open streams when the server shuts down. */
 const RECONNECT_HINT_MS = 2000;
 
 /** Default path clients POST to, resolved against the directory of the `GET /sse` URL. */
-export const DEFAULT_MESSAGES_PATH = "/messages/";
+const DEFAULT_MESSAGES_PATH = "/messages/";
 
 const encoder = new TextEncoder();
 
