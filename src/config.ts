@@ -17,7 +17,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, errorMessage } from "./errors.ts";
 import type { LogFormatChoice, LogLevel } from "./log.ts";
 import {
   type Env,
@@ -154,7 +154,7 @@ function joinDashValues(args: readonly string[]): string[] {
 
 /** parseArgs' own wording, restated in ours. */
 function argumentError(error: unknown): ConfigError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const code = (error as { code?: string }).code;
   const option = /'(-[^' ]+)/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) {
@@ -226,11 +226,7 @@ function readAuthTokens(fromEnv: readonly string[], file: string | undefined): s
     try {
       text = Deno.readTextFileSync(file);
     } catch (error) {
-      throw new ConfigError(
-        `Cannot read --auth-tokens-file "${file}": ${
-          error instanceof Error ? error.message : error
-        }`,
-      );
+      throw new ConfigError(`Cannot read --auth-tokens-file "${file}": ${errorMessage(error)}`);
     }
     tokens.push(...text.split(/\r?\n/).filter((line) => !line.trimStart().startsWith("#")));
   }

@@ -30,6 +30,7 @@ import type {
   QueueStatus,
   QueueSubmission,
 } from "./types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Options for {@linkcode FalClient}. */
 export interface FalClientOptions {
@@ -449,8 +450,4 @@ export class FalClient {
     this.#log.warn("fal call retried", { what: spec.what, reason, attempt, delay_ms: delay });
     await sleep(delay, spec.signal);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -29,7 +29,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { basename, extname } from "node:path";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, FalMcpError, invalidParams } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { sleep } from "../sleep.ts";
@@ -405,16 +405,8 @@ function isHttpUrl(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function cannotUpload(path: string, why: string, cause?: unknown): FalMcpError {
-  return new FalMcpError(`Cannot upload ${path}: ${why}`, {
-    status: 400,
-    code: JsonRpcCode.InvalidParams,
-    cause,
-  });
+  return invalidParams(`Cannot upload ${path}: ${why}`, { cause });
 }
 
 /** The size of a regular, readable file; a clear 400 error otherwise. */

@@ -16,14 +16,14 @@
 
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, type FalMcpError, invalidParams } from "../errors.ts";
 import { extensionForContentType, type FalStorage } from "../fal/storage.ts";
 
 const ACCEPTED = "Use an http(s) URL, a data: URI, a file:// URL or a local file path " +
   "(absolute, ~/…, or relative to the server's working directory).";
 
 function invalid(message: string, cause?: unknown): FalMcpError {
-  return new FalMcpError(message, { status: 400, code: JsonRpcCode.InvalidParams, cause });
+  return invalidParams(message, { cause });
 }
 
 /** A decoded `data:` URI. */
@@ -151,13 +151,9 @@ export async function resolveMediaInput(
  */
 export function assertLocalFilesAllowed(allowed: boolean): void {
   if (allowed) return;
-  throw new FalMcpError(
+  throw invalidParams(
     "This server does not read local files for remote clients: pass an https URL or a data: " +
       "URI instead (operators can allow local paths with --allow-local-files).",
-    { status: 403, code: JsonRpcCode.InvalidParams },
+    { status: 403 },
   );
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

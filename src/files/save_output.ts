@@ -20,7 +20,7 @@
  */
 
 import { isAbsolute, join, relative, sep } from "node:path";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, FalMcpError, invalidParams } from "../errors.ts";
 import { extensionForContentType } from "../fal/storage.ts";
 import type { MediaFile } from "../tools/media_content.ts";
 import { decodeDataUri } from "./media_input.ts";
@@ -55,7 +55,7 @@ const MAX_EXTENSION_CHARS = 10;
 const MAX_SUFFIX = 10_000;
 
 function invalid(message: string, cause?: unknown): FalMcpError {
-  return new FalMcpError(message, { status: 400, code: JsonRpcCode.InvalidParams, cause });
+  return invalidParams(message, { cause });
 }
 
 function escapes(subdir: string): FalMcpError {
@@ -182,10 +182,6 @@ async function createUnique(
 
 function shortUrl(url: string): string {
   return url.startsWith("data:") ? `${url.slice(0, url.indexOf(",") + 1)}…` : url;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Where the bytes come from: a data URI's payload or an HTTP response body. */

@@ -12,7 +12,7 @@ import type { FalClient } from "../fal/client.ts";
 import { FalApiError } from "../fal/errors.ts";
 import { waitForCompletion } from "../fal/follow_job.ts";
 import type { QueueStatus } from "../fal/types.ts";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, invalidParams } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
@@ -113,10 +113,10 @@ export class JobManager {
   async get(id: string, owner: string): Promise<JobRecord> {
     const record = await this.#store.get(id);
     if (!record || record.owner !== owner) {
-      throw new FalMcpError(
+      throw invalidParams(
         `Unknown job id "${id}": no job with this id was submitted with your fal key. ` +
           "Use list_jobs to see your jobs.",
-        { status: 404, code: JsonRpcCode.InvalidParams },
+        { status: 404 },
       );
     }
     return record;
@@ -255,7 +255,7 @@ export class JobManager {
       this.#log.info("fal job completed", { job_id: id, endpoint_id: endpointId });
     } catch (error) {
       if (signal.aborted) return;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       await this.#update(id, { status: "FAILED", error: message, metrics: final.metrics });
     }
   }

@@ -20,7 +20,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
-import { FalMcpError } from "../errors.ts";
+import { errorMessage, FalMcpError } from "../errors.ts";
 import { isFinal, type JobRecord } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 
@@ -150,7 +150,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
           }],
         };
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, message);
       }
     });

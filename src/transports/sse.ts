@@ -42,6 +42,7 @@ import type { AuthInfo } from "../sdk_types.ts";
 import { noteRpc } from "../http/request_info.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Default interval of keep-alive comments on idle streams. */
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
@@ -541,7 +542,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     try {
       value = JSON.parse(body.text ?? "");
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return jsonRpcErrorResponse(400, PARSE_ERROR, `Parse error: ${reason}`);
     }
     noteRpc(req, value);
