@@ -112,3 +112,12 @@ Deno.test("tests/deno.json pins the server's packages exactly as deno.json does"
     assert.ok(![...shipped].some((s) => importKey(s, { [key]: "" }) === key), key);
   }
 });
+
+Deno.test("deno task check and .ci/run type-check every documentation example", async () => {
+  const tasks = JSON.parse(await read("deno.json")).tasks as Record<string, string>;
+  assert.match(tasks.check!, /deno check --doc main\.ts mod\.ts src\//);
+  assert.match(tasks.check!, /deno check --doc-only README\.md docs\//);
+  assert.match(tasks.check!, /--config tests\/deno\.json --doc tests\/ bench\//);
+  assert.match(tasks.ok!, /deno task check/);
+  assert.match(await read(".ci/run"), /^deno task check$/m);
+});
