@@ -121,6 +121,8 @@ export { SqliteJobStore } from "./src/jobs/sqlite_store.ts";
 export { type Labels, Metrics } from "./src/metrics.ts";
 export {
   createLogger,
+  type LogFormat,
+  type LogFormatChoice,
   type Logger,
   type LoggerOptions,
   type LogLevel,

@@ -29,3 +29,15 @@ Deno.test("the examples at the top of mod.ts and config.ts run offline and pass"
   assert.match(text, /ok \| 2 passed \| 0 failed/, text);
   assert.match(text, /200 \{ status: "ok"/, "the mod.ts example reached its server");
 });
+
+Deno.test("deno doc --lint finds nothing to complain about in the public entry points", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--lint", "--config", `${ROOT}deno.json`, "main.ts", "mod.ts"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+});
