@@ -120,3 +120,28 @@ Deno.test("a task tool given an image fal cannot download fails saying the downl
     );
   });
 });
+
+Deno.test("the fake refuses a malformed or out-of-range --port in one line, exit 2", async () => {
+  for (const value of ["-1", "99999", "8080x"]) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--config",
+        `${ROOT}deno.json`,
+        `${ROOT}tests/fake_fal/main.ts`,
+        "--port",
+        value,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 2, value);
+    assert.equal(
+      new TextDecoder().decode(output.stderr).trim(),
+      `fake fal: Invalid --port "${value}": expected a whole number from 0 to 65535`,
+    );
+  }
+});

@@ -36,18 +36,27 @@ server that does not answer, a .invalid host) fail at result time with 422 file_
 as fal's do.
 `;
 
-function numberFlag(value: string | undefined, name: string): number | undefined {
+function numberFlag(value: string | undefined, name: string, max?: number): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
-    throw new RangeError(`Invalid --${name} "${value}": expected a whole number (see --help)`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed > (max ?? parsed)) {
+    const range = max === undefined ? "0 or more" : `from 0 to ${max}`;
+    throw new RangeError(`Invalid --${name} "${value}": expected a whole number ${range}`);
   }
   return parsed;
 }
 
 async function main(args: string[]): Promise<void> {
+  // `--port -1` is a bad value, not a missing one followed by an unknown option.
+  const joined = args.flatMap((arg, i) =>
+    /^--(?:port|job-ms|queue-steps|ping-ms)$/.test(arg) && /^-\d/.test(args[i + 1] ?? "")
+      ? [`${arg}=${args[i + 1]}`]
+      : i > 0 && /^--(?:port|job-ms|queue-steps|ping-ms)$/.test(args[i - 1]!) && /^-\d/.test(arg)
+      ? []
+      : [arg]
+  );
   const { values } = parseArgs({
-    args,
+    args: joined,
     options: {
       port: { type: "string" },
       host: { type: "string" },
@@ -66,12 +75,7 @@ async function main(args: string[]): Promise<void> {
     console.log(FAKE_HELP);
     return;
   }
-  const port = numberFlag(values.port, "port");
-  if (port !== undefined && port > 65535) {
-    throw new RangeError(
-      `Invalid --port "${values.port}": expected a whole number from 0 to 65535`,
-    );
-  }
+  const port = numberFlag(values.port, "port", 65535);
   const jobDurationMs = numberFlag(values["job-ms"], "job-ms");
   const queueSteps = numberFlag(values["queue-steps"], "queue-steps");
   const pingIntervalMs = numberFlag(values["ping-ms"], "ping-ms");
