@@ -34,6 +34,7 @@
  *     localFiles: true,
  *   },
  *   logger,
+ *   principal: { id: "local", kind: "local", scopes: [] }, // who the tools act for
  * };
  * const app = createHttpApp({
  *   factory: () => createServer(deps),

@@ -18,6 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { ConfigError, errorMessage } from "./errors.ts";
+import { oauthResourceUrl } from "./http/oauth_resource.ts";
 import type { LogFormatChoice, LogLevel } from "./log.ts";
 import {
   type Env,
@@ -90,7 +91,7 @@ export interface Config {
   maxStreams: number;
   /** On SIGTERM/SIGINT, how long in-flight calls may take to finish. */
   shutdownTimeoutMs: number;
-  /** The public URL clients reach the server at (for OAuth metadata); derived from requests when unset. */
+  /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */
   publicUrl: string | undefined;
 }
 
@@ -98,7 +99,7 @@ export interface Config {
 export interface OAuthConfig {
   /** The authorization server's issuer URL (`iss`). */
   issuer: string;
-  /** The audience access tokens must carry (`aud`); defaults to the resource URL. */
+  /** The audience access tokens must carry (`aud`); defaults to `<public URL>/mcp`. */
   audience: string | undefined;
   /** Scopes every token must grant. */
   scopes: string[];
@@ -215,6 +216,8 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     authTokens: readAuthTokens(authTokens ?? [], authTokensFile),
     oauth: oauthConfig(oauthIssuer, oauthAudience, oauthScopes ?? [], oauthJwksUrl),
   };
+  // OAuth accepts tokens only for a resource named by configuration, never by a request.
+  if (config.oauth) oauthResourceUrl({ publicUrl: config.publicUrl, ...config.oauth });
   return { kind: "run", config };
 }
 

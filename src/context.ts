@@ -1,6 +1,7 @@
 /**
- * What every tool needs: the fal client, storage, the job manager, settings and the logger.
- * Built once per process and shared by every transport.
+ * What every tool needs: the caller, the fal client, storage, the job manager, settings and the
+ * logger. Built once per process and shared by every transport; each caller gets a copy naming
+ * its own principal.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import type { FalStorage } from "./fal/storage.ts";
 import type { JobManager } from "./jobs/manager.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Principal } from "./principal.ts";
 
 /** Settings the tools read. */
 export interface ToolSettings {
@@ -30,7 +32,12 @@ export interface ToolSettings {
 
 /** Dependencies handed to {@linkcode createServer} and every tool. */
 export interface ServerDeps {
-  /** The fal.ai client. */
+  /**
+   * Who is calling: every job, task and resource the tools create or look up belongs to this
+   * principal (another principal's job reads as "not found").
+   */
+  principal: Principal;
+  /** The fal.ai client (of the caller's own key in bring-your-own-key mode). */
   fal: FalClient;
   /** fal storage uploads. */
   storage: FalStorage;

@@ -25,7 +25,9 @@ import {
   protectedResourceMetadata,
   protectedResourceMetadataPaths,
 } from "./http/oauth.ts";
-import type { Principal } from "./http/principal.ts";
+import { oauthResourceUrl } from "./http/oauth_resource.ts";
+import { LOCAL, type Principal } from "./principal.ts";
+import { adoptLegacyJobs } from "./jobs/legacy_owners.ts";
 import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
@@ -80,8 +82,10 @@ export async function startServer(
     store: openJobStore(config.jobStore, config.stateDir, logger),
     logger,
     metrics,
+    serverFal: fal,
   });
   const deps: ServerDeps = {
+    principal: LOCAL,
     fal,
     storage: new FalStorage({ fal, hosts, logger }),
     schemas: new SchemaCache(),
@@ -108,7 +112,7 @@ export async function startServer(
     },
   };
   const depsFor = (principal: Principal): ServerDeps => {
-    if (!config.byok) return httpDeps;
+    if (!config.byok) return { ...httpDeps, principal };
     const own = new FalClient({
       hosts,
       key: principal.falKey,
@@ -119,17 +123,28 @@ export async function startServer(
       rejectedKeyHint: "this server uses each client's own key: check the key your client " +
         "sends in X-Fal-Key or Authorization: Key (keys: https://fal.ai/dashboard/keys)",
     });
-    return { ...httpDeps, fal: own, storage: new FalStorage({ fal: own, hosts, logger }) };
+    return {
+      ...httpDeps,
+      principal,
+      fal: own,
+      storage: new FalStorage({ fal: own, hosts, logger }),
+    };
   };
+  await adoptLegacyJobs(jobs.store, {
+    byok: config.byok,
+    serverKeyId: fal.hasKey ? fal.owner : undefined,
+  }, logger);
   // Jobs submitted before a restart are followed again, so their results are fetched and kept.
-  if (fal.hasKey) await jobs.resume((owner) => owner === fal.owner ? fal : undefined);
+  await jobs.resume();
 
   let http: HttpApp | undefined;
   let httpServer: Deno.HttpServer | undefined;
   let httpUrl: string | undefined;
   if (config.transport !== "stdio") {
-    const resourceUrl = (request: Request) =>
-      `${config.publicUrl ?? new URL(request.url).origin}/mcp`;
+    // The OAuth resource comes from configuration only (never from a request's Host).
+    const resourceUrl = config.oauth
+      ? oauthResourceUrl({ publicUrl: config.publicUrl, ...config.oauth })
+      : "";
     const oauth = config.oauth ? new OAuthVerifier(config.oauth) : undefined;
     http = createHttpApp({
       factory: (principal) => createServer(depsFor(principal)),
@@ -153,7 +168,7 @@ export async function startServer(
         resourceUrl,
       }),
       wellKnown: config.oauth
-        ? (request, path) => protectedResourceMetadataResponse(request, path, resourceUrl, config)
+        ? (_request, path) => protectedResourceMetadataResponse(path, resourceUrl, config)
         : undefined,
       readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
     });
@@ -236,13 +251,12 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<v
 
 /** RFC 9728 protected-resource metadata at its well-known paths (OAuth mode). */
 function protectedResourceMetadataResponse(
-  request: Request,
   path: string,
-  resourceUrl: (request: Request) => string,
+  resourceUrl: string,
   config: Config,
 ): Response | undefined {
   if (!config.oauth || !protectedResourceMetadataPaths().includes(path)) return undefined;
-  const body = protectedResourceMetadata(resourceUrl(request), {
+  const body = protectedResourceMetadata(resourceUrl, {
     issuer: config.oauth.issuer,
     scopes: config.oauth.scopes,
   });

@@ -377,10 +377,10 @@ export const SETTINGS = {
     arg: "URL",
     env: ["FAL_MCP_PUBLIC_URL"],
     group: "network",
-    defaultText: "from the Host header",
-    defaultDoc: "from Host",
-    help: "the URL clients use, for OAuth metadata",
-    doc: "the URL clients use, for OAuth metadata behind a proxy (`https://fal-mcp.example.com`)",
+    help: "the URL clients use: the OAuth resource; OAuth needs it or --oauth-audience",
+    doc:
+      "the URL clients use (`https://fal-mcp.example.com`): the OAuth resource is `<URL>/mcp`; " +
+      "OAuth needs it or `--oauth-audience`",
   }),
   maxBodyBytes: integer({
     flag: "max-body-bytes",
@@ -454,10 +454,10 @@ export const SETTINGS = {
     arg: "AUD",
     env: ["FAL_MCP_OAUTH_AUDIENCE"],
     group: "auth",
-    defaultText: "the resource URL",
-    defaultDoc: "`/mcp` URL",
+    defaultText: "<public-url>/mcp",
     help: "required token audience",
-    doc: "the audience tokens must carry",
+    doc: "the audience tokens must carry; without `--public-url` it must be an http(s) URL and " +
+      "also names the resource",
   }),
   oauthScopes: list({
     flag: "oauth-scopes",
@@ -481,9 +481,11 @@ export const SETTINGS = {
     flag: "byok",
     env: ["FAL_MCP_BYOK"],
     group: "auth",
-    help: "each HTTP client sends its own fal key, in X-Fal-Key or Authorization: Key …",
+    help: "each HTTP client sends its own fal key, in X-Fal-Key, Authorization: Key …, or " +
+      "Authorization: Bearer … when no tokens or OAuth are set",
     doc:
-      "every HTTP client sends its own fal key (`X-Fal-Key: <key>` or `Authorization: Key <key>`)",
+      "every HTTP client sends its own fal key (`X-Fal-Key: <key>`, `Authorization: Key <key>`, " +
+      "or `Authorization: Bearer <key>` when no tokens or OAuth are set)",
   }),
   allowUnauthenticated: toggle({
     flag: "allow-unauthenticated",

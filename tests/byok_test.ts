@@ -1,7 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import assert from "node:assert/strict";
 import { startTestHttpServer } from "./helpers/http_server.ts";
-import { openSession, post, sessionHeaders } from "./helpers/raw_mcp.ts";
+import { modernRequest, openSession, post, sessionHeaders } from "./helpers/raw_mcp.ts";
 import { withFakeFal } from "./helpers/scenario.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
 
@@ -124,6 +124,106 @@ Deno.test("BYOK: a client without a key can browse but gets a clear error for pa
       assert.equal(fake.state.jobs.size, 0);
     } finally {
       await anonymous.close();
+      await server.close();
+    }
+  });
+});
+
+Deno.test("BYOK: `Authorization: Bearer <fal key>` works when no tokens or OAuth are set, and the key's jobs are its own", async () => {
+  await withFakeFal(async (fake) => {
+    const server = await startTestHttpServer({
+      env: { FAL_BASE_URL: fake.url, FAL_KEY: "server-key-never-used-03" },
+      args: ["--byok"],
+    });
+    const alice = await clientWith(server.url, { authorization: `Bearer ${KEY_ALICE}` });
+    const aliceAgain = await clientWith(server.url, { "x-fal-key": KEY_ALICE });
+    const bob = await clientWith(server.url, { authorization: `Bearer ${KEY_BOB}` });
+    try {
+      const answer = await call(alice, "generate_image", { prompt: "a bearer fox" });
+      assert.notEqual(answer.isError, true, JSON.stringify(answer.content));
+      const job = answer.structuredContent?.job_id as string;
+      assert.equal(fake.state.jobs.get(job)?.key, KEY_ALICE);
+      // The key is the principal, however it is sent.
+      const listed = await call(aliceAgain, "list_jobs", {});
+      assert.deepEqual(
+        (listed.structuredContent?.jobs as { job_id: string }[]).map((j) => j.job_id),
+        [job],
+      );
+      assert.equal((await call(bob, "get_job", { job_id: job })).isError, true);
+      assert.deepEqual((await call(bob, "list_jobs", {})).structuredContent?.jobs, []);
+    } finally {
+      await Promise.allSettled([alice.close(), aliceAgain.close(), bob.close()]);
+      await server.close();
+    }
+  });
+});
+
+Deno.test("BYOK: each fal key gets its own rate-limit bucket", async () => {
+  const server = await startTestHttpServer({ args: ["--byok", "--rate-limit", "3"] });
+  try {
+    const { body, headers } = modernRequest("tools/list");
+    const as = (key: string) => ({ ...headers, authorization: `Bearer ${key}` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await post(`${server.url}/mcp`, body, as(KEY_ALICE));
+      statuses.push(res.status);
+      await res.body?.cancel();
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    // Another key, however it is sent, has a bucket of its own.
+    for (const bob of [as(KEY_BOB), { ...headers, "x-fal-key": KEY_BOB }]) {
+      const res = await post(`${server.url}/mcp`, body, bob);
+      assert.equal(res.status, 200, "another key is not limited by the first one's bucket");
+      await res.body?.cancel();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("BYOK with bearer tokens: jobs belong to the token holder; only the fal key that submitted a job can cancel it", async () => {
+  const tokenAlice = "alice-token-0123456789abcdef";
+  const tokenBob = "bob-token-0123456789abcdef00";
+  await withFakeFal(async (fake) => {
+    const server = await startTestHttpServer({
+      env: { FAL_BASE_URL: fake.url, FAL_MCP_AUTH_TOKENS: `${tokenAlice},${tokenBob}` },
+      args: ["--byok"],
+    });
+    const as = (token: string, key: string) => ({
+      authorization: `Bearer ${token}`,
+      "x-fal-key": key,
+    });
+    const alice = await clientWith(server.url, as(tokenAlice, KEY_ALICE));
+    const aliceOtherKey = await clientWith(server.url, as(tokenAlice, KEY_BOB));
+    const bobSameKey = await clientWith(server.url, as(tokenBob, KEY_ALICE));
+    try {
+      const submitted = await call(alice, "submit_job", {
+        endpoint_id: "fal-ai/flux/dev",
+        input: { prompt: "slow", fake_duration_ms: 60_000 },
+      });
+      const job = submitted.structuredContent?.job_id as string;
+      assert.equal(fake.state.jobs.get(job)?.key, KEY_ALICE);
+
+      // Another token holder with the very same fal key: not theirs.
+      assert.deepEqual((await call(bobSameKey, "list_jobs", {})).structuredContent?.jobs, []);
+      assert.equal((await call(bobSameKey, "cancel_job", { job_id: job })).isError, true);
+
+      // The same holder with another key still sees it, but cannot cancel it at fal.
+      const listed = await call(aliceOtherKey, "list_jobs", {});
+      assert.deepEqual(
+        (listed.structuredContent?.jobs as { job_id: string }[]).map((j) => j.job_id),
+        [job],
+      );
+      const refused = await call(aliceOtherKey, "cancel_job", { job_id: job });
+      assert.equal(refused.isError, true);
+      assert.match(JSON.stringify(refused.content), /submitted with another fal key/);
+      assert.equal(fake.state.jobs.get(job)?.cancelled, false);
+
+      const cancelled = await call(alice, "cancel_job", { job_id: job });
+      assert.notEqual(cancelled.isError, true, JSON.stringify(cancelled.content));
+      assert.equal(fake.state.jobs.get(job)?.cancelled, true);
+    } finally {
+      await Promise.allSettled([alice.close(), aliceOtherKey.close(), bobSameKey.close()]);
       await server.close();
     }
   });

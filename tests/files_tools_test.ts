@@ -122,6 +122,7 @@ Deno.test("remote HTTP callers cannot make the server upload its local files", a
     const fal = new FalClient({ hosts, key: TEST_FAL_KEY });
     const jobs = new JobManager({ store: new MemoryJobStore(), logger: silentLogger });
     const server = createServer({
+      principal: { id: "token:remote", kind: "token", scopes: [] },
       fal,
       storage: new FalStorage({ fal, hosts }),
       schemas: new SchemaCache(),

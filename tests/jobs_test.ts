@@ -39,7 +39,8 @@ Deno.test("a finished job's result is fetched and kept without anyone asking", a
     await waitFor(() =>
       ctx.fake.state.requests.some((r) => r.path === resultPath && r.status === 200)
     );
-    const done = await ctx.call("get_job", { job_id: jobId });
+    // fal has answered the result; the record is written right after (wait for that, not fal).
+    const done = await ctx.call("get_job", { job_id: jobId, wait_seconds: 30 });
     assert.equal(done.structuredContent?.status, "COMPLETED");
     const reads = ctx.fake.state.requests.filter((r) => r.path === resultPath);
     assert.equal(reads.length, 1, "get_job answered from the kept result, not from fal");
@@ -201,37 +202,61 @@ Deno.test("restart: a job that finished while the server was down has its result
   });
 });
 
-Deno.test("jobs belong to the fal key that submitted them", async () => {
+Deno.test("rotating FAL_KEY keeps the job history and follows an unfinished job with the new key", async () => {
+  const rotated = `${TEST_FAL_KEY}-rotated`;
   await withTempDir(async (dir) => {
     await withFakeFal(async (fake) => {
       const first = await startTestHttpServer(serverOptions(fake, dir));
-      let jobId: string;
+      let finished: string;
+      let running: string;
       const client = await connect(first.url);
       try {
-        const submitted = await callOn(client, "submit_job", {
+        const done = await callOn(client, "submit_job", {
           endpoint_id: "fal-ai/flux/dev",
-          input: { prompt: "mine" },
+          input: { prompt: "finished before the rotation" },
         });
-        jobId = submitted.structuredContent?.job_id as string;
+        finished = done.structuredContent?.job_id as string;
+        const waited = await callOn(client, "get_job", { job_id: finished, wait_seconds: 30 });
+        assert.equal(waited.structuredContent?.status, "COMPLETED", allText(waited));
+        const slow = await callOn(client, "submit_job", {
+          endpoint_id: "fal-ai/flux/dev",
+          input: { prompt: "still running at the rotation", fake_duration_ms: 3000 },
+        });
+        running = slow.structuredContent?.job_id as string;
       } finally {
         await client.close();
         await first.close();
       }
-      const other = await startTestHttpServer({
-        env: { ...falEnv(fake), FAL_KEY: `${TEST_FAL_KEY}-other` },
+      assert.notEqual(fake.state.jobs.get(running)?.status, "COMPLETED");
+      const before = fake.state.requests.length;
+
+      // The operator rotates the key in fal's dashboard: a new key of the same account.
+      const second = await startTestHttpServer({
+        env: { ...falEnv(fake), FAL_KEY: rotated },
         args: ["--job-store", "sqlite", "--state-dir", dir],
       });
-      const otherClient = await connect(other.url);
+      const secondClient = await connect(second.url);
       try {
-        const answer = await callOn(otherClient, "get_job", { job_id: jobId });
-        assert.equal(answer.isError, true);
-        assert.match(textOf(answer), /Unknown job id/);
-        const listed = await callOn(otherClient, "list_jobs", {});
-        assert.deepEqual(listed.structuredContent?.jobs, []);
+        const listed = await callOn(secondClient, "list_jobs", {});
+        const ids = (listed.structuredContent?.jobs as { job_id: string }[]).map((j) => j.job_id);
+        assert.deepEqual(ids.sort(), [finished, running].sort());
+        const old = await callOn(secondClient, "get_job", { job_id: finished });
+        assert.equal(old.structuredContent?.status, "COMPLETED", allText(old));
+        const followed = await callOn(secondClient, "get_job", {
+          job_id: running,
+          wait_seconds: 30,
+        });
+        assert.equal(followed.structuredContent?.status, "COMPLETED", allText(followed));
+        const statusPath = `/queue/fal-ai/flux/requests/${running}`;
+        const reads = fake.state.requests.slice(before).filter((r) =>
+          r.path.startsWith(statusPath)
+        );
+        assert.ok(reads.length > 0, "the new server followed the job at fal");
+        assert.ok(reads.every((r) => r.status < 400), "fal accepted the new key for the old job");
       } finally {
-        await otherClient.close();
-        await other.close();
+        await secondClient.close();
+        await second.close();
       }
-    });
+    }, { accounts: [[TEST_FAL_KEY, rotated]] });
   });
 });

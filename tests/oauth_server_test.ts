@@ -5,6 +5,9 @@ import { startTestHttpServer } from "./helpers/http_server.ts";
 import { makeKey, startAuthServer } from "./helpers/fake_issuer.ts";
 import { initializeBody, post, POST_HEADERS } from "./helpers/raw_mcp.ts";
 
+/** The server's public URL, as a proxy in front of it would serve it. */
+const PUBLIC = "https://mcp.example.test";
+
 async function withOAuthServer(
   fn: (ctx: { url: string; sign: (claims: jose.JWTPayload) => Promise<string> }) => Promise<void>,
 ): Promise<void> {
@@ -12,7 +15,7 @@ async function withOAuthServer(
   const key = await makeKey("k1");
   issuer.keys.push(key.jwk);
   const server = await startTestHttpServer({
-    args: ["--oauth-issuer", issuer.url, "--oauth-scopes", "mcp:tools"],
+    args: ["--oauth-issuer", issuer.url, "--oauth-scopes", "mcp:tools", "--public-url", PUBLIC],
   });
   try {
     await fn({
@@ -20,7 +23,7 @@ async function withOAuthServer(
       sign: (claims) =>
         new jose.SignJWT({
           iss: issuer.url,
-          aud: `${server.url}/mcp`,
+          aud: `${PUBLIC}/mcp`,
           sub: "alice",
           scope: "mcp:tools",
           ...claims,
@@ -47,7 +50,7 @@ Deno.test("OAuth: protected-resource metadata (RFC 9728) is published at its wel
       const res = await fetch(`${url}${path}`);
       assert.equal(res.status, 200, path);
       const body = await res.json();
-      assert.equal(body.resource, `${url}/mcp`);
+      assert.equal(body.resource, `${PUBLIC}/mcp`);
       assert.equal(body.authorization_servers.length, 1);
       assert.deepEqual(body.scopes_supported, ["mcp:tools"]);
     }

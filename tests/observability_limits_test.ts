@@ -93,7 +93,7 @@ Deno.test("metrics and access logs record requests, tool calls, fal calls, sessi
         r.msg === "request" && r.request_id === "req-42"
       );
       assert.ok(access, "no access log line for the request");
-      assert.equal(access.principal, "anonymous");
+      assert.equal(access.principal, "local");
       assert.equal(access.rpc_method, "tools/call");
       assert.equal(access.tool, "generate_image");
       assert.equal(access.status, 200);

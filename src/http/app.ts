@@ -102,7 +102,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const metrics = options.metrics ?? new Metrics();
   const guard = createRequestGuard(options.guard);
   const authenticate = options.authenticate ??
-    createAuthenticator({ tokens: new BearerTokens([]), byok: false, resourceUrl: () => "" });
+    createAuthenticator({ tokens: new BearerTokens([]), byok: false, resourceUrl: "" });
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? 0);
   const maxStreams = options.maxStreams ?? Number.POSITIVE_INFINITY;
   const streamable = createStreamableHttpHandler({

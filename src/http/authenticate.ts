@@ -1,7 +1,17 @@
 /**
- * Who may call the MCP endpoints: OAuth 2.1 access tokens (JWT, verified against the issuer's
- * keys), static bearer tokens, or nobody checked (loopback development). With
- * bring-your-own-key, each caller's own fal key rides along on its principal.
+ * Who may call the MCP endpoints, and as whom: OAuth 2.1 access tokens (JWT, verified against
+ * the issuer's keys), static bearer tokens, bring-your-own-key callers, or nobody checked
+ * (loopback development). The answer is the request's {@linkcode Principal}, decided once here.
+ *
+ * - OAuth: `oauth:<issuer>|<subject>`.
+ * - Bearer tokens: `token:<hash of the token>`.
+ * - BYOK without tokens or OAuth: `byok:<hash of the fal key>`; the key may come as
+ *   `X-Fal-Key`, `Authorization: Key …` or `Authorization: Bearer …` (the header fal's own
+ *   hosted MCP server documents). A caller without a key is the local owner.
+ * - Nothing configured: the one local owner.
+ *
+ * With tokens or OAuth and BYOK together, the token decides the principal and the fal key rides
+ * along on it (to pay for the caller's jobs).
  *
  * @module
  */
@@ -10,7 +20,7 @@ import type { BearerTokens } from "./bearer_tokens.ts";
 import { falKeyFrom } from "./fal_key_header.ts";
 import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
 import type { OAuthVerifier } from "./oauth.ts";
-import { ANONYMOUS, fingerprint, type Principal } from "./principal.ts";
+import { byokPrincipal, fingerprint, LOCAL, type Principal } from "./principal.ts";
 
 /** Establishes the caller of a request, or answers the 401/403 to send instead. */
 export type Authenticator = (request: Request) => Promise<Principal | Response>;
@@ -23,8 +33,8 @@ export interface AuthenticatorOptions {
   oauth?: OAuthVerifier | undefined;
   /** Read each caller's own fal key. */
   byok: boolean;
-  /** The public URL of `/mcp` for a request (the OAuth resource). */
-  resourceUrl: (request: Request) => string;
+  /** The public URL of `/mcp` (the OAuth resource), from configuration. */
+  resourceUrl: string;
 }
 
 const REALM = 'Bearer realm="fal-mcp"';
@@ -50,10 +60,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   if (options.oauth) {
     const oauth = options.oauth;
     return async (request) => {
-      const result = await oauth.verify(request, options.resourceUrl(request));
+      const result = await oauth.verify(request, options.resourceUrl);
       if (!result.ok) return result.response;
       return withKey({
-        id: `oauth:${result.subject}`,
+        id: `oauth:${result.issuer}|${result.subject}`,
         kind: "oauth",
         scopes: result.scopes,
         token: result.token,
@@ -84,5 +94,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     };
   }
 
-  return (request) => Promise.resolve(withKey(ANONYMOUS, request));
+  if (options.byok) {
+    // Nothing else identifies the caller: the fal key is the principal.
+    return (request) => {
+      const falKey = falKeyFrom(request) ?? bearerToken(request);
+      return Promise.resolve(falKey ? byokPrincipal(falKey) : LOCAL);
+    };
+  }
+
+  return () => Promise.resolve(LOCAL);
 }

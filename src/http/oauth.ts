@@ -102,6 +102,8 @@ export interface OAuthOptions {
 export interface OAuthSuccess {
   /** Discriminant. */
   ok: true;
+  /** The token's `iss` claim (verified against the configured issuer), without a trailing slash. */
+  issuer: string;
   /** The token's `sub` claim. */
   subject: string;
   /** The OAuth client the token was issued to (`client_id`, else `azp`), when stated. */
@@ -233,6 +235,7 @@ export class OAuthVerifier {
     }
     return {
       ok: true,
+      issuer: typeof payload.iss === "string" ? payload.iss.replace(/\/+$/, "") : "",
       subject,
       clientId: stringClaim(payload, "client_id") ?? stringClaim(payload, "azp"),
       scopes,

@@ -1,43 +1,21 @@
 /**
- * Who is calling: the identity the HTTP layer established for a request. It carries no secret
- * in its `id` (tokens and keys are hashed), so it is safe to log, to key rate limits and to bind
- * sessions to.
+ * The principal of an HTTP request (see `../principal.ts` for what it is), and how it rides on
+ * the SDK's `AuthInfo` to the factory and the handlers.
  *
  * @module
  */
 
 import type { AuthInfo } from "@modelcontextprotocol/server";
-import { createHash } from "node:crypto";
+import { fingerprint, LOCAL, type Principal } from "../principal.ts";
 
-/** The caller of one HTTP request. */
-export interface Principal {
-  /** Stable, non-secret id: `token:<hash>`, `oauth:<subject>`, `anonymous`. */
-  id: string;
-  /** How it was established. */
-  kind: "token" | "oauth" | "anonymous";
-  /** OAuth scopes, when known. */
-  scopes: string[];
-  /** The caller's own fal key (bring-your-own-key mode). Never logged. */
-  falKey?: string | undefined;
-  /** The raw credential, for the SDK's `AuthInfo` (never logged). */
-  token?: string | undefined;
-  /** Expiry of the credential (seconds since epoch), when known. */
-  expiresAt?: number | undefined;
-  /** OAuth client id, when known. */
-  clientId?: string | undefined;
-}
+export { byokPrincipal, falKeyId, fingerprint, LOCAL, type Principal } from "../principal.ts";
 
-/** The principal of a request nobody authenticated (auth off). */
-export const ANONYMOUS: Principal = { id: "anonymous", kind: "anonymous", scopes: [] };
-
-/** A short, non-reversible fingerprint of a secret, for ids and logs. */
-export function fingerprint(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
-}
+/** The principal of a request nobody authenticated (auth off): the one local owner. */
+export const ANONYMOUS: Principal = LOCAL;
 
 /**
- * The principal a session or job belongs to: with bring-your-own-key, the fal key decides
- * (so two callers with one token but different keys never share), else the principal id.
+ * The key a session is bound to: with bring-your-own-key, the fal key counts too (a session's
+ * server holds a fal client of the key that opened it), else the principal id.
  */
 export function ownerKey(principal: Principal): string {
   return principal.falKey ? `${principal.id}|fal:${fingerprint(principal.falKey)}` : principal.id;
@@ -58,5 +36,5 @@ export function toAuthInfo(principal: Principal): AuthInfo {
 /** The principal carried by an `AuthInfo` made with {@linkcode toAuthInfo}. */
 export function fromAuthInfo(info: AuthInfo | undefined): Principal {
   const principal = info?.extra?.principal as Principal | undefined;
-  return principal ?? ANONYMOUS;
+  return principal ?? LOCAL;
 }

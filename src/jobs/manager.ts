@@ -16,7 +16,14 @@ import { errorMessage, invalidParams } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
-import { isFinal, type JobPage, type JobQuery, type JobRecord, type JobStore } from "./types.ts";
+import {
+  isFinal,
+  type JobPage,
+  type JobQuery,
+  type JobRecord,
+  type JobStore,
+  SERVER_KEY,
+} from "./types.ts";
 
 /** Options for {@linkcode JobManager}. */
 export interface JobManagerOptions {
@@ -30,6 +37,23 @@ export interface JobManagerOptions {
   maxLogs?: number;
   /** Metrics registry for job counts. */
   metrics?: Metrics | undefined;
+  /**
+   * The client of the server's own fal key. Jobs it submits are recorded as paid by the server
+   * key (not by this key in particular), so after the key is rotated they are followed with the
+   * new one.
+   */
+  serverFal?: FalClient | undefined;
+}
+
+/**
+ * Who acts on a job: the caller's principal (who owns it) and the fal client of the key they
+ * act with. A tool's `ServerDeps` is one.
+ */
+export interface JobCaller {
+  /** The caller; jobs are stored under and looked up by its id. */
+  readonly principal: { readonly id: string };
+  /** The caller's fal client. */
+  readonly fal: FalClient;
 }
 
 /** Options for {@linkcode JobManager.wait}. */
@@ -55,6 +79,7 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  readonly #serverFal: FalClient | undefined;
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -63,6 +88,7 @@ export class JobManager {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
+    this.#serverFal = options.serverFal;
     this.#metrics?.gauge(
       "fal_mcp_jobs_followed",
       "Jobs being followed at fal now",
@@ -74,16 +100,22 @@ export class JobManager {
     this.#metrics?.inc("fal_mcp_jobs_total", "Jobs reaching each status", { status });
   }
 
+  /** The store (for adopting records of earlier versions at start). */
+  get store(): JobStore {
+    return this.#store;
+  }
+
   /**
    * Submits a job and records it before answering; following starts in the background.
    * Answers the new record.
    */
   async submit(
-    fal: FalClient,
+    caller: JobCaller,
     endpointId: string,
     input: unknown,
     options: { tool?: string; signal?: AbortSignal } = {},
   ): Promise<JobRecord> {
+    const { fal } = caller;
     const submission = await fal.submit(
       endpointId,
       input,
@@ -93,7 +125,8 @@ export class JobManager {
     const record: JobRecord = {
       id: submission.request_id,
       endpointId,
-      owner: fal.owner,
+      owner: caller.principal.id,
+      keyId: fal === this.#serverFal ? SERVER_KEY : fal.owner,
       status: "IN_QUEUE",
       queuePosition: submission.queue_position,
       logs: [],
@@ -109,17 +142,40 @@ export class JobManager {
     return record;
   }
 
-  /** The caller's job with this id (another owner's job is reported as not found). */
-  async get(id: string, owner: string): Promise<JobRecord> {
+  /**
+   * The caller's job with this id. Another principal's job is reported exactly like an id that
+   * never existed. An unfinished job nobody follows (after a restart) is followed again when the
+   * caller's key can.
+   */
+  async get(caller: JobCaller, id: string): Promise<JobRecord> {
+    const record = await this.#owned(caller, id);
+    if (!isFinal(record.status)) {
+      const fal = this.#followerFor(caller, record);
+      if (fal) this.#follow(fal, record);
+    }
+    return record;
+  }
+
+  async #owned(caller: JobCaller, id: string): Promise<JobRecord> {
     const record = await this.#store.get(id);
-    if (!record || record.owner !== owner) {
+    if (!record || record.owner !== caller.principal.id) {
       throw invalidParams(
-        `Unknown job id "${id}": no job with this id was submitted with your fal key. ` +
-          "Use list_jobs to see your jobs.",
+        `Unknown job id "${id}": you have no job with this id. Use list_jobs to see your jobs.`,
         { status: 404 },
       );
     }
     return record;
+  }
+
+  /**
+   * The client that may follow and cancel a job: the server's current key for jobs it paid,
+   * else only the caller's own key when it is the one that submitted the job.
+   */
+  #followerFor(caller: JobCaller, record: JobRecord): FalClient | undefined {
+    if (record.keyId === undefined) return this.#serverFal ?? caller.fal;
+    if (record.keyId === SERVER_KEY) return this.#serverFal;
+    if (caller.fal.owner === record.keyId) return caller.fal;
+    return this.#serverFal?.owner === record.keyId ? this.#serverFal : undefined;
   }
 
   /** The caller's jobs, newest first. */
@@ -131,10 +187,13 @@ export class JobManager {
    * Waits until the job is final, the timeout passes or the signal aborts; answers the record
    * as it then stands. Following is (re)started with `fal` if nothing follows the job.
    */
-  async wait(fal: FalClient, id: string, options: WaitOptions = {}): Promise<JobRecord> {
-    let record = await this.get(id, fal.owner);
+  async wait(caller: JobCaller, id: string, options: WaitOptions = {}): Promise<JobRecord> {
+    let record = await this.#owned(caller, id);
     if (isFinal(record.status)) return record;
-    this.#follow(fal, record);
+    const fal = this.#followerFor(caller, record);
+    // Nothing can follow it with the caller's key: the record as it stands is all there is.
+    if (!fal && !this.#followers.has(id)) return record;
+    if (fal) this.#follow(fal, record);
     const { promise, resolve } = Promise.withResolvers<void>();
     const listener: Listener = (updated, status) => {
       record = updated;
@@ -161,9 +220,17 @@ export class JobManager {
   }
 
   /** Asks fal to cancel the caller's job; answers the record afterwards. */
-  async cancel(fal: FalClient, id: string): Promise<{ outcome: string; record: JobRecord }> {
-    const record = await this.get(id, fal.owner);
+  async cancel(caller: JobCaller, id: string): Promise<{ outcome: string; record: JobRecord }> {
+    const record = await this.#owned(caller, id);
     if (isFinal(record.status)) return { outcome: "ALREADY_FINISHED", record };
+    const fal = this.#followerFor(caller, record);
+    if (!fal) {
+      throw invalidParams(
+        `Cannot cancel job "${id}": it was submitted with another fal key, and only that key ` +
+          "can cancel it at fal. Send that key (X-Fal-Key) and try again.",
+        { status: 409 },
+      );
+    }
     const outcome = await fal.cancel(record.endpointId, id);
     if (outcome === "CANCELLATION_REQUESTED") {
       // Keep following: if fal finishes the job anyway, its (paid-for) result is still kept.
@@ -177,16 +244,32 @@ export class JobManager {
     return { outcome, record };
   }
 
-  /** Follows again every unfinished job a client is available for (after a restart). */
-  async resume(falFor: (owner: string) => FalClient | undefined): Promise<number> {
+  /**
+   * Follows again, with the server's current key, every unfinished job the server's key paid
+   * for (after a restart, also after the key was rotated). Jobs paid with a caller's own key
+   * are followed again when that key comes back (any read of the job by its owner).
+   */
+  async resume(): Promise<number> {
+    const fal = this.#serverFal;
+    if (!fal?.hasKey) return 0;
     let resumed = 0;
+    let waiting = 0;
     for (const record of await this.#store.unfinished()) {
-      const fal = falFor(record.owner);
-      if (!fal) continue;
+      const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
+        record.keyId === fal.owner;
+      if (!server) {
+        waiting++;
+        continue;
+      }
       this.#follow(fal, record);
       resumed++;
     }
-    if (resumed) this.#log.info("following unfinished jobs again", { jobs: resumed });
+    if (resumed || waiting) {
+      this.#log.info("following unfinished jobs again", {
+        jobs: resumed,
+        waiting_for_caller_key: waiting,
+      });
+    }
     return resumed;
   }
 

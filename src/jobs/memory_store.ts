@@ -30,6 +30,7 @@ import {
   type JobRecord,
   type JobStatus,
   type JobStore,
+  type OwnerRewrite,
 } from "./types.ts";
 
 /** Options for {@linkcode MemoryJobStore}. */
@@ -150,6 +151,22 @@ export class MemoryJobStore implements JobStore {
         .sort((a, b) => compareNewestFirst(b, a))
         .map(recordOf)
     );
+  }
+
+  /** Gives the records of each owner `rewrite` maps their new owner and key id. */
+  rewriteOwners(rewrite: OwnerRewrite): Promise<number> {
+    return this.#run(() => {
+      let changed = 0;
+      for (const entry of this.#entries.values()) {
+        const next = rewrite(entry.owner);
+        if (next === undefined) continue;
+        const record = recordOf(entry);
+        entry.owner = next.owner;
+        entry.json = JSON.stringify({ ...record, owner: next.owner, keyId: next.keyId });
+        changed++;
+      }
+      return changed;
+    });
   }
 
   /** Drops every record; later calls are no-ops. */

@@ -18,7 +18,7 @@
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { checkLimit, checkRecord, decodeCursor, encodeCursor, settle } from "./query.ts";
-import type { JobPage, JobQuery, JobRecord, JobStore } from "./types.ts";
+import type { JobPage, JobQuery, JobRecord, JobStore, OwnerRewrite } from "./types.ts";
 
 /**
  * Schema migrations in order. Migration `i` brings the database from `PRAGMA user_version` `i`
@@ -204,6 +204,33 @@ export class SqliteJobStore implements JobStore {
   /** Every record in `IN_QUEUE` or `IN_PROGRESS`, of every owner, oldest first. */
   unfinished(): Promise<JobRecord[]> {
     return this.#run(() => this.#unfinished.all().map((row) => recordOf(row)!));
+  }
+
+  /** Gives the records of each owner `rewrite` maps their new owner and key id, atomically. */
+  rewriteOwners(rewrite: OwnerRewrite): Promise<number> {
+    return this.#run(() => {
+      const owners = this.#db.prepare("SELECT DISTINCT owner FROM jobs").all()
+        .map((row) => String(row.owner));
+      const update = this.#db.prepare(
+        `UPDATE jobs SET owner = :owner,
+           record = json_set(record, '$.owner', :owner, '$.keyId', :keyId)
+         WHERE owner = :from`,
+      );
+      let changed = 0;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const from of owners) {
+          const next = rewrite(from);
+          if (next === undefined) continue;
+          changed += Number(update.run({ from, ...next }).changes);
+        }
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+      return changed;
+    });
   }
 
   /** Closes the database; later calls are no-ops. */

@@ -18,6 +18,9 @@ export const JOB_STATUSES: readonly JobStatus[] = [
   "CANCELLED",
 ];
 
+/** {@linkcode JobRecord.keyId} of jobs paid with the server's own fal key. */
+export const SERVER_KEY = "server";
+
 /** Whether a status is final (the job will not change again). */
 export function isFinal(status: JobStatus): boolean {
   return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
@@ -37,8 +40,18 @@ export interface JobRecord {
   id: string;
   /** The endpoint the job was submitted to, e.g. `fal-ai/flux/dev`. */
   endpointId: string;
-  /** Whose job it is: a one-way hash of the fal key that submitted it (never the key). */
+  /**
+   * Whose job it is: the id of the principal that submitted it (`local`, `token:…`, `oauth:…`,
+   * `byok:…`). Records of earlier versions held a fal-key hash here; they are migrated at
+   * start (see `legacy_owners.ts`).
+   */
   owner: string;
+  /**
+   * Which fal key follows it: {@linkcode SERVER_KEY} (the server's `FAL_KEY`, whatever it is
+   * now, so rotating the key keeps following), or the id of the caller's own key (BYOK), which
+   * only that key can follow. Absent on records written before ownership followed principals.
+   */
+  keyId?: string | undefined;
   /** Where it stands. */
   status: JobStatus;
   /** Position in fal's queue while `IN_QUEUE`. */
@@ -85,6 +98,9 @@ export interface JobPage {
   nextCursor?: string | undefined;
 }
 
+/** Maps a stored owner to its new owner and key id, or `undefined` to leave its records. */
+export type OwnerRewrite = (owner: string) => { owner: string; keyId: string } | undefined;
+
 /**
  * Where job records live. The embedded default is SQLite on disk (`node:sqlite`); an in-memory
  * store serves tests and `--job-store memory`. Another backend (Redis) implements the same five
@@ -99,6 +115,11 @@ export interface JobStore {
   list(query: JobQuery): Promise<JobPage>;
   /** Every record not in a final status (to resume following them after a restart). */
   unfinished(): Promise<JobRecord[]>;
+  /**
+   * Gives the records of each owner `rewrite` maps a new owner and key id (a one-time migration
+   * of records written by earlier versions). Answers how many records changed.
+   */
+  rewriteOwners(rewrite: OwnerRewrite): Promise<number>;
   /** Flushes and releases the store. */
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ const LISTED_JOBS = 50;
 export function registerJobResource(server: McpServer, deps: ServerDeps): void {
   const template = new ResourceTemplate("fal://jobs/{job_id}", {
     list: async () => {
-      const page = await deps.jobs.list({ owner: deps.fal.owner, limit: LISTED_JOBS });
+      const page = await deps.jobs.list({ owner: deps.principal.id, limit: LISTED_JOBS });
       return {
         resources: page.jobs.map((job) => ({
           uri: `fal://jobs/${job.id}`,
@@ -34,7 +34,7 @@ export function registerJobResource(server: McpServer, deps: ServerDeps): void {
     mimeType: "application/json",
   }, async (uri, variables) => {
     const id = String(variables.job_id);
-    const record = await deps.jobs.get(decodeURIComponent(id), deps.fal.owner);
+    const record = await deps.jobs.get(deps, decodeURIComponent(id));
     const body = {
       ...jobSummary(record),
       logs: record.logs,

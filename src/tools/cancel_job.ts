@@ -38,7 +38,7 @@ export function registerCancelJob(server: McpServer, deps: ServerDeps): void {
     },
   }, (args) =>
     guarded("cancel_job", deps, async () => {
-      const { outcome, record } = await deps.jobs.cancel(deps.fal, args.job_id);
+      const { outcome, record } = await deps.jobs.cancel(deps, args.job_id);
       const say = OUTCOMES[outcome] ?? ((id: string) => `fal answered ${outcome} for job ${id}.`);
       return textResult(say(record.id), { ...jobSummary(record), outcome });
     }));

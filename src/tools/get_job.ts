@@ -39,7 +39,7 @@ export function registerGetJob(server: McpServer, deps: ServerDeps): void {
   }, (args, ctx) =>
     guarded("get_job", deps, async () => {
       const progress = new ProgressReporter(ctx);
-      const record = await deps.jobs.wait(deps.fal, args.job_id, {
+      const record = await deps.jobs.wait(deps, args.job_id, {
         timeoutMs: (args.wait_seconds ?? 0) * 1000,
         signal: deps.stopping
           ? AbortSignal.any([ctx.mcpReq.signal, deps.stopping])

@@ -37,7 +37,7 @@ export function registerListJobs(server: McpServer, deps: ServerDeps): void {
   }, (args) =>
     guarded("list_jobs", deps, async () => {
       const page = await deps.jobs.list({
-        owner: deps.fal.owner,
+        owner: deps.principal.id,
         statuses: args.status ? [args.status as (typeof JOB_STATUSES)[number]] : undefined,
         endpointId: args.endpoint_id,
         limit: args.limit ?? 20,

@@ -102,7 +102,7 @@ function taskId(params: unknown): string {
 
 async function jobFor(deps: ServerDeps, params: unknown): Promise<JobRecord> {
   try {
-    return await deps.jobs.get(taskId(params), deps.fal.owner);
+    return await deps.jobs.get(deps, taskId(params));
   } catch (error) {
     if (error instanceof FalMcpError) {
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
@@ -161,7 +161,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
   setRequestHandler("tasks/list", async (request) => {
     const cursor = request.params?.cursor;
     const page = await deps.jobs.list({
-      owner: deps.fal.owner,
+      owner: deps.principal.id,
       limit: 50,
       cursor: typeof cursor === "string" ? cursor : undefined,
     });
@@ -179,13 +179,13 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
         `Cannot cancel task ${record.id}: it already ${record.status.toLowerCase()}`,
       );
     }
-    const { record: updated } = await deps.jobs.cancel(deps.fal, record.id);
+    const { record: updated } = await deps.jobs.cancel(deps, record.id);
     return toTask(updated);
   });
 
   setRequestHandler("tasks/result", async (request, ctx): Promise<CallToolResult> => {
     const record = await jobFor(deps, request.params);
-    const final = await deps.jobs.wait(deps.fal, record.id, { signal: ctx.mcpReq.signal });
+    const final = await deps.jobs.wait(deps, record.id, { signal: ctx.mcpReq.signal });
     const result = await presentJob(final, deps, {
       describe: registry.describerFor(final),
       signal: ctx.mcpReq.signal,

@@ -40,12 +40,12 @@ export async function runJob(
   // A bad save_to is refused before the job is paid for, not after.
   if (options.saveTo) await targetDirectory(deps.settings.saveBaseDir, options.saveTo);
   const progress = new ProgressReporter(ctx);
-  const submitted = await deps.jobs.submit(deps.fal, endpointId, input, {
+  const submitted = await deps.jobs.submit(deps, endpointId, input, {
     tool: options.tool,
     signal,
   });
   progress.report(`Submitted as job ${submitted.id}`);
-  const record = await deps.jobs.wait(deps.fal, submitted.id, {
+  const record = await deps.jobs.wait(deps, submitted.id, {
     timeoutMs: options.waitMs,
     signal: deps.stopping ? AbortSignal.any([signal, deps.stopping]) : signal,
     onStatus: (status) => progress.status(status),
@@ -59,7 +59,7 @@ export async function runJob(
   }
   if (signal.aborted && !isFinal(record.status)) {
     // The client cancelled the call: nobody will read this result, so stop paying for it.
-    await deps.jobs.cancel(deps.fal, record.id).catch((error) =>
+    await deps.jobs.cancel(deps, record.id).catch((error) =>
       deps.logger.warn("cancelling an abandoned job failed", { job_id: record.id, error })
     );
     throw signal.reason ?? new DOMException("cancelled", "AbortError");

@@ -54,7 +54,7 @@ export function registerRunModel(
     async start(raw) {
       const args = runModelInput.parse(raw);
       const id = parseEndpointId(args.endpoint_id);
-      return await deps.jobs.submit(deps.fal, id.full, args.input, { tool: "run_model" });
+      return await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
     },
   });
 }

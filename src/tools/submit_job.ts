@@ -32,7 +32,7 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
   }, (args, ctx) =>
     guarded("submit_job", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
-      const record = await deps.jobs.submit(deps.fal, id.full, args.input, {
+      const record = await deps.jobs.submit(deps, id.full, args.input, {
         tool: "submit_job",
         signal: ctx.mcpReq.signal,
       });

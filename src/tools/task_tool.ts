@@ -138,7 +138,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
         });
       }
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
-      return await deps.jobs.submit(deps.fal, run.endpointId, run.input, { tool: task.name });
+      return await deps.jobs.submit(deps, run.endpointId, run.input, { tool: task.name });
     },
   });
 }

@@ -19,6 +19,8 @@ export interface ResolvedOptions {
   pingIntervalMs: number;
   /** Accepted API keys; `undefined` accepts any non-empty key. */
   keys?: ReadonlySet<string>;
+  /** Account number of each key named in an account group; other keys are accounts of their own. */
+  accounts: ReadonlyMap<string, number>;
   /** Reject invalid input at queue submit (422) instead of failing the job later like fal. */
   validateOnSubmit: boolean;
   /** Bytes kept in memory per uploaded file; beyond that bytes are only counted. */
@@ -41,4 +43,14 @@ export interface FakeContext {
   readonly closing: AbortSignal;
   /** Registers a closer for an open stream; returns a function that unregisters it. */
   trackStream(close: () => void): () => void;
+}
+
+/**
+ * Whether two keys belong to one fal account (so one sees the other's requests, as after a key
+ * is rotated in fal's dashboard). Each key is its own account unless grouped.
+ */
+export function sameAccount(options: ResolvedOptions, a: string, b: string): boolean {
+  if (a === b) return true;
+  const account = options.accounts.get(a);
+  return account !== undefined && account === options.accounts.get(b);
 }

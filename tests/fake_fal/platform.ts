@@ -13,7 +13,7 @@ import {
   modelMetadata,
   openApiDocument,
 } from "./catalogue.ts";
-import type { FakeContext } from "./context.ts";
+import { type FakeContext, sameAccount } from "./context.ts";
 import { isObject, json, platformError, readJson } from "./http.ts";
 import type { FakeJob } from "./state.ts";
 
@@ -274,7 +274,10 @@ function usage(ctx: FakeContext, url: URL, key: string): Response {
   }
   const { limit, page } = paging(params, 50);
   const jobs = [...ctx.state.jobs.values()].filter((job) => {
-    if (job.key !== key || job.status !== "COMPLETED" || !job.result || !job.completedAt) {
+    if (
+      !sameAccount(ctx.options, job.key, key) || job.status !== "COMPLETED" || !job.result ||
+      !job.completedAt
+    ) {
       return false;
     }
     const at = new Date(job.completedAt);

@@ -6,7 +6,7 @@
  */
 
 import { CATALOGUE, type CatalogueModel, findModel, schemasOf } from "./catalogue.ts";
-import type { FakeContext } from "./context.ts";
+import { type FakeContext, sameAccount } from "./context.ts";
 import { FAKE_FAILURES, type Outcome, requestError, validationFailure } from "./failures.ts";
 import { inputDownloadFailure } from "./input_urls.ts";
 import {
@@ -209,7 +209,8 @@ export async function handleQueue(
     const requestId = segments[at + 1]!;
     const tail = segments.slice(at + 2).join("/");
     const job = ctx.state.jobs.get(requestId);
-    const visible = job !== undefined && job.mode === "queue" && job.key === key &&
+    const visible = job !== undefined && job.mode === "queue" &&
+      sameAccount(ctx.options, job.key, key) &&
       (appPath === job.appId || appPath === job.endpointId);
     switch (tail) {
       case "":

@@ -101,6 +101,11 @@ export interface FakeFalOptions {
   pingIntervalMs?: number;
   /** Accepted API keys; when omitted any non-empty `Key …` is accepted. */
   keys?: readonly string[];
+  /**
+   * Groups of keys of one fal account: a key sees the requests any key of its group submitted
+   * (as after rotating a key). Keys in no group are accounts of their own.
+   */
+  accounts?: readonly (readonly string[])[];
   /** Answer 422 to invalid queue submits instead of failing the job later (fal's behaviour). */
   validateOnSubmit?: boolean;
   /** Bytes of each uploaded file kept in memory (default 16 MiB); beyond that bytes are counted. */
@@ -145,6 +150,9 @@ function resolveOptions(options: FakeFalOptions): ResolvedOptions {
     pingIntervalMs: Math.max(1, nonNegative(options.pingIntervalMs, 15_000, "pingIntervalMs")),
     validateOnSubmit: options.validateOnSubmit ?? false,
     maxKeptBytes: nonNegative(options.maxKeptUploadBytes, 16 * 1024 * 1024, "maxKeptUploadBytes"),
+    accounts: new Map(
+      (options.accounts ?? []).flatMap((group, account) => group.map((key) => [key, account])),
+    ),
   };
   if (options.keys) resolved.keys = new Set(options.keys);
   return resolved;
