@@ -76,6 +76,7 @@ export {
   OAuthVerifier,
 } from "./src/http/oauth.ts";
 export type { Principal } from "./src/http/principal.ts";
+export type { PrincipalKind } from "./src/principal.ts";
 export type { ServerFactory, StreamableHttpHandler } from "./src/transports/streamable_http.ts";
 export type { LegacySseCaller, LegacySseHandler } from "./src/transports/sse.ts";
 export {
@@ -108,7 +109,12 @@ export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
 export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal/storage.ts";
 export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";
 export type { JsonSchema } from "./src/fal/openapi.ts";
-export { JobManager, type JobManagerOptions, type WaitOptions } from "./src/jobs/manager.ts";
+export {
+  type JobCaller,
+  JobManager,
+  type JobManagerOptions,
+  type WaitOptions,
+} from "./src/jobs/manager.ts";
 export type {
   JobLog,
   JobPage,
@@ -116,6 +122,7 @@ export type {
   JobRecord,
   JobStatus,
   JobStore,
+  OwnerRewrite,
 } from "./src/jobs/types.ts";
 export { MemoryJobStore } from "./src/jobs/memory_store.ts";
 export { SqliteJobStore } from "./src/jobs/sqlite_store.ts";
