@@ -31,6 +31,7 @@ import { registerTextToSpeech } from "./tools/tasks/text_to_speech.ts";
 import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
 import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
+import { recordTools } from "./tool_catalog.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 
 export type { ServerDeps, ToolSettings } from "./context.ts";
@@ -60,6 +61,7 @@ export function createServer(deps: ServerDeps): McpServer {
       instructions: INSTRUCTIONS,
     },
   );
+  recordTools(server);
   const tasks = installMcpTasks(server, deps);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
     registerGenerateImage,

@@ -21,7 +21,6 @@ import {
   isLegacyRequest,
   legacyStatelessFallback,
   type McpRequestContext,
-  readRequestBody,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
@@ -37,6 +36,8 @@ import {
 } from "../http/principal.ts";
 import type { Logger } from "../log.ts";
 import { BoundedEventStore, DEFAULT_MAX_EVENTS } from "./event_store.ts";
+import { createFastPath } from "./fast_path.ts";
+import { readBody } from "./read_body.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
@@ -61,6 +62,17 @@ export interface StreamableHttpOptions {
   retryIntervalMs?: number;
   /** Events kept per session for resumability. Default 1000. */
   maxEventsPerSession?: number;
+  /**
+   * Serve well-formed 2026-07-28 `tools/list` and `tools/call` with the fast engine (one server
+   * per caller, reused; see `fast_path.ts`). Default true.
+   */
+  fastPath?: boolean;
+  /**
+   * Callers whose servers the factory builds identically share this key. Default: the
+   * principal's id, fal key and scopes — what the factory's servers may depend on (never the
+   * credential itself or its expiry, which change from request to request).
+   */
+  reuseKey?: (principal: Principal) => string;
 }
 
 /** The `/mcp` handler. */
@@ -112,6 +124,33 @@ function missingEnvelopeKeys(body: unknown): string[] {
   return ENVELOPE_KEYS.filter((key) => envelope[key] === undefined);
 }
 
+/** A 2024/2025 protocol revision (what a session's MCP-Protocol-Version header may name). */
+const SESSION_ERA_VERSION = /^202[45]-\d\d-\d\d$/;
+
+/**
+ * Whether a POST to a session is certainly 2025-era, so the SDK's classifier (whose failed
+ * message guards cost more than the rest of a session call) need not run: one well-formed
+ * JSON-RPC request or notification without any `io.modelcontextprotocol/` key in its `_meta`,
+ * and no 2026 version in the header. Anything else (responses, batches, malformed messages) is
+ * classified by the SDK as before.
+ */
+function surelySessionEra(request: Request, body: unknown): boolean {
+  if (!request.headers.has("mcp-session-id")) return false;
+  const header = request.headers.get("mcp-protocol-version");
+  if (header !== null && !SESSION_ERA_VERSION.test(header.trim())) return false;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
+  const message = body as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  if (message.jsonrpc !== "2.0" || typeof message.method !== "string") return false;
+  if (!["undefined", "string", "number"].includes(typeof message.id)) return false;
+  const params = message.params;
+  if (params === undefined) return true;
+  if (typeof params !== "object" || params === null) return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (meta === undefined) return true;
+  if (typeof meta !== "object" || meta === null) return false;
+  return !Object.keys(meta).some((key) => key.startsWith("io.modelcontextprotocol/"));
+}
+
 /** Creates the `/mcp` handler serving 2026-07-28 statelessly and 2025-era sessions. */
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
   const log = options.logger;
@@ -134,6 +173,18 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   });
   const stateless = legacyStatelessFallback(fromContext, onerror, {
     maxRequestBodySize: maxBodyBytes,
+  });
+  /** The SDK's 2026 leg for a message: tool calls stream, everything else answers JSON. */
+  const modernFetch = (request: Request, parsedBody: unknown, principal: Principal) => {
+    const method = (parsedBody as { method?: unknown } | null)?.method;
+    const leg = method === "tools/call" ? modernStreaming : modern;
+    return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
+  };
+  const fastPath = options.fastPath === false ? undefined : createFastPath({
+    factory: options.factory,
+    reuseKey: options.reuseKey ?? ((p) => `${ownerKey(p)}|${[...p.scopes].sort().join(" ")}`),
+    sdkFetch: modernFetch,
+    keepAliveMs: options.keepAliveMs,
   });
   const sessions = new SessionRegistry<Session>({
     maxSessions: options.maxSessions,
@@ -224,7 +275,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         "Unsupported Media Type: Content-Type must be application/json",
       );
     }
-    const body = await readRequestBody(request, maxBodyBytes);
+    const body = await readBody(request, maxBodyBytes);
     if (body.tooLarge) {
       return jsonRpcErrorResponse(
         413,
@@ -243,6 +294,11 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       );
     }
     noteRpc(request, parsedBody);
+    const fast = fastPath?.serve(request, parsedBody, principal);
+    if (fast) return await fast;
+    if (surelySessionEra(request, parsedBody)) {
+      return serveSession(request.headers.get("mcp-session-id")!, request, principal, parsedBody);
+    }
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBodyBytes }))) {
       const missing = missingEnvelopeKeys(parsedBody);
       if (missing.length) {
@@ -252,9 +308,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           `Invalid params: a 2026-07-28 request's _meta must carry ${missing.join(" and ")}`,
         );
       }
-      const method = (parsedBody as { method?: unknown } | null)?.method;
-      const leg = method === "tools/call" ? modernStreaming : modern;
-      return leg.fetch(request, { parsedBody, authInfo: toAuthInfo(principal) });
+      return modernFetch(request, parsedBody, principal);
     }
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId) return serveSession(sessionId, request, principal, parsedBody);
@@ -300,6 +354,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       return sessions.size;
     },
     async close() {
+      fastPath?.close();
       await sessions.close();
       await Promise.all([modern.close(), modernStreaming.close()]);
     },

@@ -6,9 +6,12 @@
  */
 
 /**
- * Returns `response` with `onDone` called once when its body ends (or at once when it has none).
- * A body can both fail and be cancelled (a client that leaves mid-stream): `onDone` still runs
- * only once, so a request is logged and counted once.
+/**
+ * Returns `response` with `onDone` called once when its body ends. A response whose body is
+ * already complete (no body, a body of declared length, or anything but an event stream) is done
+ * at once: wrapping it would only cost a stream copy per request. A stream can both fail and be
+ * cancelled (a client that leaves mid-stream): `onDone` still runs only once, so a request is
+ * logged and counted once.
  */
 export function onResponseDone(response: Response, onDoneOnce: () => void): Response {
   let called = false;
@@ -17,6 +20,16 @@ export function onResponseDone(response: Response, onDoneOnce: () => void): Resp
     called = true;
     onDoneOnce();
   };
+  // Decide from the headers first: reading `response.body` turns a fixed body into a stream,
+  // which costs the runtime its fast path for static responses.
+  const headers = response.headers;
+  if (
+    headers.has("content-length") ||
+    !(headers.get("content-type")?.includes("text/event-stream") ?? false)
+  ) {
+    onDone();
+    return response;
+  }
   const body = response.body;
   if (!body) {
     onDone();
