@@ -89,6 +89,12 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Most concurrent SSE streams (503 when full). */
   maxStreams: number;
+  /** Most MCP requests served at once, long tool calls and streams included (503 when full). */
+  maxInFlight: number;
+  /** Most live sessions one caller (principal) may hold (503 above). */
+  maxSessionsPerClient: number;
+  /** How long a request body may take to arrive (408 after). */
+  readTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long in-flight calls may take to finish. */
   shutdownTimeoutMs: number;
   /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */

@@ -10,6 +10,7 @@ import { type Config, isLoopbackHost } from "./config.ts";
 import { FalClient } from "./fal/client.ts";
 import { resolveFalHosts } from "./fal/hosts.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
+import { listenResilient, type ResilientServer } from "./http/listen.ts";
 import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
@@ -138,7 +139,7 @@ export async function startServer(
   await jobs.resume();
 
   let http: HttpApp | undefined;
-  let httpServer: Deno.HttpServer | undefined;
+  let httpServer: ResilientServer | undefined;
   let httpUrl: string | undefined;
   if (config.transport !== "stdio") {
     // The OAuth resource comes from configuration only (never from a request's Host).
@@ -160,6 +161,9 @@ export async function startServer(
       maxBodyBytes: config.maxBodyBytes,
       rateLimitPerMinute: config.rateLimitPerMinute,
       maxStreams: config.maxStreams,
+      maxInFlight: config.maxInFlight,
+      maxSessionsPerClient: config.maxSessionsPerClient,
+      readTimeoutMs: config.readTimeoutMs,
       metrics,
       authenticate: createAuthenticator({
         tokens: new BearerTokens(config.authTokens),
@@ -172,23 +176,17 @@ export async function startServer(
         : undefined,
       readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
     });
-    const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
     try {
-      httpServer = Deno.serve({
-        hostname: config.host,
-        port: config.port,
-        onListen: (addr) => listening.resolve(addr),
-        onError: (error) => {
-          logger.error("unhandled HTTP error", { error });
-          return new Response("Internal server error", { status: 500 });
-        },
-      }, (request) => app.fetch(request));
+      httpServer = await listenResilient(
+        { hostname: config.host, port: config.port, logger },
+        (request) => app.fetch(request),
+      );
     } catch (error) {
       await Promise.allSettled([http.close(), jobs.close()]);
       throw listenError(error, config.host, config.port) ?? error;
     }
-    const addr = await listening.promise;
+    const addr = httpServer.addr;
     httpUrl = `http://${urlHost(addr.hostname)}:${addr.port}`;
     logger.info("listening", {
       url: httpUrl,

@@ -415,6 +415,44 @@ export const SETTINGS = {
     help: "most concurrent SSE streams",
     doc: "most concurrent SSE streams (503 when full)",
   }),
+  maxInFlight: integer({
+    flag: "max-in-flight",
+    arg: "N",
+    env: ["FAL_MCP_MAX_IN_FLIGHT"],
+    group: "network",
+    min: 1,
+    max: 1_000_000,
+    default: 1000,
+    help: "most MCP requests at once, streams included",
+    doc: "most MCP requests served at once, long tool calls and open streams included (503 with " +
+      "`Retry-After` when full; also 503 when open connections near the process's " +
+      "file-descriptor limit)",
+  }),
+  maxSessionsPerClient: integer({
+    flag: "max-sessions-per-client",
+    arg: "N",
+    env: ["FAL_MCP_MAX_SESSIONS_PER_CLIENT"],
+    group: "network",
+    min: 1,
+    max: 1_000_000,
+    default: 100,
+    help: "most sessions one client holds",
+    doc:
+      "most live sessions (Streamable HTTP and legacy SSE each) one client may hold; beyond it " +
+      "that client's new sessions get 503",
+  }),
+  readTimeoutMs: integer({
+    flag: "read-timeout",
+    arg: "SECONDS",
+    env: ["FAL_MCP_READ_TIMEOUT"],
+    group: "network",
+    min: 1,
+    max: 3600,
+    default: 30,
+    scale: 1000,
+    help: "time a request body may take",
+    doc: "how long a request body may take to arrive (408 after; 1–3600)",
+  }),
   shutdownTimeoutMs: integer({
     flag: "shutdown-timeout",
     arg: "S",

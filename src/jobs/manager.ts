@@ -8,6 +8,7 @@
  * @module
  */
 
+import { JobListChanges } from "./list_changes.ts";
 import type { FalClient } from "../fal/client.ts";
 import { FalApiError } from "../fal/errors.ts";
 import { waitForCompletion } from "../fal/follow_job.ts";
@@ -100,6 +101,9 @@ export class JobManager {
     this.#metrics?.inc("fal_mcp_jobs_total", "Jobs reaching each status", { status });
   }
 
+  /** "This owner's job list changed" events (a job recorded or changing status). */
+  readonly listChanges: JobListChanges = new JobListChanges();
+
   /** The store (for adopting records of earlier versions at start). */
   get store(): JobStore {
     return this.#store;
@@ -137,6 +141,7 @@ export class JobManager {
     };
     await this.#store.put(record);
     this.#countStatus(record.status);
+    this.listChanges.emit(record.owner);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     this.#follow(fal, record);
     return record;
@@ -390,7 +395,10 @@ export class JobManager {
         updated.finishedAt = now;
       }
       await this.#store.put(updated);
-      if (updated.status !== current.status) this.#countStatus(updated.status);
+      if (updated.status !== current.status) {
+        this.#countStatus(updated.status);
+        this.listChanges.emit(updated.owner);
+      }
       for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
       return updated;
     });
