@@ -59,7 +59,13 @@
  */
 
 export { createServer, type ServerDeps, type ToolSettings } from "./src/server.ts";
-export type { AuthInfo, McpServer } from "./src/sdk_types.ts";
+export type {
+  AuthInfo,
+  CallToolResult,
+  InputRequiredResult,
+  McpServer,
+  ServerContext,
+} from "./src/sdk_types.ts";
 export { createHttpApp, type HttpApp, type HttpAppOptions } from "./src/http/app.ts";
 export type { GuardOptions } from "./src/http/dns_rebinding.ts";
 export {
@@ -137,3 +143,25 @@ export {
   silentLogger,
 } from "./src/log.ts";
 export { VERSION } from "./src/version.ts";
+export {
+  type ConfirmState,
+  type CostDecision,
+  CostGuard,
+  type CostGuardOptions,
+  type PlannedRun,
+} from "./src/costs/cost_guard.ts";
+export { Catalogue } from "./src/fal/catalogue.ts";
+export { Admission, type AdmissionOptions, type AdmissionTicket } from "./src/http/admission.ts";
+export { JobListChanges, type JobListListener } from "./src/jobs/list_changes.ts";
+export {
+  type JobEvent,
+  type JobEventKind,
+  type JobEventListener,
+  JobEvents,
+} from "./src/jobs/events.ts";
+export {
+  createListenHandler,
+  type ListenHandler,
+  type ListenOptions,
+  type ListenRequest,
+} from "./src/transports/listen.ts";

@@ -97,6 +97,15 @@ export interface Config {
   readTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long in-flight calls may take to finish. */
   shutdownTimeoutMs: number;
+  /** Runs estimated above this many US dollars need the user's confirmation (off when unset). */
+  confirmAboveUsd: number | undefined;
+  /** Most US dollars of estimated runs per caller per UTC day (unlimited when unset). */
+  budgetUsdPerDay: number | undefined;
+  /**
+   * Secret signing confirmation state and tokens (so any instance can resume a confirmation);
+   * random per process when unset. Never logged.
+   */
+  stateSecret: string | undefined;
   /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */
   publicUrl: string | undefined;
 }

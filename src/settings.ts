@@ -30,7 +30,7 @@ export type JobStoreKind = "sqlite" | "memory";
 const JOB_STORES: readonly JobStoreKind[] = ["sqlite", "memory"];
 
 /** The section a setting is listed under in `--help` and docs/configuration.md. */
-export type SettingGroup = "network" | "auth" | "fal" | "jobs" | "logging";
+export type SettingGroup = "network" | "auth" | "fal" | "jobs" | "costs" | "logging";
 
 /** Section titles, in the order `--help` prints them. */
 export const SETTING_GROUPS: Readonly<Record<SettingGroup, string>> = {
@@ -38,6 +38,7 @@ export const SETTING_GROUPS: Readonly<Record<SettingGroup, string>> = {
   auth: "Authentication",
   fal: "fal",
   jobs: "Jobs, files and models",
+  costs: "Costs",
   logging: "Logging, help, version",
 };
 
@@ -197,6 +198,32 @@ function list(options: Common): Setting<string[] | undefined> {
     (picked) => picked.value.split(",").map((s) => s.trim()).filter((s) => s.length > 0),
     () => undefined,
   );
+}
+
+/** An amount of US dollars (`0.50`), 0 to 1,000,000; unset when not given. */
+function usd(options: Common): Setting<number | undefined> {
+  return valued(options, (picked) => {
+    const n = Number(picked.value);
+    if (!/^\d+(\.\d+)?$/.test(picked.value.trim()) || !Number.isFinite(n) || n > 1_000_000) {
+      throw invalid(picked, "expected an amount of US dollars such as 0.50 (0 to 1000000)");
+    }
+    return n;
+  }, () => undefined);
+}
+
+/** A secret from the environment, at least `minBytes` long; never echoed in an error. */
+function secret(options: Common & { minBytes: number }): Setting<string | undefined> {
+  return valued(options, (picked) => {
+    const value = picked.value.trim();
+    if (!value) return undefined;
+    if (new TextEncoder().encode(value).length < options.minBytes) {
+      throw new ConfigError(
+        `Invalid ${picked.source}: it must be at least ${options.minBytes} characters long ` +
+          "(generate one with: openssl rand -hex 32)",
+      );
+    }
+    return value;
+  }, () => undefined);
 }
 
 const TRUE_WORDS = ["1", "true", "yes", "on"];
@@ -619,6 +646,38 @@ export const SETTINGS = {
     help:
       "default model of a task tool, repeatable, e.g. --model generate_image=fal-ai/flux/schnell",
     doc: "default model of a task tool, repeatable: `--model generate_image=fal-ai/flux/schnell`",
+  }),
+  confirmAboveUsd: usd({
+    flag: "confirm-above-usd",
+    arg: "X",
+    env: ["FAL_MCP_CONFIRM_ABOVE_USD"],
+    group: "costs",
+    defaultText: "off",
+    defaultDoc: "off",
+    help: "ask the user before a run estimated above X US dollars",
+    doc: "before a run whose estimate is above X US dollars, ask the user (elicitation or a " +
+      "confirm token)",
+  }),
+  budgetUsdPerDay: usd({
+    flag: "budget-usd-per-day",
+    arg: "X",
+    env: ["FAL_MCP_BUDGET_USD_PER_DAY"],
+    group: "costs",
+    defaultText: "off",
+    defaultDoc: "off",
+    help: "refuse runs past X US dollars per caller per UTC day",
+    doc: "refuse runs that would take a caller past X US dollars of estimated spend in one UTC day",
+  }),
+  stateSecret: secret({
+    env: ["FAL_MCP_STATE_SECRET"],
+    group: "costs",
+    minBytes: 32,
+    defaultText: "random per process",
+    defaultDoc: "random",
+    help: "secret (32+ characters) signing cost confirmations; set the same value on every " +
+      "instance behind one URL",
+    doc: "secret (32+ characters) signing confirmations; the same value on every instance behind " +
+      "one URL",
   }),
   logLevel: choice<LogLevel>({
     flag: "log-level",

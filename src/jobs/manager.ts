@@ -17,6 +17,7 @@ import { errorMessage, invalidParams } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
+import { JobEvents } from "./events.ts";
 import {
   isFinal,
   type JobPage,
@@ -81,6 +82,8 @@ export class JobManager {
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
   readonly #serverFal: FalClient | undefined;
+  /** Every job creation and change, for live views (subscriptions, task notifications). */
+  readonly events: JobEvents = new JobEvents();
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -141,6 +144,7 @@ export class JobManager {
     };
     await this.#store.put(record);
     this.#countStatus(record.status);
+    this.events.publish({ kind: "created", record });
     this.listChanges.emit(record.owner);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     this.#follow(fal, record);
@@ -400,6 +404,7 @@ export class JobManager {
         this.listChanges.emit(updated.owner);
       }
       for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
+      this.events.publish({ kind: "updated", record: updated, previous: current.status });
       return updated;
     });
     this.#writes.set(id, next);

@@ -80,3 +80,15 @@ export function formatSseEvent(event: SseEvent): string {
   }
   return out + "\n";
 }
+
+/**
+ * Formats a comment (ignored by clients, keeps proxies from cutting an idle stream). Multi-line
+ * text becomes several comment lines.
+ */
+export function formatSseComment(text = "ping"): string {
+  let out = "";
+  for (const line of text.split(LINE_BREAK)) {
+    out += line === "" ? ":\n" : `: ${line}\n`;
+  }
+  return out + "\n";
+}
