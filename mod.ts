@@ -10,6 +10,7 @@
  *   FalClient,
  *   FalStorage,
  *   JobManager,
+ *   MediaFetcher,
  *   MemoryJobStore,
  *   resolveFalHosts,
  *   SchemaCache,
@@ -23,6 +24,8 @@
  * const deps: ServerDeps = {
  *   fal,
  *   storage: new FalStorage({ fal, hosts, logger }),
+ *   // Result media are fetched only from fal's hosts (and FAL_BASE_URL), at most 512 MiB each.
+ *   media: new MediaFetcher({ maxBytes: 512 * 1024 * 1024, falBaseUrl: Deno.env.get("FAL_BASE_URL") }),
  *   schemas: new SchemaCache(),
  *   jobs: new JobManager({ store: new MemoryJobStore(), logger }),
  *   settings: {
@@ -31,7 +34,7 @@
  *     saveBaseDir: "fal-output",
  *     syncWaitMs: 50_000,
  *     models: {},
- *     localFiles: true,
+ *     localFiles: { kind: "none" }, // HTTP callers name no server file
  *   },
  *   logger,
  *   principal: { id: "local", kind: "local", scopes: [] }, // who the tools act for
@@ -151,6 +154,13 @@ export {
   type PlannedRun,
 } from "./src/costs/cost_guard.ts";
 export { Catalogue } from "./src/fal/catalogue.ts";
+export {
+  MediaFetcher,
+  type MediaFetchOptions,
+  type MediaGetOptions,
+  MediaNotFetchedError,
+} from "./src/files/media_fetch.ts";
+export type { LocalFileAccess } from "./src/files/local_files.ts";
 export { Admission, type AdmissionOptions, type AdmissionTicket } from "./src/http/admission.ts";
 export { JobListChanges, type JobListListener } from "./src/jobs/list_changes.ts";
 export {

@@ -63,9 +63,9 @@ export interface Config {
   stateDir: string;
   /** Where job records are kept: SQLite under the state dir, or memory only. */
   jobStore: JobStoreKind;
-  /** When set, every generated file is also saved here. */
+  /** When set, every generated file is also saved here (and HTTP callers may use `save_to`). */
   outputDir: string | undefined;
-  /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
+  /** Base folder for per-call `save_to` (the output dir, or `./fal-output` for stdio callers). */
   saveBaseDir: string;
   /** Images up to this many bytes are also returned inline (0 disables). */
   inlineMaxBytes: number;
@@ -81,8 +81,12 @@ export interface Config {
   oauth: OAuthConfig | undefined;
   /** Serve without any auth on a non-loopback address (the operator's explicit choice). */
   allowUnauthenticated: boolean;
-  /** Let HTTP callers on a non-loopback bind name local files to upload. */
-  allowLocalFiles: boolean;
+  /** The one folder whose files HTTP callers may name (upload_file, local media inputs). */
+  allowLocalFiles: string | undefined;
+  /** Largest file the server downloads (saved results, previews), in bytes. */
+  maxDownloadBytes: number;
+  /** Largest job result kept whole, in bytes; over it the record keeps only the media URLs. */
+  maxResultBytes: number;
   /** Largest request body in bytes (413 above). */
   maxBodyBytes: number;
   /** Requests per minute per principal on the MCP endpoints (0 = unlimited). */

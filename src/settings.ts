@@ -191,6 +191,26 @@ function url(options: Common): Setting<string | undefined> {
   }, () => undefined);
 }
 
+/** An existing folder (checked at start-up); unset when not given. */
+function folder(options: Common): Setting<string | undefined> {
+  return valued(options, (picked) => {
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = Deno.statSync(picked.value);
+    } catch {
+      // reported below
+    }
+    if (!info?.isDirectory) {
+      throw invalid(
+        picked,
+        `expected an existing folder, the only one whose files HTTP callers may name ` +
+          `(e.g. --${options.flag} /srv/fal-inputs)`,
+      );
+    }
+    return picked.value;
+  }, () => undefined);
+}
+
 /** A comma-separated list. */
 function list(options: Common): Setting<string[] | undefined> {
   return valued(
@@ -559,13 +579,14 @@ export const SETTINGS = {
     help: "serve a non-loopback address without auth",
     doc: "serve a non-loopback address with no authentication (your explicit choice)",
   }),
-  allowLocalFiles: toggle({
+  allowLocalFiles: folder({
     flag: "allow-local-files",
+    arg: "DIR",
     env: ["FAL_MCP_ALLOW_LOCAL_FILES"],
     group: "auth",
-    help: "let remote HTTP callers upload server-side files by path",
-    doc: "let HTTP callers on a non-loopback bind name server-side files (`upload_file`, " +
-      "local-path media inputs); stdio and loopback callers always may",
+    help: "let HTTP callers upload files inside DIR by path (symlinks resolved)",
+    doc: "the one folder whose files HTTP callers may name (`upload_file`, local-path media " +
+      "inputs), symlinks resolved; stdio callers always may",
   }),
   falKey: text({
     env: ["FAL_KEY"],
@@ -610,8 +631,9 @@ export const SETTINGS = {
     arg: "DIR",
     env: ["FAL_MCP_OUTPUT_DIR"],
     group: "jobs",
-    help: "also save every generated file here",
-    doc: "also save every generated file here; a call's `save_to` is a folder inside it",
+    help: "also save every generated file here (HTTP callers may use save_to only when set)",
+    doc: "also save every generated file here; a call's `save_to` is a folder inside it. HTTP " +
+      "callers may use `save_to` only when this is set",
   }),
   inlineMaxBytes: integer({
     flag: "inline-max-bytes",
@@ -623,6 +645,30 @@ export const SETTINGS = {
     default: 262_144,
     help: "inline images up to N bytes, 0 = never",
     doc: "images up to N bytes are also returned inline (`0` = never; at most 50 MiB)",
+  }),
+  maxDownloadBytes: integer({
+    flag: "max-download-bytes",
+    arg: "N",
+    env: ["FAL_MCP_MAX_DOWNLOAD_BYTES"],
+    group: "jobs",
+    min: 1024,
+    max: Number.MAX_SAFE_INTEGER,
+    default: 512 * 1024 * 1024,
+    help: "largest file downloaded (saved results, previews)",
+    doc: "largest file the server downloads (saved results, previews); a download above it " +
+      "fails clearly and leaves no file",
+  }),
+  maxResultBytes: integer({
+    flag: "max-result-bytes",
+    arg: "N",
+    env: ["FAL_MCP_MAX_RESULT_BYTES"],
+    group: "jobs",
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    default: 16 * 1024 * 1024,
+    help: "largest job result kept whole",
+    doc: "largest job result kept whole (1 KiB–1 GiB); above it the record keeps the media " +
+      "URLs and says the rest was cut",
   }),
   syncWaitMs: integer({
     flag: "sync-wait",

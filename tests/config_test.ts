@@ -63,6 +63,10 @@ Deno.test("invalid values throw a ConfigError naming the setting and its source"
     [["--max-sessions", "0"], {}, /--max-sessions/],
     [["--bogus"], {}, /^Unknown option --bogus \(see --help\)$/],
     [["--port"], {}, /^Missing value for --port/],
+    [["--allow-local-files", "/no/such/folder"], {}, /--allow-local-files.*existing folder/],
+    [[], { FAL_MCP_ALLOW_LOCAL_FILES: "true" }, /FAL_MCP_ALLOW_LOCAL_FILES "true".*folder/],
+    [["--max-download-bytes", "12"], {}, /--max-download-bytes "12"/],
+    [["--max-result-bytes", "lots"], {}, /--max-result-bytes "lots"/],
   ];
   for (const [args, env, message] of cases) {
     assert.throws(() => parseConfig(args, env), (error: unknown) => {
@@ -110,6 +114,27 @@ Deno.test("every setting in the table reads its default when nothing is given", 
       ? setting.default * scale
       : setting.default;
     assert.deepEqual(config[name], expected, name);
+  }
+});
+
+Deno.test("the operator's machine: no shared folder and capped downloads and results by default", async () => {
+  const config = run(["--transport", "http"]);
+  assert.equal(config.allowLocalFiles, undefined);
+  assert.equal(config.outputDir, undefined);
+  assert.equal(config.maxDownloadBytes, 512 * 1024 * 1024);
+  assert.equal(config.maxResultBytes, 16 * 1024 * 1024);
+  const dir = await Deno.makeTempDir();
+  try {
+    const shared = run([], {
+      FAL_MCP_ALLOW_LOCAL_FILES: dir,
+      FAL_MCP_MAX_DOWNLOAD_BYTES: "1048576",
+      FAL_MCP_MAX_RESULT_BYTES: "2048",
+    });
+    assert.equal(shared.allowLocalFiles, dir);
+    assert.equal(shared.maxDownloadBytes, 1048576);
+    assert.equal(shared.maxResultBytes, 2048);
+  } finally {
+    await Deno.remove(dir);
   }
 });
 

@@ -39,6 +39,8 @@ export interface JobManagerOptions {
   maxLogs?: number;
   /** Metrics registry for job counts. */
   metrics?: Metrics | undefined;
+  /** Largest result kept whole, in bytes; over it only the media URLs are kept (default: no cap). */
+  maxResultBytes?: number | undefined;
   /**
    * The client of the server's own fal key. Jobs it submits are recorded as paid by the server
    * key (not by this key in particular), so after the key is rotated they are followed with the
@@ -81,6 +83,7 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  readonly #maxResultBytes: number | undefined;
   readonly #serverFal: FalClient | undefined;
   /** Every job creation and change, for live views (subscriptions, task notifications). */
   readonly events: JobEvents = new JobEvents();
@@ -92,6 +95,7 @@ export class JobManager {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
+    this.#maxResultBytes = options.maxResultBytes;
     this.#serverFal = options.serverFal;
     this.#metrics?.gauge(
       "fal_mcp_jobs_followed",
@@ -337,7 +341,7 @@ export class JobManager {
       return;
     }
     try {
-      const result = await fal.result(endpointId, id, { signal });
+      const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
       await this.#update(id, {
         status: "COMPLETED",
         result,
