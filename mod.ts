@@ -158,7 +158,6 @@ export {
   MediaFetcher,
   type MediaFetchOptions,
   type MediaGetOptions,
-  MediaNotFetchedError,
 } from "./src/files/media_fetch.ts";
 export type { LocalFileAccess } from "./src/files/local_files.ts";
 export { Admission, type AdmissionOptions, type AdmissionTicket } from "./src/http/admission.ts";
