@@ -122,6 +122,7 @@ export {
   type JobCaller,
   JobManager,
   type JobManagerOptions,
+  type StoreHealth,
   type WaitOptions,
 } from "./src/jobs/manager.ts";
 export type {

@@ -198,7 +198,17 @@ export async function startServer(
       wellKnown: config.oauth
         ? (_request, path) => protectedResourceMetadataResponse(path, resourceUrl, config)
         : undefined,
-      readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
+      readiness: async () => {
+        const store = await jobs.storeHealth();
+        return {
+          fal_key_configured: !!config.falKey,
+          byok: config.byok,
+          job_store: store.writable ? "writable" : "cannot write",
+          ...(store.writable ? {} : {
+            not_ready: `the job store cannot write (${store.reason}); jobs cannot be submitted`,
+          }),
+        };
+      },
       listen: createListenHandler({
         events: jobs.events,
         ownerOf: (principal) => depsFor(principal).principal.id,

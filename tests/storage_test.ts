@@ -86,6 +86,22 @@ Deno.test("uploadFile round-trips a small PNG: the file URL serves the same byte
   });
 });
 
+Deno.test("upload initiation answered 502/503 is retried, like fal's JS client, and the upload completes", async () => {
+  await withStorage(async ({ fake, storage, dir }) => {
+    const path = join(dir, "retried.png");
+    await Deno.writeFile(path, randomBytes(1000));
+    const fault = fake.injectFault({
+      match: { method: "POST", path: /^\/rest\/storage\/upload\/initiate$/ },
+      respond: 503,
+      times: 2,
+    });
+    const uploaded = await storage.uploadFile(path);
+    assert.equal(fault.fired, 2);
+    assert.equal((await download(uploaded.url)).bytes.length, 1000);
+    assert.equal(fake.state.uploads.length, 1, "one upload was made");
+  });
+});
+
 Deno.test("file uploads send an exact Content-Length (not chunked) and no key to the upload URL", async () => {
   const seen: { method: string; length: string | null; chunked: boolean; auth: boolean }[] = [];
   let origin = "";

@@ -53,13 +53,23 @@ export interface FalClientOptions {
   missingKeyMessage?: string | undefined;
   /** What to tell a caller whose key fal refused (default: check FAL_KEY). */
   rejectedKeyHint?: string | undefined;
+  /**
+   * A status stream that sends nothing at all (not even fal's `: ping`) for this long is given
+   * up, and the job is polled instead (default 30 000 ms; fal pings about every 15 s).
+   */
+  streamIdleMs?: number | undefined;
 }
 
+/** The default of {@linkcode FalClientOptions.streamIdleMs}. */
+export const DEFAULT_STREAM_IDLE_MS = 30_000;
+
 /**
- * Which failures may be retried: `write` only what fal refused (429), `read` also gateway errors,
- * `status` also 500 (fal's clients retry status reads on 500).
+ * Which failures may be retried: `write` only what fal refused (429), `submit` also gateway
+ * errors (502/503/504) and network errors, as fal's own JS client retries queue submits and
+ * storage upload initiation, `read` gateway errors and network errors, `status` also 500
+ * (fal's clients retry status reads on 500).
  */
-export type RetryPolicy = "read" | "status" | "write";
+export type RetryPolicy = "read" | "status" | "write" | "submit";
 
 /** One call to a fal API, for {@linkcode FalClient.request}. */
 export interface FalRequest {
@@ -69,8 +79,8 @@ export interface FalRequest {
   url: string;
   /** What the call does, as the start of error messages ("Cannot upload x"). */
   what: string;
-  /** Which failures may be retried. */
-  retry: RetryPolicy;
+  /** Which failures may be retried (`none`: the call is tried once). */
+  retry: RetryPolicy | "none";
   /** Whether the key must be sent (`optional`: sent when configured). */
   auth: "required" | "optional" | "none";
   /** JSON body. */
@@ -83,13 +93,20 @@ export interface FalRequest {
   signal?: AbortSignal | undefined;
   /** Statuses that are answers, not errors (e.g. 400 on cancel). */
   accept?: number[];
+  /**
+   * Called each time an attempt got no answer (a network error) and the call is sent again: a
+   * write may then have been received more than once.
+   */
+  onUnanswered?: (() => void) | undefined;
 }
 
 type CallSpec = FalRequest;
 
-const RETRYABLE: Record<RetryPolicy, ReadonlySet<number>> = {
+const RETRYABLE: Record<RetryPolicy | "none", ReadonlySet<number>> = {
+  none: new Set(),
   // A rejected submit (429) was not accepted, so it is safe to send again; a 5xx might have been.
   write: new Set([429]),
+  submit: new Set([429, 502, 503, 504]),
   read: new Set([429, 502, 503, 504]),
   status: new Set([429, 500, 502, 503, 504]),
 };
@@ -127,6 +144,7 @@ export class FalClient {
   readonly #metrics: Metrics | undefined;
   readonly #missingKeyMessage: string | undefined;
   readonly #rejectedKeyHint: string;
+  readonly #streamIdleMs: number;
   #owner: string | undefined;
 
   /** Creates a client for the given hosts and key. */
@@ -140,6 +158,7 @@ export class FalClient {
     this.#metrics = options.metrics;
     this.#missingKeyMessage = options.missingKeyMessage;
     this.#rejectedKeyHint = options.rejectedKeyHint ?? SERVER_KEY_HINT;
+    this.#streamIdleMs = options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS;
   }
 
   /**
@@ -167,7 +186,7 @@ export class FalClient {
   async submit(
     endpointId: string,
     input: unknown,
-    options: { signal?: AbortSignal; webhookUrl?: string } = {},
+    options: { signal?: AbortSignal; webhookUrl?: string; onUnanswered?: () => void } = {},
   ): Promise<QueueSubmission> {
     const id = parseEndpointId(endpointId);
     const query = options.webhookUrl
@@ -177,10 +196,11 @@ export class FalClient {
       method: "POST",
       url: `${this.#hosts.queue}/${id.full}${query}`,
       what: `Cannot submit job to ${id.full}`,
-      retry: "write",
+      retry: "submit",
       auth: "required",
       body: input,
       signal: options.signal,
+      onUnanswered: options.onUnanswered,
     });
     const submission = body as QueueSubmission;
     if (!submission || typeof submission.request_id !== "string") {
@@ -211,7 +231,11 @@ export class FalClient {
 
   /**
    * Follows a job's status stream, yielding each status until fal closes the stream (after
-   * COMPLETED). The caller falls back to {@linkcode FalClient.status} if the stream drops early.
+   * COMPLETED). The stream is tried once (no retries) and given up when it sends nothing for
+   * the idle timeout; the caller falls back to {@linkcode FalClient.status} on any failure and
+   * when the stream ends early.
+   *
+   * @throws {FalApiError} when the stream cannot be opened or falls silent.
    */
   async *streamStatus(
     endpointId: string,
@@ -219,25 +243,65 @@ export class FalClient {
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<QueueStatus> {
     const id = parseEndpointId(endpointId);
-    const response = await this.#send({
-      method: "GET",
-      url: `${this.#requestUrl(id, requestId)}/status/stream?logs=1`,
-      what: `Cannot follow the status of ${id.app} request ${requestId}`,
-      retry: "status",
-      auth: "required",
-      headers: { accept: "text/event-stream" },
-      signal: options.signal,
-    });
-    if (!response.body) return;
-    for await (const data of readSseData(response.body)) {
-      let status: QueueStatus;
+    const what = `Cannot follow the status of ${id.app} request ${requestId}`;
+    const idle = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.#streamIdleMs);
+    };
+    arm();
+    try {
+      let response: Response;
       try {
-        status = JSON.parse(data) as QueueStatus;
-      } catch {
-        continue; // a malformed event is skipped; the next one carries the full status again
+        response = await this.#send({
+          method: "GET",
+          url: `${this.#requestUrl(id, requestId)}/status/stream?logs=1`,
+          what,
+          retry: "none",
+          auth: "required",
+          headers: { accept: "text/event-stream" },
+          signal,
+        });
+      } catch (error) {
+        if (idle.signal.aborted && !options.signal?.aborted) throw this.#silent(what);
+        throw error;
       }
-      yield status;
+      if (!response.body) return;
+      const body = response.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            arm(); // any byte, a `: ping` included, proves the stream alive
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      try {
+        for await (const data of readSseData(body)) {
+          let status: QueueStatus;
+          try {
+            status = JSON.parse(data) as QueueStatus;
+          } catch {
+            continue; // a malformed event is skipped; the next one carries the full status again
+          }
+          yield status;
+        }
+      } catch (error) {
+        if (idle.signal.aborted && !options.signal?.aborted) throw this.#silent(what);
+        throw error;
+      }
+    } finally {
+      clearTimeout(timer);
+      idle.abort();
     }
+  }
+
+  #silent(what: string): FalApiError {
+    return new FalApiError(
+      `${what}: the status stream sent nothing for ${this.#streamIdleMs} ms`,
+      { falStatus: 0 },
+    );
   }
 
   /**
@@ -407,8 +471,13 @@ export class FalClient {
         });
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason;
-        // A write that failed in flight may have been accepted: never resend it.
-        if (spec.retry !== "write" && replayable && attempt < this.#maxAttempts) {
+        // A write that failed in flight may have been accepted: never resend it (a submit is
+        // resent, as fal's own clients do: its record is written ahead and settled later).
+        if (
+          spec.retry !== "write" && spec.retry !== "none" && replayable &&
+          attempt < this.#maxAttempts
+        ) {
+          spec.onUnanswered?.();
           await this.#backoff(spec, attempt, undefined, `network error: ${error}`);
           continue;
         }
@@ -444,6 +513,7 @@ export class FalClient {
         falStatus: response.status,
         errorType,
         body,
+        falRequestId: response.headers.get("x-fal-request-id") ?? undefined,
       });
     }
   }

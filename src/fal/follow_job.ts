@@ -8,7 +8,6 @@
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { FalClient } from "./client.ts";
-import { FalApiError } from "./errors.ts";
 import type { QueueStatus } from "./types.ts";
 import { sleep } from "../sleep.ts";
 
@@ -41,9 +40,9 @@ export async function waitForCompletion(
     log.debug("fal status stream ended early; polling", { request_id: requestId });
   } catch (error) {
     if (signal?.aborted) throw error;
-    if (error instanceof FalApiError && error.falStatus >= 400 && error.falStatus < 500) {
-      throw error;
-    }
+    // Any failure of the stream (a 4xx such as 405 included, or silence past the idle timeout)
+    // falls back to polling, as fal's own clients poll; a real problem with the request shows
+    // up there.
     log.warn("fal status stream failed; polling", { request_id: requestId, error });
   }
   const interval = options.pollIntervalMs ?? 1000;

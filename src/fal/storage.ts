@@ -329,7 +329,7 @@ export class FalStorage {
       method: "POST",
       url: `${this.#hosts.rest}/storage/upload/${kind}?storage_type=${STORAGE_TYPE}`,
       what,
-      retry: "write",
+      retry: "submit",
       auth: "required",
       body: { content_type: contentType, file_name: fileName },
       signal,

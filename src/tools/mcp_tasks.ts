@@ -84,7 +84,7 @@ const RELATED_TASK = "io.modelcontextprotocol/related-task";
 function toTask(record: JobRecord): Record<string, unknown> {
   const status = record.status === "COMPLETED"
     ? "completed"
-    : record.status === "FAILED"
+    : record.status === "FAILED" || record.status === "UNKNOWN"
     ? "failed"
     : record.status === "CANCELLED"
     ? "cancelled"

@@ -164,13 +164,28 @@ function statusBody(ctx: FakeContext, job: FakeJob, logs: FakeLog[] | null) {
   if (job.status === "IN_QUEUE") body.queue_position = job.queuePosition;
   if (job.status === "COMPLETED") {
     if (job.inferenceTime !== undefined) body.metrics = { inference_time: job.inferenceTime };
-    if (job.error) {
+    // Gateway and request errors (timeouts, runner failures, cancellation) show on the status;
+    // a model's own failure (validation included) only comes with the result.
+    if (job.error?.type) {
       body.error = job.error.message;
       if (job.error.type) body.error_type = job.error.type;
     }
   }
   return body;
 }
+
+/** Whether fal has dropped the job's result: kept 1 hour, or less when it is 10 KB or more. */
+function resultExpired(ctx: FakeContext, job: FakeJob): boolean {
+  if (!job.completedAt || !job.result) return false;
+  const size = new TextEncoder().encode(JSON.stringify(job.result.body ?? null)).length;
+  const keep = size >= LARGE_RESULT_BYTES
+    ? ctx.options.largeResultRetentionMs
+    : ctx.options.resultRetentionMs;
+  return Date.now() - Date.parse(job.completedAt) >= keep;
+}
+
+/** Results of this size or more are kept for `largeResultRetentionMs` only. */
+export const LARGE_RESULT_BYTES = 10 * 1024;
 
 function wantsLogs(url: URL): boolean {
   const value = url.searchParams.get("logs");
@@ -213,9 +228,9 @@ export async function handleQueue(
     const requestId = segments[at + 1]!;
     const tail = segments.slice(at + 2).join("/");
     const job = ctx.state.jobs.get(requestId);
+    // Like fal, a request answers only under its app id (`owner/app`), not the full endpoint id.
     const visible = job !== undefined && job.mode === "queue" &&
-      sameAccount(ctx.options, job.key, key) &&
-      (appPath === job.appId || appPath === job.endpointId);
+      sameAccount(ctx.options, job.key, key) && appPath === job.appId;
     switch (tail) {
       case "":
         if (req.method !== "GET") return methodNotAllowed(["GET"]);
@@ -223,6 +238,7 @@ export async function handleQueue(
         if (job.status !== "COMPLETED" || !job.result) {
           return detail(400, "Request is still in progress");
         }
+        if (resultExpired(ctx, job)) return detail(404, "Request not found");
         return resultResponse(job.result.body, job.result.status, {
           ...job.result.headers,
           "x-fal-request-id": job.requestId,

@@ -8,7 +8,7 @@
  */
 
 import type { FalClient } from "../../src/fal/client.ts";
-import { FalApiError } from "../../src/fal/errors.ts";
+import { describeFalErrorBody, FalApiError, isTransientFalError } from "../../src/fal/errors.ts";
 import { type FollowOptions, waitForCompletion } from "../../src/fal/follow_job.ts";
 import type { QueueStatus } from "../../src/fal/types.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -49,7 +49,27 @@ export async function runQueuedJob(
         { falStatus: 500, errorType: status.error_type ?? undefined, body: status },
       );
     }
-    const result = await fal.result(endpointId, requestId, signal ? { signal } : {});
+    let result: unknown;
+    try {
+      result = await fal.result(endpointId, requestId, signal ? { signal } : {});
+    } catch (error) {
+      // A model's failure (validation included) comes with the result: it is the job's verdict.
+      if (error instanceof FalApiError && !isTransientFalError(error)) {
+        throw new FalApiError(
+          `The ${endpointId} job ${requestId} failed: ${
+            describeFalErrorBody(error.body) ?? error.message
+          }`,
+          {
+            falStatus: error.falStatus,
+            errorType: error.errorType,
+            body: error.body,
+            falRequestId: error.falRequestId,
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
     return { requestId, status, result };
   } catch (error) {
     if (signal?.aborted) {
