@@ -59,6 +59,6 @@ Deno.test("every docs/tools.md example runs against the default model without an
         const answer = await call(tool, JSON.parse(text));
         assert.notEqual(answer.isError, true, `${tool} ${text}: ${allText(answer)}`);
       }
-    }, { args: ["--sync-wait", "0"] });
+    }, { args: ["--sync-wait", "0", "--allow-local-files", dir] });
   });
 });
