@@ -65,8 +65,13 @@ export interface HttpAppOptions {
   metrics?: Metrics | undefined;
   /** Serves OAuth protected-resource metadata for a path, when in OAuth mode. */
   wellKnown?: ((request: Request, path: string) => Response | undefined) | undefined;
-  /** Extra readiness facts (e.g. whether a fal key is configured). */
-  readiness?: () => Record<string, unknown>;
+  /**
+   * Extra readiness facts (e.g. whether a fal key is configured). `not_ready` (a reason) makes
+   * `/ready` answer 503.
+   */
+  readiness?: () =>
+    | Record<string, unknown>
+    | Promise<Record<string, unknown> & { not_ready?: string | undefined }>;
   /**
    * The studio at `/studio`: called with no principal for its page, and with the authenticated
    * caller for its API under `/studio/api/`.
@@ -248,13 +253,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       ];
     }
     if (path === "/ready") {
+      const facts = await options.readiness?.() ?? {};
+      const notReady = typeof facts.not_ready === "string";
       return [json({
-        status: draining ? "draining" : "ready",
+        status: draining ? "draining" : notReady ? "not_ready" : "ready",
         version: VERSION,
         sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
         streams: openStreams,
-        ...options.readiness?.(),
-      }, draining ? 503 : 200)];
+        ...facts,
+      }, draining || notReady ? 503 : 200)];
     }
     if (path === "/metrics") {
       return [
