@@ -16,7 +16,8 @@ import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobStore } from "./jobs/open_store.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { listenError } from "./listen_error.ts";
+import { createLogger, type Logger, resolveLogFormat } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { assertSafeBind } from "./bind_policy.ts";
 import { createAuthenticator } from "./http/authenticate.ts";
@@ -32,6 +33,7 @@ import { adoptLegacyJobs } from "./jobs/legacy_owners.ts";
 import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
+import { createStudio } from "./studio/handler.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
@@ -68,9 +70,11 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   assertSafeBind(config);
+  if (config.transport !== "stdio") probeListen(config.host, config.port);
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
+      format: resolveLogFormat(config.logFormat),
       secrets: [
         ...(config.falKey ? [config.falKey] : []),
         ...(config.stateSecret ? [config.stateSecret] : []),
@@ -142,6 +146,8 @@ export async function startServer(
       metrics,
       missingKeyMessage: "No fal key: this server uses each client's own key. Send yours in " +
         "the X-Fal-Key header (create one at https://fal.ai/dashboard/keys).",
+      rejectedKeyHint: "this server uses each client's own key: check the key your client " +
+        "sends in X-Fal-Key or Authorization: Key (keys: https://fal.ai/dashboard/keys)",
     });
     return {
       ...httpDeps,
@@ -204,6 +210,7 @@ export async function startServer(
           }),
         };
       },
+      studio: createStudio(depsFor),
       listen: createListenHandler({
         events: jobs.events,
         ownerOf: (principal) => depsFor(principal).principal.id,
@@ -214,16 +221,22 @@ export async function startServer(
       }),
     });
     const app = http;
-    httpServer = await listenResilient(
-      { hostname: config.host, port: config.port, logger },
-      (request) => app.fetch(request),
-    );
+    try {
+      httpServer = await listenResilient(
+        { hostname: config.host, port: config.port, logger },
+        (request) => app.fetch(request),
+      );
+    } catch (error) {
+      await Promise.allSettled([http.close(), jobs.close()]);
+      throw listenError(error, config.host, config.port) ?? error;
+    }
     const addr = httpServer.addr;
     httpUrl = `http://${urlHost(addr.hostname)}:${addr.port}`;
     logger.info("listening", {
       url: httpUrl,
       mcp: `${httpUrl}/mcp`,
       sse: `${httpUrl}/sse`,
+      studio: `${httpUrl}/studio`,
       auth: config.oauth ? "oauth" : config.authTokens.length ? "tokens" : "none",
       byok: config.byok,
     });
@@ -268,6 +281,16 @@ export async function startServer(
     stdio.ended.then(() => logger.info("stdio client left; HTTP keeps serving"));
   }
   return { httpUrl, http, finished: done.promise, shutdown };
+}
+
+/** Fails before anything starts (and logs) when `host:port` cannot be listened on. */
+function probeListen(host: string, port: number): void {
+  if (port === 0) return;
+  try {
+    Deno.listen({ hostname: host, port }).close();
+  } catch (error) {
+    throw listenError(error, host, port) ?? error;
+  }
 }
 
 /** Waits until `condition` holds or `timeoutMs` passed. */

@@ -41,6 +41,7 @@ import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
 import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
 import { recordTools } from "./tool_catalog.ts";
+import { linkMediaTools, registerMediaApp } from "./ui/media_app.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 import { icons, toolIcons } from "./icons.ts";
 import { SERVER_CACHE_HINTS } from "./cache_hints.ts";
@@ -85,6 +86,7 @@ export function createServer(deps: ServerDeps): McpServer {
   }) as typeof server.registerTool;
   const tasks = installMcpTasks(server, deps);
   installJobSubscriptions(server, deps);
+  linkMediaTools(server);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
     registerGenerateImage,
     registerEditImage,
@@ -109,6 +111,7 @@ export function createServer(deps: ServerDeps): McpServer {
     registerJobResource,
     registerModelSchemaResource,
     registerJobListNotifier,
+    registerMediaApp,
   ];
   for (const register of registrations) register(server, deps, tasks);
   registerCreateMediaPrompt(server, deps.catalogue ?? catalogueOf(deps.fal));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { FalClient } from "../src/fal/client.ts";
 import { FalApiError } from "../src/fal/errors.ts";
-import { runQueuedJob } from "../src/fal/follow_job.ts";
+import { runQueuedJob } from "./helpers/queued_job.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import type { QueueStatus } from "../src/fal/types.ts";
 import { type FakeFal, startFakeFal } from "./fake_fal/server.ts";

@@ -11,7 +11,13 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
-import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.ts";
+import {
+  describeFalErrorBody,
+  FalApiError,
+  FalKeyRejectedError,
+  MissingFalKeyError,
+  SERVER_KEY_HINT,
+} from "./errors.ts";
 import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
 import { readBoundedResult } from "./bounded_result.ts";
@@ -25,6 +31,7 @@ import type {
   QueueStatus,
   QueueSubmission,
 } from "./types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Options for {@linkcode FalClient}. */
 export interface FalClientOptions {
@@ -44,6 +51,8 @@ export interface FalClientOptions {
   metrics?: Metrics | undefined;
   /** What to tell a caller whose call needs a key when there is none (default: set FAL_KEY). */
   missingKeyMessage?: string | undefined;
+  /** What to tell a caller whose key fal refused (default: check FAL_KEY). */
+  rejectedKeyHint?: string | undefined;
   /**
    * A status stream that sends nothing at all (not even fal's `: ping`) for this long is given
    * up, and the job is polled instead (default 30 000 ms; fal pings about every 15 s).
@@ -134,6 +143,7 @@ export class FalClient {
   readonly #retryBaseMs: number;
   readonly #metrics: Metrics | undefined;
   readonly #missingKeyMessage: string | undefined;
+  readonly #rejectedKeyHint: string;
   readonly #streamIdleMs: number;
   #owner: string | undefined;
 
@@ -147,6 +157,7 @@ export class FalClient {
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#metrics = options.metrics;
     this.#missingKeyMessage = options.missingKeyMessage;
+    this.#rejectedKeyHint = options.rejectedKeyHint ?? SERVER_KEY_HINT;
     this.#streamIdleMs = options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS;
   }
 
@@ -486,10 +497,21 @@ export class FalClient {
       // An error answer is read up to a bound: its size is fal's (or a model's) to choose.
       const body = await readBoundedResult(response, MAX_ERROR_BODY_BYTES);
       const detail = describeFalErrorBody(body) ?? response.statusText;
+      const errorType = response.headers.get("x-fal-error-type") ??
+        (body as { error_type?: string } | undefined)?.error_type;
+      if ((response.status === 401 || response.status === 403) && headers.authorization) {
+        // The key is the problem, whatever the step was: say so, not "Cannot list models".
+        throw new FalKeyRejectedError({
+          falStatus: response.status,
+          detail,
+          hint: this.#rejectedKeyHint,
+          ...(errorType ? { errorType } : {}),
+          body,
+        });
+      }
       throw new FalApiError(`${spec.what}: fal answered ${response.status}: ${detail}`, {
         falStatus: response.status,
-        errorType: response.headers.get("x-fal-error-type") ??
-          (body as { error_type?: string } | undefined)?.error_type,
+        errorType,
         body,
         falRequestId: response.headers.get("x-fal-request-id") ?? undefined,
       });
@@ -507,8 +529,4 @@ export class FalClient {
     this.#log.warn("fal call retried", { what: spec.what, reason, attempt, delay_ms: delay });
     await sleep(delay, spec.signal);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -72,6 +72,24 @@ export class MissingFalKeyError extends FalMcpError {
   }
 }
 
+/** Where the rejected key came from, so the message says which key to check. */
+export const SERVER_KEY_HINT =
+  "check FAL_KEY (copy a valid key from https://fal.ai/dashboard/keys) and restart the server";
+
+/** fal answered 401/403 to a call that carried a key: the key itself was refused. */
+export class FalKeyRejectedError extends FalApiError {
+  /** Creates the error from fal's status and detail; `hint` says which key to check. */
+  constructor(
+    init: { falStatus: number; detail: string; hint: string; errorType?: string; body?: unknown },
+  ) {
+    super(
+      `fal rejected the API key (fal answered ${init.falStatus}: ${init.detail}): ${init.hint}`,
+      init,
+    );
+    this.name = "FalKeyRejectedError";
+  }
+}
+
 function describeValidationItem(item: unknown): string | undefined {
   if (!item || typeof item !== "object") return undefined;
   const { loc, msg } = item as { loc?: unknown; msg?: unknown };

@@ -18,6 +18,7 @@
 
 import type { FalClient } from "./client.ts";
 import { FalApiError } from "./errors.ts";
+import { isRecord } from "../is_record.ts";
 
 /** The most endpoint ids fal accepts in one pricing call. */
 export const MAX_PRICING_IDS = 50;
@@ -91,10 +92,6 @@ export interface UsageReport {
   pages: number;
   /** Whether fal had more pages than were read (the lines may be incomplete). */
   truncated: boolean;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function isNumber(value: unknown): value is number {

@@ -17,10 +17,7 @@
 
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { JsonSchema } from "./openapi.ts";
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
+import { isRecord } from "../is_record.ts";
 
 const ARTICLE: Record<string, string> = {
   integer: "an integer",
@@ -45,7 +42,7 @@ function matchesType(value: unknown, type: string): boolean {
   if (type === "integer") return Number.isInteger(value);
   if (type === "number") return typeof value === "number";
   if (type === "array") return Array.isArray(value);
-  if (type === "object") return isObject(value);
+  if (type === "object") return isRecord(value);
   if (type === "string") return typeof value === "string";
   if (type === "boolean") return typeof value === "boolean";
   return true;
@@ -61,7 +58,7 @@ function forms(options: JsonSchema[]): string {
   const parts: string[] = [];
   for (const option of options) {
     if (Array.isArray(option.enum)) parts.push(...option.enum.map(shown));
-    else if (option.type === "object" && isObject(option.properties)) {
+    else if (option.type === "object" && isRecord(option.properties)) {
       parts.push(`an object {${Object.keys(option.properties).join(", ")}}`);
     } else if (typeof option.type === "string" && option.type !== "null") {
       parts.push(ARTICLE[option.type] ?? option.type);
@@ -76,7 +73,7 @@ function check(value: unknown, schema: JsonSchema, path: string, depth: number):
   for (const key of ["anyOf", "oneOf"] as const) {
     const options = schema[key];
     if (Array.isArray(options) && options.length) {
-      const objects = options.filter(isObject);
+      const objects = options.filter(isRecord);
       const fits = objects.some((o) => check(value, o, path, depth + 1).length === 0);
       if (fits) return [];
       // One alternative of the value's own kind: report its own problem (e.g. a bound).
@@ -126,13 +123,13 @@ function check(value: unknown, schema: JsonSchema, path: string, depth: number):
     if (typeof schema.maxItems === "number" && value.length > schema.maxItems) {
       problems.push(`${path} takes at most ${schema.maxItems} item(s) (got ${value.length})`);
     }
-    if (isObject(schema.items)) {
+    if (isRecord(schema.items)) {
       value.forEach((item, i) =>
         problems.push(...check(item, schema.items as JsonSchema, `${path}[${i}]`, depth + 1))
       );
     }
   }
-  if (isObject(value) && (isObject(schema.properties) || Array.isArray(schema.required))) {
+  if (isRecord(value) && (isRecord(schema.properties) || Array.isArray(schema.required))) {
     problems.push(...checkObject(value, schema, path, depth, false));
   }
   return problems;
@@ -169,7 +166,7 @@ function checkObject(
   unknownKeys: boolean,
 ): string[] {
   const problems: string[] = [];
-  const properties = isObject(schema.properties) ? schema.properties : {};
+  const properties = isRecord(schema.properties) ? schema.properties : {};
   const join = (name: string) => path ? `${path}.${name}` : name;
   for (const name of Array.isArray(schema.required) ? schema.required : []) {
     if (typeof name === "string" && value[name] === undefined) {
@@ -178,7 +175,7 @@ function checkObject(
   }
   for (const [name, item] of Object.entries(value)) {
     const property = properties[name];
-    if (isObject(property)) {
+    if (isRecord(property)) {
       if (item !== undefined) problems.push(...check(item, property, join(name), depth + 1));
     } else if (unknownKeys && Object.keys(properties).length) {
       problems.push(unknownField(name, Object.keys(properties), path));

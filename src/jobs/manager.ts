@@ -16,7 +16,7 @@ import type { FalClient } from "../fal/client.ts";
 import { FalApiError, isTransientFalError } from "../fal/errors.ts";
 import { waitForCompletion } from "../fal/follow_job.ts";
 import type { QueueStatus } from "../fal/types.ts";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
@@ -156,7 +156,7 @@ export class JobManager {
   /** "This owner's job list changed" events (a job recorded or changing status). */
   readonly listChanges: JobListChanges = new JobListChanges();
 
-  /** The store (for resources and listings). */
+  /** The store (for adopting records of earlier versions at start). */
   get store(): JobStore {
     return this.#store;
   }
@@ -357,9 +357,9 @@ export class JobManager {
   async #owned(caller: JobCaller, id: string): Promise<JobRecord> {
     const record = await this.#store.get(id) ?? this.#unsaved.get(id);
     if (!record || record.owner !== caller.principal.id) {
-      throw new FalMcpError(
+      throw invalidParams(
         `Unknown job id "${id}": you have no job with this id. Use list_jobs to see your jobs.`,
-        { status: 404, code: JsonRpcCode.InvalidParams },
+        { status: 404 },
       );
     }
     return record;
@@ -433,10 +433,10 @@ export class JobManager {
     }
     const fal = this.#followerFor(caller, record);
     if (!fal) {
-      throw new FalMcpError(
+      throw invalidParams(
         `Cannot cancel job "${id}": it was submitted with another fal key, and only that key ` +
           "can cancel it at fal. Send that key (X-Fal-Key) and try again.",
-        { status: 409, code: JsonRpcCode.InvalidParams },
+        { status: 409 },
       );
     }
     const outcome = await fal.cancel(record.endpointId, id);
@@ -680,7 +680,7 @@ export class JobManager {
           }
           continue;
         }
-        let message = error instanceof Error ? error.message : String(error);
+        let message = errorMessage(error);
         if (error instanceof FalApiError && error.falStatus === 404) {
           message += " (fal keeps a result for 1 hour after the job ends, 6 minutes when it " +
             "is 10 KB or more)";

@@ -43,7 +43,7 @@ export interface MemoryJobStoreOptions {
 }
 
 /** The default of {@linkcode MemoryJobStoreOptions.maxJobs}. */
-export const DEFAULT_MAX_MEMORY_JOBS = 10_000;
+const DEFAULT_MAX_MEMORY_JOBS = 10_000;
 
 /** A stored record: the fields queries look at, and the record as JSON (a private copy). */
 interface Entry extends JobPosition {

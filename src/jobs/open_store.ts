@@ -18,6 +18,7 @@ import type { Logger } from "../log.ts";
 import { MemoryJobStore } from "./memory_store.ts";
 import { SqliteJobStore } from "./sqlite_store.ts";
 import type { JobStore } from "./types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** The kinds of job store `--job-store` accepts. */
 export type JobStoreKind = "sqlite" | "memory";
@@ -68,7 +69,7 @@ export function openJobStore(kind: JobStoreKind, stateDir: string, logger: Logge
       store = SqliteJobStore.open(path, onQuarantine);
     }
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new Error(
       `Cannot open the job store at ${path}: ${reason}. Use --state-dir to pick a writable ` +
         "folder, or --job-store memory to keep jobs in memory only",

@@ -9,11 +9,8 @@
 
 import type { JsonSchema } from "../fal/openapi.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { isRecord } from "../is_record.ts";
 import { fitValue, ratioOf, shown } from "./fit_value.ts";
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
 
 /** Builds one model input against the model's input schema. */
 export class InputBuilder {
@@ -26,7 +23,7 @@ export class InputBuilder {
 
   /** Starts an input for `endpointId`, whose input schema is `schema` (if known). */
   constructor(schema: JsonSchema | undefined, endpointId: string) {
-    this.#properties = schema && isObject(schema.properties) ? schema.properties : undefined;
+    this.#properties = schema && isRecord(schema.properties) ? schema.properties : undefined;
     this.#endpointId = endpointId;
   }
 
@@ -38,7 +35,7 @@ export class InputBuilder {
   /** The schema of one input field, when known. */
   property(field: string): JsonSchema | undefined {
     const property = this.#properties?.[field];
-    return isObject(property) ? property : undefined;
+    return isRecord(property) ? property : undefined;
   }
 
   /**
@@ -106,7 +103,7 @@ function takesExplicitSize(schema: JsonSchema | undefined): boolean {
   const options = schema?.anyOf ?? schema?.oneOf;
   if (!Array.isArray(options)) return false;
   return options.some((o) =>
-    isObject(o) && isObject(o.properties) && "width" in o.properties && "height" in o.properties
+    isRecord(o) && isRecord(o.properties) && "width" in o.properties && "height" in o.properties
   );
 }
 

@@ -8,6 +8,7 @@
 import { CATALOGUE, type CatalogueModel, findModel, schemasOf } from "./catalogue.ts";
 import { type FakeContext, sameAccount } from "./context.ts";
 import { FAKE_FAILURES, type Outcome, requestError, validationFailure } from "./failures.ts";
+import { inputDownloadFailure } from "./input_urls.ts";
 import {
   detail,
   isObject,
@@ -131,6 +132,14 @@ function precheck(model: CatalogueModel, body: unknown): {
     issues,
     plan: failure ? { when: "end", outcome: failure } : { when: "end" },
   };
+}
+
+/** {@linkcode precheck}, then the input URLs: one fal cannot download fails the job at its end. */
+async function precheckWithUrls(ctx: FakeContext, model: CatalogueModel, body: unknown) {
+  const checked = precheck(model, body);
+  if (checked.issues.length > 0 || checked.plan.outcome) return checked;
+  const failure = await inputDownloadFailure(ctx, checked.input);
+  return failure ? { ...checked, plan: { when: "end" as const, outcome: failure } } : checked;
 }
 
 function durationOf(ctx: FakeContext, input: Record<string, unknown>): number {
@@ -267,7 +276,7 @@ export async function handleQueue(
   }
   const body = await readJson(req);
   if (!body.ok) return invalidJson(body.message);
-  const checked = precheck(model, body.value);
+  const checked = await precheckWithUrls(ctx, model, body.value);
   if (ctx.options.validateOnSubmit && checked.issues.length > 0) {
     return detail(422, checked.issues);
   }
@@ -369,7 +378,7 @@ export async function handleRun(
   if (timeoutMs instanceof Response) return timeoutMs;
   const body = await readJson(req);
   if (!body.ok) return invalidJson(body.message);
-  const checked = precheck(model, body.value);
+  const checked = await precheckWithUrls(ctx, model, body.value);
   const job: FakeJob = {
     requestId: crypto.randomUUID(),
     endpointId: ref.endpointId,

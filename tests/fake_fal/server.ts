@@ -64,6 +64,7 @@ import {
 import { FileStore } from "./files.ts";
 import { detail, notFound, sleep } from "./http.ts";
 import { JobEngine } from "./jobs.ts";
+import { listenError } from "../../src/listen_error.ts";
 import { renderPng } from "./media.ts";
 import { hashString } from "./outputs.ts";
 import { handlePlatform } from "./platform.ts";
@@ -278,7 +279,12 @@ function start(options: FakeFalOptions): FakeFal {
   };
 
   const hostname = options.hostname ?? "127.0.0.1";
-  const server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+  } catch (error) {
+    throw listenError(error, hostname, options.port ?? 0) ?? error;
+  }
   const port = server.addr.port;
   const origin = (options.publicUrl ?? originFor(hostname, port)).replace(/\/+$/, "");
   const files = new FileStore(origin);
