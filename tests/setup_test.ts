@@ -48,9 +48,7 @@ Deno.test(".ci/run runs exactly the test command README.md shows", async () => {
   }).output();
   assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
   const command = new TextDecoder().decode(output.stdout).trim();
-  const fromReadme = (await readmeCommands()).find((line) =>
-    / task test$/.test(line)
-  );
+  const fromReadme = (await readmeCommands()).find((line) => / task test$/.test(line));
   assert.equal(command, fromReadme);
   const script = await read(".ci/run");
   assert.match(
@@ -87,9 +85,7 @@ function importKey(
   imports: Record<string, string>,
 ): string | undefined {
   if (specifier in imports) return specifier;
-  return Object.keys(imports).find((key) =>
-    key.endsWith("/") && specifier.startsWith(key)
-  );
+  return Object.keys(imports).find((key) => key.endsWith("/") && specifier.startsWith(key));
 }
 
 Deno.test("the server's deno.json and deno.lock hold only what the server and demo import", async () => {

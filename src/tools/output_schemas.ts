@@ -77,3 +77,12 @@ export const uploadOutput: z.ZodType = toolSchema(z.object({
 export const recommendOutput: z.ZodType = toolSchema(z.object({
   recommendations: z.array(z.object({ endpoint_id: text })),
 }));
+
+/** `media_job` (app-only): the job as the media view shows it. */
+export const mediaJobOutput: z.ZodType = toolSchema(z.object({ job: anyObject }));
+
+/** `media_action` (app-only): the new job it started, or the files it saved. */
+export const mediaActionOutput: z.ZodType = toolSchema(z.object({
+  job: anyObject.optional(),
+  saved: z.array(text).optional(),
+}));

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { mediaActionOutput, mediaJobOutput } from "../tools/output_schemas.ts";
 import {
   registerAppResource,
   registerAppTool,
@@ -114,6 +115,7 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
     description: "The caller's job with its media, status, queue position, logs and cost, " +
       "for the media view.",
     inputSchema: z.object({ job_id: z.string().min(1).max(128) }),
+    outputSchema: mediaJobOutput,
     annotations: { readOnlyHint: true, openWorldHint: false },
     _meta: { ui: { resourceUri: MEDIA_APP_URI, visibility: ["app"] } },
   }, (args) =>
@@ -131,6 +133,7 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
       "the caller's job. Upscale, remove background, animate and variations start a new job " +
       "(billed by fal); save writes the file to the server's --output-dir, when it has one.",
     inputSchema: mediaActionInput,
+    outputSchema: mediaActionOutput,
     annotations: { readOnlyHint: false, openWorldHint: true },
     _meta: { ui: { resourceUri: MEDIA_APP_URI, visibility: ["app"] } },
   }, (args, ctx) =>
