@@ -8,11 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import {
-  allText,
-  type ToolAnswer,
-  withToolClient,
-} from "./helpers/tool_client.ts";
+import { allText, type ToolAnswer, withToolClient } from "./helpers/tool_client.ts";
 import { renderPng, renderWav } from "./fake_fal/media.ts";
 
 Deno.test("every tool's structuredContent conforms to its declared outputSchema", async () => {
@@ -95,9 +91,8 @@ Deno.test("every tool's structuredContent conforms to its declared outputSchema"
         endpoint_id: "fal-ai/flux/schnell",
         input: { prompt: "y" },
       });
-      const url =
-        ((done.structuredContent!.result as { images: { url: string }[] })
-          .images[0])!.url;
+      const url = ((done.structuredContent!.result as { images: { url: string }[] })
+        .images[0])!.url;
       await check("media_action", {
         job_id: String(done.structuredContent!.job_id),
         url,
