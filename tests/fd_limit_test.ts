@@ -71,7 +71,7 @@ Deno.test("with ulimit -n 256 and 400 concurrent tool calls the server answers 5
       // completed and then cancelled, so no paid job is lost): admission frees up after them.
       const { body, headers } = modernRequest("tools/list");
       let listed = 0;
-      for (let attempt = 0; attempt < 100 && listed !== 200; attempt++) {
+      for (let attempt = 0; attempt < 300 && listed !== 200; attempt++) {
         try {
           const res = await fetch(`${url}/mcp`, {
             method: "POST",
