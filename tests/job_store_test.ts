@@ -9,6 +9,8 @@ import { openJobStore } from "../src/jobs/open_store.ts";
 import { decodeCursor, encodeCursor } from "../src/jobs/query.ts";
 import { SQLITE_SCHEMA_VERSION, SqliteJobStore } from "../src/jobs/sqlite_store.ts";
 import type { JobRecord, JobStatus, JobStore } from "../src/jobs/types.ts";
+import { RedisJobStore } from "../src/jobs/redis_store.ts";
+import { startRedis } from "./helpers/redis_server.ts";
 
 /** A record with every field set, created `minute` minutes after a fixed start. */
 function job(id: string, minute: number, overrides: Partial<JobRecord> = {}): JobRecord {
@@ -250,6 +252,53 @@ contract("SqliteJobStore", async () => {
     store: SqliteJobStore.open(join(dir, "state", "jobs.sqlite3")),
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
+});
+
+contract("RedisJobStore", async () => {
+  const redis = await startRedis();
+  const client = await redis.client();
+  return {
+    store: new RedisJobStore(client, { closeClient: true }),
+    cleanup: () => redis.stop(),
+  };
+});
+
+Deno.test("RedisJobStore: records survive a kill -9 of redis-server (append-only file)", async () => {
+  const redis = await startRedis();
+  try {
+    let store = new RedisJobStore(await redis.client(), { closeClient: true });
+    await store.put(job("req-1", 1, { status: "IN_PROGRESS", result: undefined }));
+    await store.put(job("req-2", 2));
+    await redis.kill(true);
+    await store.close();
+    await redis.restart();
+    store = new RedisJobStore(await redis.client(), { closeClient: true });
+    assert.deepEqual(ids((await store.list({ owner: "owner-a", limit: 10 })).jobs), [
+      "req-2",
+      "req-1",
+    ]);
+    assert.deepEqual(ids(await store.unfinished()), ["req-1"]);
+    await store.close();
+  } finally {
+    await redis.stop();
+  }
+});
+
+Deno.test("RedisJobStore: two stores on one Redis see each other's records (instances of a cluster)", async () => {
+  const redis = await startRedis();
+  const a = new RedisJobStore(await redis.client(), { closeClient: true });
+  const b = new RedisJobStore(await redis.client(), { closeClient: true });
+  try {
+    await a.put(job("req-1", 1, { status: "IN_QUEUE", result: undefined }));
+    assert.equal((await b.get("req-1"))?.status, "IN_QUEUE");
+    await b.put(job("req-1", 1));
+    assert.deepEqual(await a.unfinished(), []);
+    assert.equal((await a.get("req-1"))?.status, "COMPLETED");
+  } finally {
+    await a.close();
+    await b.close();
+    await redis.stop();
+  }
 });
 
 Deno.test("SqliteJobStore: records survive closing and reopening the file (server restart)", async () => {
