@@ -53,6 +53,11 @@ export interface Config {
   stateDir: string;
   /** Where job records are kept: SQLite under the state dir, or memory only. */
   jobStore: JobStoreKind;
+  /**
+   * A Redis shared by every instance of a cluster (`redis://` or `rediss://`, password in the
+   * URL): jobs live there and are followed under leases. Never logged (it may hold a password).
+   */
+  redisUrl: string | undefined;
   /** When set, every generated file is also saved here. */
   outputDir: string | undefined;
   /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
@@ -144,6 +149,8 @@ Options:
   --state-dir DIR         where the job database lives                 env FAL_MCP_STATE_DIR
                           (default: $XDG_STATE_HOME/fal-mcp or ~/.local/state/fal-mcp)
   --job-store KIND        sqlite | memory (default: sqlite)            env FAL_MCP_JOB_STORE
+  --redis-url URL         share jobs with other instances in this Redis (redis:// or rediss://)
+                                                                       env FAL_MCP_REDIS_URL
   --output-dir DIR        also save every generated file here          env FAL_MCP_OUTPUT_DIR
   --inline-max-bytes N    inline images up to N bytes (default: 262144; 0 = never)
                                                                        env FAL_MCP_INLINE_MAX_BYTES
@@ -252,6 +259,25 @@ function parseUrl(picked: [string, string] | undefined, flagName: string): strin
   return url.href.replace(/\/+$/, "");
 }
 
+/** A `redis://` or `rediss://` URL; the message never repeats the value (it may hold a password). */
+function parseRedisUrl(picked: [string, string] | undefined): string | undefined {
+  if (!picked) return undefined;
+  const [value, source] = picked;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:") || !url.hostname) {
+    throw new ConfigError(
+      `Invalid ${describeSource(source, "redis-url")}: expected redis://[user:password@]host:port` +
+        "[/db] or rediss://… for TLS",
+    );
+  }
+  return value;
+}
+
 function parseList(picked: [string, string] | undefined): string[] | undefined {
   if (!picked) return undefined;
   return picked[0].split(",").map((s) => s.trim()).filter((s) => s.length > 0);
@@ -281,6 +307,7 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "keep-alive": { type: "string" },
         "state-dir": { type: "string" },
         "job-store": { type: "string" },
+        "redis-url": { type: "string" },
         "output-dir": { type: "string" },
         "inline-max-bytes": { type: "string" },
         "sync-wait": { type: "string" },
@@ -406,6 +433,7 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         DEFAULTS.shutdownTimeoutSeconds,
       ),
     publicUrl: parseUrl(pick(values["public-url"], env, "FAL_MCP_PUBLIC_URL"), "public-url"),
+    redisUrl: parseRedisUrl(pick(values["redis-url"], env, "FAL_MCP_REDIS_URL")),
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
   // OAuth accepts tokens only for a resource named by configuration, never by a request.

@@ -13,7 +13,7 @@ import { createHttpApp, type HttpApp } from "./http/app.ts";
 import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
-import { openJobStore } from "./jobs/open_store.ts";
+import { openJobBackend } from "./cluster/job_backend.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { assertSafeBind } from "./bind_policy.ts";
@@ -75,8 +75,10 @@ export async function startServer(
   const stopWork = new AbortController();
   const hosts = resolveFalHosts(config.falBaseUrl);
   const fal = new FalClient({ hosts, key: config.falKey, logger, metrics });
+  const backend = await openJobBackend(config, logger);
   const jobs = new JobManager({
-    store: openJobStore(config.jobStore, config.stateDir, logger),
+    store: backend.store,
+    coordinator: backend.coordinator,
     logger,
     metrics,
     serverFal: fal,
@@ -165,7 +167,11 @@ export async function startServer(
       wellKnown: config.oauth
         ? (_request, path) => protectedResourceMetadataResponse(path, resourceUrl, config)
         : undefined,
-      readiness: () => ({ fal_key_configured: !!config.falKey, byok: config.byok }),
+      readiness: () => ({
+        fal_key_configured: !!config.falKey,
+        byok: config.byok,
+        ...backend.readiness(),
+      }),
     });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
@@ -208,6 +214,7 @@ export async function startServer(
       await Promise.allSettled([stdio?.close(), http?.close()]);
       await Promise.race([httpServer?.shutdown(), sleep(2000)]);
       await jobs.close();
+      await backend.close();
       logger.info("fal-mcp stopped");
       done.resolve();
     })();

@@ -203,13 +203,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       ];
     }
     if (path === "/ready") {
+      // A dependency the server cannot serve without (e.g. the cluster's Redis) says ready: false.
+      const facts = options.readiness?.() ?? {};
+      const ready = !draining && facts.ready !== false;
       return [json({
-        status: draining ? "draining" : "ready",
+        status: draining ? "draining" : ready ? "ready" : "not_ready",
         version: VERSION,
         sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
         streams: openStreams,
-        ...options.readiness?.(),
-      }, draining ? 503 : 200)];
+        ...facts,
+      }, ready ? 200 : 503)];
     }
     if (path === "/metrics") {
       return [

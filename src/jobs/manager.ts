@@ -16,6 +16,7 @@ import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
+import type { JobCoordinator } from "./coordinator.ts";
 import {
   isFinal,
   type JobPage,
@@ -43,6 +44,13 @@ export interface JobManagerOptions {
    * new one.
    */
   serverFal?: FalClient | undefined;
+  /**
+   * A cluster's leases and change channel: each job is followed by the one instance holding its
+   * lease, and changes wake waiters on every instance. Absent: a single instance.
+   */
+  coordinator?: JobCoordinator | undefined;
+  /** With a coordinator: how often unfinished jobs nobody follows are taken over (default 2000 ms). */
+  takeoverIntervalMs?: number;
 }
 
 /**
@@ -80,6 +88,8 @@ export class JobManager {
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
   readonly #serverFal: FalClient | undefined;
+  readonly #coordinator: JobCoordinator | undefined;
+  #takeover: ReturnType<typeof setInterval> | undefined;
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -89,6 +99,15 @@ export class JobManager {
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
     this.#serverFal = options.serverFal;
+    this.#coordinator = options.coordinator;
+    if (this.#coordinator) {
+      this.#coordinator.onUpdate(({ record, status }) => this.#notify(record, status));
+      // A job whose follower's instance died has no lease any more: some instance takes it over.
+      this.#takeover = setInterval(
+        () => void this.#followUnfinished().catch(() => {}),
+        options.takeoverIntervalMs ?? 2000,
+      );
+    }
     this.#metrics?.gauge(
       "fal_mcp_jobs_followed",
       "Jobs being followed at fal now",
@@ -192,7 +211,7 @@ export class JobManager {
     if (isFinal(record.status)) return record;
     const fal = this.#followerFor(caller, record);
     // Nothing can follow it with the caller's key: the record as it stands is all there is.
-    if (!fal && !this.#followers.has(id)) return record;
+    if (!fal && !this.#followers.has(id) && !this.#coordinator) return record;
     if (fal) this.#follow(fal, record);
     const { promise, resolve } = Promise.withResolvers<void>();
     const listener: Listener = (updated, status) => {
@@ -250,20 +269,7 @@ export class JobManager {
    * are followed again when that key comes back (any read of the job by its owner).
    */
   async resume(): Promise<number> {
-    const fal = this.#serverFal;
-    if (!fal?.hasKey) return 0;
-    let resumed = 0;
-    let waiting = 0;
-    for (const record of await this.#store.unfinished()) {
-      const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
-        record.keyId === fal.owner;
-      if (!server) {
-        waiting++;
-        continue;
-      }
-      this.#follow(fal, record);
-      resumed++;
-    }
+    const { resumed, waiting } = await this.#followUnfinished();
     if (resumed || waiting) {
       this.#log.info("following unfinished jobs again", {
         jobs: resumed,
@@ -273,8 +279,28 @@ export class JobManager {
     return resumed;
   }
 
+  async #followUnfinished(): Promise<{ resumed: number; waiting: number }> {
+    const fal = this.#serverFal;
+    if (!fal?.hasKey || this.#stopping.signal.aborted) return { resumed: 0, waiting: 0 };
+    let resumed = 0;
+    let waiting = 0;
+    for (const record of await this.#store.unfinished()) {
+      const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
+        record.keyId === fal.owner;
+      if (!server) {
+        waiting++;
+        continue;
+      }
+      if (this.#followers.has(record.id)) continue;
+      this.#follow(fal, record);
+      resumed++;
+    }
+    return { resumed, waiting };
+  }
+
   /** Stops following (jobs go on at fal and are picked up again on the next start). */
   async close(): Promise<void> {
+    clearInterval(this.#takeover);
     this.#stopping.abort(new DOMException("server stopping", "AbortError"));
     await Promise.allSettled([...this.#followers.values()]);
     await this.#store.close();
@@ -282,14 +308,29 @@ export class JobManager {
 
   #follow(fal: FalClient, record: JobRecord): void {
     if (this.#followers.has(record.id) || this.#stopping.signal.aborted) return;
-    const follower = this.#runFollower(fal, record)
+    const follower = this.#leaseAndFollow(fal, record)
       .catch((error) => this.#log.error("job follower failed", { job_id: record.id, error }))
       .finally(() => this.#followers.delete(record.id));
     this.#followers.set(record.id, follower);
   }
 
-  async #runFollower(fal: FalClient, record: JobRecord): Promise<void> {
-    const signal = this.#stopping.signal;
+  /** Follows the job; in a cluster only under its lease, and only while the lease is held. */
+  async #leaseAndFollow(fal: FalClient, record: JobRecord): Promise<void> {
+    if (!this.#coordinator) return await this.#runFollower(fal, record, this.#stopping.signal);
+    const lease = await this.#coordinator.acquire(record.id);
+    if (!lease) return;
+    try {
+      // Another instance may have finished the job before this one took the lease.
+      const current = await this.#store.get(record.id);
+      if (!current || (isFinal(current.status) && !isFinal(record.status))) return;
+      this.#log.debug("following a job under its lease", { job_id: record.id });
+      await this.#runFollower(fal, record, AbortSignal.any([this.#stopping.signal, lease.signal]));
+    } finally {
+      await lease.release();
+    }
+  }
+
+  async #runFollower(fal: FalClient, record: JobRecord, signal: AbortSignal): Promise<void> {
     const { id, endpointId } = record;
     let final: QueueStatus | undefined;
     for (let attempt = 1; !final; attempt++) {
@@ -391,7 +432,10 @@ export class JobManager {
       }
       await this.#store.put(updated);
       if (updated.status !== current.status) this.#countStatus(updated.status);
-      for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
+      this.#notify(updated, status);
+      this.#coordinator?.publish({ record: updated, status }).catch((error) =>
+        this.#log.warn("announcing a job change failed", { job_id: id, error })
+      );
       return updated;
     });
     this.#writes.set(id, next);
@@ -399,6 +443,10 @@ export class JobManager {
       if (this.#writes.get(id) === next) this.#writes.delete(id);
     }).catch(() => {});
     return next;
+  }
+
+  #notify(record: JobRecord, status?: QueueStatus): void {
+    for (const listener of this.#listeners.get(record.id) ?? []) listener(record, status);
   }
 
   #subscribe(id: string, listener: Listener): void {

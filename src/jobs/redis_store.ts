@@ -31,6 +31,7 @@
  */
 
 import type { RedisClientType } from "@redis/client";
+import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { checkLimit, checkRecord, closedStoreError, decodeCursor, encodeCursor } from "./query.ts";
 import {
   isFinal,
@@ -85,6 +86,24 @@ end
 return 1
 `;
 
+/** Redis failures become one clear, retryable error; validation errors pass unchanged. */
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof FalMcpError || error instanceof TypeError) throw error;
+    if (error instanceof Error && /closed/.test(error.message) && /job store/.test(error.message)) {
+      throw error;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FalMcpError(
+      `The job store (Redis) is unreachable: ${reason}. Nothing was lost; try again in a few ` +
+        "seconds (the server reconnects by itself)",
+      { status: 503, code: JsonRpcCode.InternalError, cause: error },
+    );
+  }
+}
+
 function parse(text: string | null | undefined): JobRecord | undefined {
   if (text === null || text === undefined) return undefined;
   return JSON.parse(text) as JobRecord;
@@ -113,27 +132,31 @@ export class RedisJobStore implements JobStore {
   }
 
   /** Inserts or replaces the record; resolves once Redis has applied it (durable per its AOF). */
-  async put(job: JobRecord): Promise<void> {
-    this.#open();
-    checkRecord(job);
-    await this.#client.eval(PUT_SCRIPT, {
-      keys: [this.#key("job", job.id), this.#key("idx", job.id), this.#key("unfinished")],
-      arguments: [
-        JSON.stringify(job),
-        job.owner,
-        job.createdAt,
-        job.id,
-        isFinal(job.status) ? "1" : "0",
-        this.#prefix,
-      ],
+  put(job: JobRecord): Promise<void> {
+    return guarded(async () => {
+      this.#open();
+      checkRecord(job);
+      await this.#client.eval(PUT_SCRIPT, {
+        keys: [this.#key("job", job.id), this.#key("idx", job.id), this.#key("unfinished")],
+        arguments: [
+          JSON.stringify(job),
+          job.owner,
+          job.createdAt,
+          job.id,
+          isFinal(job.status) ? "1" : "0",
+          this.#prefix,
+        ],
+      });
     });
   }
 
   /** The record with this id, if any. */
-  async get(id: string): Promise<JobRecord | undefined> {
-    this.#open();
-    const text = await this.#client.get(this.#key("job", id));
-    return parse(text === null ? null : String(text));
+  get(id: string): Promise<JobRecord | undefined> {
+    return guarded(async () => {
+      this.#open();
+      const text = await this.#client.get(this.#key("job", id));
+      return parse(text === null ? null : String(text));
+    });
   }
 
   /**
@@ -141,76 +164,82 @@ export class RedisJobStore implements JobStore {
    *
    * @throws {FalMcpError} status 400 when the cursor or limit is invalid.
    */
-  async list(query: JobQuery): Promise<JobPage> {
-    this.#open();
-    const limit = checkLimit(query.limit);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const index = this.#key("owner", query.owner);
-    let max = after === undefined ? "+" : `(${after.createdAt}\0${after.id}`;
-    const jobs: JobRecord[] = [];
-    let more = false;
-    while (!more) {
-      const members = (await this.#client.zRange(index, max, "-", {
-        BY: "LEX",
-        REV: true,
-        LIMIT: { offset: 0, count: LIST_BATCH },
-      })).map(String);
-      if (members.length === 0) break;
-      const ids = members.map((member) => member.slice(member.indexOf("\0") + 1));
-      const texts = await this.#client.mGet(ids.map((id) => this.#key("job", id)));
-      for (const text of texts) {
-        const record = parse(text === null ? null : String(text));
-        if (record === undefined || record.owner !== query.owner) continue;
-        if (query.endpointId !== undefined && record.endpointId !== query.endpointId) continue;
-        if (query.statuses !== undefined && !query.statuses.includes(record.status)) continue;
-        if (jobs.length === limit) {
-          more = true;
-          break;
+  list(query: JobQuery): Promise<JobPage> {
+    return guarded(async () => {
+      this.#open();
+      const limit = checkLimit(query.limit);
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const index = this.#key("owner", query.owner);
+      let max = after === undefined ? "+" : `(${after.createdAt}\0${after.id}`;
+      const jobs: JobRecord[] = [];
+      let more = false;
+      while (!more) {
+        const members = (await this.#client.zRange(index, max, "-", {
+          BY: "LEX",
+          REV: true,
+          LIMIT: { offset: 0, count: LIST_BATCH },
+        })).map(String);
+        if (members.length === 0) break;
+        const ids = members.map((member) => member.slice(member.indexOf("\0") + 1));
+        const texts = await this.#client.mGet(ids.map((id) => this.#key("job", id)));
+        for (const text of texts) {
+          const record = parse(text === null ? null : String(text));
+          if (record === undefined || record.owner !== query.owner) continue;
+          if (query.endpointId !== undefined && record.endpointId !== query.endpointId) continue;
+          if (query.statuses !== undefined && !query.statuses.includes(record.status)) continue;
+          if (jobs.length === limit) {
+            more = true;
+            break;
+          }
+          jobs.push(record);
         }
-        jobs.push(record);
+        if (members.length < LIST_BATCH) break;
+        max = `(${members.at(-1)}`;
       }
-      if (members.length < LIST_BATCH) break;
-      max = `(${members.at(-1)}`;
-    }
-    const page: JobPage = { jobs };
-    const last = jobs.at(-1);
-    if (more && last !== undefined) {
-      page.nextCursor = encodeCursor({ createdAt: last.createdAt, id: last.id });
-    }
-    return page;
+      const page: JobPage = { jobs };
+      const last = jobs.at(-1);
+      if (more && last !== undefined) {
+        page.nextCursor = encodeCursor({ createdAt: last.createdAt, id: last.id });
+      }
+      return page;
+    });
   }
 
   /** Every record not in a final status, oldest first. */
-  async unfinished(): Promise<JobRecord[]> {
-    this.#open();
-    const ids = [...await this.#client.sMembers(this.#key("unfinished"))].map(String);
-    if (ids.length === 0) return [];
-    const texts = await this.#client.mGet(ids.map((id) => this.#key("job", id)));
-    const records = texts.map((text) => parse(text === null ? null : String(text))).filter((
-      r,
-    ): r is JobRecord => r !== undefined && !isFinal(r.status));
-    return records.sort((a, b) =>
-      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1
-    );
+  unfinished(): Promise<JobRecord[]> {
+    return guarded(async () => {
+      this.#open();
+      const ids = [...await this.#client.sMembers(this.#key("unfinished"))].map(String);
+      if (ids.length === 0) return [];
+      const texts = await this.#client.mGet(ids.map((id) => this.#key("job", id)));
+      const records = texts.map((text) => parse(text === null ? null : String(text))).filter((
+        r,
+      ): r is JobRecord => r !== undefined && !isFinal(r.status));
+      return records.sort((a, b) =>
+        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1
+      );
+    });
   }
 
   /** Rewrites the owner of every record `rewrite` maps; answers how many changed. */
-  async rewriteOwners(rewrite: OwnerRewrite): Promise<number> {
-    this.#open();
-    let changed = 0;
-    const pattern = this.#key("job", "*");
-    for await (const keys of this.#client.scanIterator({ MATCH: pattern, COUNT: 200 })) {
-      for (const key of keys) {
-        const text = await this.#client.get(String(key));
-        const record = parse(text === null ? null : String(text));
-        if (record === undefined) continue;
-        const next = rewrite(record.owner);
-        if (next === undefined) continue;
-        await this.put({ ...record, owner: next.owner, keyId: next.keyId });
-        changed++;
+  rewriteOwners(rewrite: OwnerRewrite): Promise<number> {
+    return guarded(async () => {
+      this.#open();
+      let changed = 0;
+      const pattern = this.#key("job", "*");
+      for await (const keys of this.#client.scanIterator({ MATCH: pattern, COUNT: 200 })) {
+        for (const key of keys) {
+          const text = await this.#client.get(String(key));
+          const record = parse(text === null ? null : String(text));
+          if (record === undefined) continue;
+          const next = rewrite(record.owner);
+          if (next === undefined) continue;
+          await this.put({ ...record, owner: next.owner, keyId: next.keyId });
+          changed++;
+        }
       }
-    }
-    return changed;
+      return changed;
+    });
   }
 
   /** Releases the store (and the client when it was handed over). */
