@@ -31,7 +31,7 @@ export interface RedisClusterOptions {
   logger: Logger;
   /** Key and channel prefix (default `fal-mcp:`). */
   prefix?: string;
-  /** How long a lease lives without renewal (default 10 000 ms); renewed every third of it. */
+  /** How long a lease lives without renewal (default 5000 ms); renewed every third of it. */
   leaseMs?: number;
   /** This instance's id (default: random). */
   instanceId?: string;
@@ -82,7 +82,7 @@ export function redactRedisUrl(url: string): string {
 export async function openRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
   const { logger } = options;
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-  const leaseMs = options.leaseMs ?? 10_000;
+  const leaseMs = options.leaseMs ?? 5_000;
   const instanceId = options.instanceId ?? crypto.randomUUID();
   const where = redactRedisUrl(options.url);
   const channel = `${prefix}job-updated`;
