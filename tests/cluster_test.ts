@@ -9,7 +9,6 @@ import {
   withFakeFal,
 } from "./helpers/scenario.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
-import { waitFor } from "./helpers/wait_for.ts";
 
 const info = { name: "fal-mcp-cluster-test", version: "1.0.0" };
 

@@ -86,10 +86,16 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
   const instanceId = options.instanceId ?? crypto.randomUUID();
   const where = redactRedisUrl(options.url);
   const channel = `${prefix}job-updated`;
+  let connected = false;
   const client = createClient({
     url: options.url,
     disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    socket: {
+      connectTimeout: 5000,
+      // At start a few quick retries, then a clear error; once running, retry for ever.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        !connected && retries >= 3 ? cause : Math.min(100 * 2 ** retries, 2000),
+    },
   }) as unknown as RedisClient;
   const subscriber = client.duplicate();
   let down = false;
@@ -106,6 +112,7 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
   try {
     await client.connect();
     await subscriber.connect();
+    connected = true;
   } catch (error) {
     await client.destroy();
     await subscriber.destroy();
