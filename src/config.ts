@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "./errors.ts";
 import { oauthResourceUrl } from "./http/oauth_resource.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { FAL_WEBHOOK_JWKS_URL } from "./fal/webhook.ts";
 
 /** Which transports the process serves. */
 export type TransportMode = "stdio" | "http" | "dual";
@@ -58,6 +59,8 @@ export interface Config {
    * URL): jobs live there and are followed under leases. Never logged (it may hold a password).
    */
   redisUrl: string | undefined;
+  /** Where fal's webhook signing keys are published (a JWKS). */
+  falWebhookJwksUrl: string;
   /** When set, every generated file is also saved here. */
   outputDir: string | undefined;
   /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
@@ -170,8 +173,11 @@ HTTP security and limits:
                                                                        env FAL_MCP_OAUTH_AUDIENCE
   --oauth-scopes LIST     comma-separated scopes every token needs     env FAL_MCP_OAUTH_SCOPES
   --oauth-jwks-url URL    signing keys (default: from issuer metadata) env FAL_MCP_OAUTH_JWKS_URL
-  --public-url URL        the URL clients use (OAuth resource; OAuth needs it or --oauth-audience)
+  --public-url URL        the URL clients use (OAuth resource; OAuth needs it or --oauth-audience);
+                          with HTTP, jobs are also submitted with fal's webhook to URL/fal/webhook
                                                                        env FAL_MCP_PUBLIC_URL
+  --fal-webhook-jwks-url URL  fal's webhook signing keys (default: fal's JWKS)
+                                                                       env FAL_MCP_FAL_WEBHOOK_JWKS_URL
   --allow-unauthenticated serve a non-loopback address without auth    env FAL_MCP_ALLOW_UNAUTHENTICATED=true
   --allow-local-files     let remote HTTP callers upload server-side files by path
                                                                        env FAL_MCP_ALLOW_LOCAL_FILES=true
@@ -308,6 +314,7 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "state-dir": { type: "string" },
         "job-store": { type: "string" },
         "redis-url": { type: "string" },
+        "fal-webhook-jwks-url": { type: "string" },
         "output-dir": { type: "string" },
         "inline-max-bytes": { type: "string" },
         "sync-wait": { type: "string" },
@@ -434,6 +441,10 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
       ),
     publicUrl: parseUrl(pick(values["public-url"], env, "FAL_MCP_PUBLIC_URL"), "public-url"),
     redisUrl: parseRedisUrl(pick(values["redis-url"], env, "FAL_MCP_REDIS_URL")),
+    falWebhookJwksUrl: parseUrl(
+      pick(values["fal-webhook-jwks-url"], env, "FAL_MCP_FAL_WEBHOOK_JWKS_URL"),
+      "fal-webhook-jwks-url",
+    ) ?? FAL_WEBHOOK_JWKS_URL,
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
   // OAuth accepts tokens only for a resource named by configuration, never by a request.

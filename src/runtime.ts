@@ -14,6 +14,8 @@ import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobBackend } from "./cluster/job_backend.ts";
+import { falWebhookHandler } from "./cluster/webhook_route.ts";
+import { WebhookVerifier } from "./fal/webhook.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { assertSafeBind } from "./bind_policy.ts";
@@ -76,9 +78,12 @@ export async function startServer(
   const hosts = resolveFalHosts(config.falBaseUrl);
   const fal = new FalClient({ hosts, key: config.falKey, logger, metrics });
   const backend = await openJobBackend(config, logger);
+  // fal reports each job's outcome to /fal/webhook when the server is reachable at a public URL.
+  const webhooks = config.transport !== "stdio" && config.publicUrl !== undefined;
   const jobs = new JobManager({
     store: backend.store,
     coordinator: backend.coordinator,
+    webhookUrl: webhooks ? `${config.publicUrl}/fal/webhook` : undefined,
     logger,
     metrics,
     serverFal: fal,
@@ -166,6 +171,13 @@ export async function startServer(
       }),
       wellKnown: config.oauth
         ? (_request, path) => protectedResourceMetadataResponse(path, resourceUrl, config)
+        : undefined,
+      falWebhook: webhooks
+        ? falWebhookHandler(
+          new WebhookVerifier({ jwksUrl: config.falWebhookJwksUrl }),
+          jobs,
+          logger,
+        )
         : undefined,
       readiness: () => ({
         fal_key_configured: !!config.falKey,

@@ -9,6 +9,12 @@ import {
   withFakeFal,
 } from "./helpers/scenario.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
+import { waitFor } from "./helpers/wait_for.ts";
+import {
+  makeWebhookSigningKey,
+  webhookHeaders,
+  type WebhookSigningKey,
+} from "./fake_fal/webhook_signing.ts";
 
 const info = { name: "fal-mcp-cluster-test", version: "1.0.0" };
 
@@ -46,15 +52,26 @@ async function submit(client: Client, prompt: string, durationMs: number): Promi
 
 async function withCluster(
   run: (fake: FakeFal, cluster: TestCluster) => Promise<void>,
+  options: { webhooks?: WebhookSigningKey } = {},
 ): Promise<void> {
   await withFakeFal(async (fake) => {
-    const cluster = await startCluster(fake);
+    const cluster = await startCluster(fake, {
+      args: (balancer) =>
+        options.webhooks
+          ? [
+            "--public-url",
+            balancer,
+            "--fal-webhook-jwks-url",
+            `${fake.url}/.well-known/jwks.json`,
+          ]
+          : [],
+    });
     try {
       await run(fake, cluster);
     } finally {
       await cluster.stop();
     }
-  });
+  }, options.webhooks ? { webhookSigning: options.webhooks } : {});
 }
 
 Deno.test("cluster: through round-robin nginx three instances serve 2026-07-28 clients as one server", async () => {
@@ -168,4 +185,62 @@ Deno.test("cluster: Redis restarted mid-run: /ready is 503 while it is away, no 
       await client.close();
     }
   });
+});
+
+Deno.test("cluster: fal's webhook delivered to an instance that did not submit completes the job; replayed or forged ones change nothing", async () => {
+  const key = await makeWebhookSigningKey();
+  await withCluster(async (fake, cluster) => {
+    const [submitterInstance] = cluster.instances;
+    const submitter = await connect(submitterInstance!.url);
+    const id = await submit(submitter, "a fox by webhook", 300);
+    // The submitter dies at once: its lease holds the job for seconds, so only the webhook
+    // (delivered through the balancer to a surviving instance) can complete it meanwhile.
+    await submitterInstance!.kill();
+    await submitter.close().catch(() => {});
+    const client = await connect(cluster.url);
+    try {
+      const answer = await call(client, "get_job", { job_id: id, wait_seconds: 60 });
+      assert.equal(answer.structuredContent?.status, "COMPLETED", JSON.stringify(answer));
+      assert.equal(resultFetches(fake, id), 0, "the result came with the webhook, not a fetch");
+      await waitFor(() => fake.state.webhooks.some((w) => w.requestId === id && w.status === 200));
+      const delivery = fake.state.webhooks.find((w) => w.requestId === id)!;
+      assert.ok(delivery.url.startsWith(cluster.url), delivery.url);
+      const receivers = cluster.instances.filter((i) =>
+        i.logs.some((r) => r.msg === "fal webhook received" && r.job_id === id && r.changed)
+      );
+      assert.equal(receivers.length, 1);
+      assert.notEqual(receivers[0], submitterInstance);
+      const before = JSON.stringify(
+        (await call(client, "get_job", { job_id: id })).structuredContent,
+      );
+      // A replay of the same signed delivery: accepted, changes nothing.
+      const text = JSON.stringify(delivery.body);
+      const replay = await fetch(`${cluster.url}/fal/webhook`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...await webhookHeaders(key, id, text) },
+        body: text,
+      });
+      assert.equal(replay.status, 200);
+      assert.equal((await replay.json()).changed, false);
+      // A forged one (another key, claiming failure) is refused.
+      const forger = await makeWebhookSigningKey();
+      const forged = JSON.stringify({ request_id: id, status: "ERROR", error: "forged" });
+      const refused = await fetch(`${cluster.url}/fal/webhook`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...await webhookHeaders(forger, id, forged),
+        },
+        body: forged,
+      });
+      assert.equal(refused.status, 401);
+      await refused.body?.cancel();
+      const after = JSON.stringify(
+        (await call(client, "get_job", { job_id: id })).structuredContent,
+      );
+      assert.equal(after, before);
+    } finally {
+      await client.close();
+    }
+  }, { webhooks: key });
 });

@@ -49,6 +49,8 @@ export interface JobManagerOptions {
    * lease, and changes wake waiters on every instance. Absent: a single instance.
    */
   coordinator?: JobCoordinator | undefined;
+  /** fal posts each job's outcome here (`?fal_webhook=`), when set. */
+  webhookUrl?: string | undefined;
   /** With a coordinator: how often unfinished jobs nobody follows are taken over (default 2000 ms). */
   takeoverIntervalMs?: number;
 }
@@ -89,6 +91,7 @@ export class JobManager {
   readonly #metrics: Metrics | undefined;
   readonly #serverFal: FalClient | undefined;
   readonly #coordinator: JobCoordinator | undefined;
+  readonly #webhookUrl: string | undefined;
   #takeover: ReturnType<typeof setInterval> | undefined;
 
   /** Creates a manager over a store. */
@@ -100,6 +103,7 @@ export class JobManager {
     this.#metrics = options.metrics;
     this.#serverFal = options.serverFal;
     this.#coordinator = options.coordinator;
+    this.#webhookUrl = options.webhookUrl;
     if (this.#coordinator) {
       this.#coordinator.onUpdate(({ record, status }) => this.#notify(record, status));
       // A job whose follower's instance died has no lease any more: some instance takes it over.
@@ -135,11 +139,10 @@ export class JobManager {
     options: { tool?: string; signal?: AbortSignal } = {},
   ): Promise<JobRecord> {
     const { fal } = caller;
-    const submission = await fal.submit(
-      endpointId,
-      input,
-      options.signal ? { signal: options.signal } : {},
-    );
+    const submission = await fal.submit(endpointId, input, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(this.#webhookUrl ? { webhookUrl: this.#webhookUrl } : {}),
+    });
     const now = new Date().toISOString();
     const record: JobRecord = {
       id: submission.request_id,
@@ -298,6 +301,25 @@ export class JobManager {
     return { resumed, waiting };
   }
 
+  /**
+   * Settles a job from fal's (verified) webhook: its result or error as fal posted it. Idempotent:
+   * a job already final, or unknown here, is left as it is. Answers whether the record changed.
+   */
+  async settleFromWebhook(
+    id: string,
+    outcome: { ok: boolean; payload: unknown; error?: string | undefined },
+  ): Promise<boolean> {
+    const record = await this.#store.get(id);
+    if (!record || isFinal(record.status)) return false;
+    const updated = await this.#mutate(id, (current) => {
+      if (isFinal(current.status)) return {};
+      return outcome.ok
+        ? { status: "COMPLETED", result: outcome.payload, error: undefined }
+        : { status: "FAILED", error: outcome.error ?? "fal reported an error" };
+    });
+    return updated !== undefined && updated.status !== record.status;
+  }
+
   /** Stops following (jobs go on at fal and are picked up again on the next start). */
   async close(): Promise<void> {
     clearInterval(this.#takeover);
@@ -369,6 +391,9 @@ export class JobManager {
       return;
     }
     try {
+      // fal's webhook may have brought the result already: it is not fetched again.
+      const settled = await this.#store.get(id);
+      if (settled?.status === "COMPLETED" && settled.result !== undefined) return;
       const result = await fal.result(endpointId, id, { signal });
       await this.#update(id, {
         status: "COMPLETED",

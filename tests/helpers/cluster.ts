@@ -155,7 +155,7 @@ ${servers}
 /** Starts Redis, `size` instances (with `args`) on it and nginx in front. */
 export async function startCluster(
   fake: FakeFal,
-  options: { size?: number; args?: string[] } = {},
+  options: { size?: number; args?: (balancerUrl: string) => string[] } = {},
 ): Promise<TestCluster> {
   const redis = await startRedis();
   const instances: TestInstance[] = [];
@@ -173,10 +173,11 @@ export async function startCluster(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
-    for (let i = 0; i < (options.size ?? 3); i++) {
-      instances.push(await startInstance(fake, redis.url, options.args ?? []));
-    }
     const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < (options.size ?? 3); i++) {
+      instances.push(await startInstance(fake, redis.url, options.args?.(url) ?? []));
+    }
     const config = join(dir, "nginx.conf");
     await Deno.writeTextFile(config, nginxConfig(dir, port, instances.map((i) => i.url)));
     const binary = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => {
@@ -192,7 +193,6 @@ export async function startCluster(
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const url = `http://127.0.0.1:${port}`;
     let up = false;
     for (let attempt = 0; attempt < 200 && !up; attempt++) {
       up = await fetch(`${url}/health`).then(async (r) => {
