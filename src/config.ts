@@ -87,6 +87,12 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Most concurrent SSE streams (503 when full). */
   maxStreams: number;
+  /** Most MCP requests served at once, long tool calls and streams included (503 when full). */
+  maxInFlight: number;
+  /** Most live sessions one caller (principal) may hold (503 above). */
+  maxSessionsPerClient: number;
+  /** How long a request body may take to arrive (408 after). */
+  readTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long in-flight calls may take to finish. */
   shutdownTimeoutMs: number;
   /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */
@@ -127,6 +133,9 @@ export const DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   rateLimitPerMinute: 600,
   maxStreams: 2000,
+  maxInFlight: 1000,
+  maxSessionsPerClient: 100,
+  readTimeoutSeconds: 30,
   shutdownTimeoutSeconds: 25,
   inlineMaxBytes: 262_144,
   syncWaitSeconds: 50,
@@ -185,6 +194,11 @@ HTTP security and limits:
   --rate-limit N          requests per minute per client (default: 600; 0 = off)
                                                                        env FAL_MCP_RATE_LIMIT
   --max-streams N         most concurrent SSE streams (default: 2000)  env FAL_MCP_MAX_STREAMS
+  --max-in-flight N       most MCP requests at once, streams included (default: 1000)
+                                                                       env FAL_MCP_MAX_IN_FLIGHT
+  --max-sessions-per-client N
+                          most sessions one client holds (default: 100) env FAL_MCP_MAX_SESSIONS_PER_CLIENT
+  --read-timeout SECONDS  time a request body may take (default: 30)    env FAL_MCP_READ_TIMEOUT
   --shutdown-timeout S    grace for in-flight calls on SIGTERM (default: 25)
                                                                        env FAL_MCP_SHUTDOWN_TIMEOUT
   --help                  print this help and exit
@@ -331,6 +345,9 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "max-body-bytes": { type: "string" },
         "rate-limit": { type: "string" },
         "max-streams": { type: "string" },
+        "max-in-flight": { type: "string" },
+        "max-sessions-per-client": { type: "string" },
+        "read-timeout": { type: "string" },
         "shutdown-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -431,6 +448,22 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
       DEFAULTS.rateLimitPerMinute,
     ),
     maxStreams: integer("max-streams", "FAL_MCP_MAX_STREAMS", 1, 1_000_000, DEFAULTS.maxStreams),
+    maxInFlight: integer(
+      "max-in-flight",
+      "FAL_MCP_MAX_IN_FLIGHT",
+      1,
+      1_000_000,
+      DEFAULTS.maxInFlight,
+    ),
+    maxSessionsPerClient: integer(
+      "max-sessions-per-client",
+      "FAL_MCP_MAX_SESSIONS_PER_CLIENT",
+      1,
+      1_000_000,
+      DEFAULTS.maxSessionsPerClient,
+    ),
+    readTimeoutMs: 1000 *
+      integer("read-timeout", "FAL_MCP_READ_TIMEOUT", 1, 3600, DEFAULTS.readTimeoutSeconds),
     shutdownTimeoutMs: 1000 *
       integer(
         "shutdown-timeout",

@@ -10,6 +10,7 @@ import { type Config, isLoopbackHost } from "./config.ts";
 import { FalClient } from "./fal/client.ts";
 import { resolveFalHosts } from "./fal/hosts.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
+import { listenResilient, type ResilientServer } from "./http/listen.ts";
 import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
@@ -140,7 +141,7 @@ export async function startServer(
   await jobs.resume();
 
   let http: HttpApp | undefined;
-  let httpServer: Deno.HttpServer | undefined;
+  let httpServer: ResilientServer | undefined;
   let httpUrl: string | undefined;
   if (config.transport !== "stdio") {
     // The OAuth resource comes from configuration only (never from a request's Host).
@@ -162,6 +163,9 @@ export async function startServer(
       maxBodyBytes: config.maxBodyBytes,
       rateLimitPerMinute: config.rateLimitPerMinute,
       maxStreams: config.maxStreams,
+      maxInFlight: config.maxInFlight,
+      maxSessionsPerClient: config.maxSessionsPerClient,
+      readTimeoutMs: config.readTimeoutMs,
       metrics,
       authenticate: createAuthenticator({
         tokens: new BearerTokens(config.authTokens),
@@ -185,18 +189,12 @@ export async function startServer(
         ...backend.readiness(),
       }),
     });
-    const listening = Promise.withResolvers<Deno.NetAddr>();
     const app = http;
-    httpServer = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: (addr) => listening.resolve(addr),
-      onError: (error) => {
-        logger.error("unhandled HTTP error", { error });
-        return new Response("Internal server error", { status: 500 });
-      },
-    }, (request) => app.fetch(request));
-    const addr = await listening.promise;
+    httpServer = await listenResilient(
+      { hostname: config.host, port: config.port, logger },
+      (request) => app.fetch(request),
+    );
+    const addr = httpServer.addr;
     httpUrl = `http://${urlHost(addr.hostname)}:${addr.port}`;
     logger.info("listening", {
       url: httpUrl,

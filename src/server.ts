@@ -9,6 +9,7 @@ import { McpServer as SdkMcpServer } from "@modelcontextprotocol/server";
 import type { McpServer } from "./sdk_types.ts";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
+import { registerJobListNotifier } from "./resources/job_list_notifier.ts";
 import { registerJobResource } from "./resources/job_resource.ts";
 import { registerModelSchemaResource } from "./resources/model_schema_resource.ts";
 import { registerCancelJob } from "./tools/cancel_job.ts";
@@ -85,6 +86,7 @@ export function createServer(deps: ServerDeps): McpServer {
     registerUploadFile,
     registerJobResource,
     registerModelSchemaResource,
+    registerJobListNotifier,
   ];
   for (const register of registrations) register(server, deps, tasks);
   registerCreateMediaPrompt(server);

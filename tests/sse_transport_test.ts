@@ -499,3 +499,29 @@ Deno.test("closing the handler tells open streams when to reconnect (retry) befo
   assert.match(text, /^event: endpoint\n/);
   assert.match(text, /\nretry: 2000\n\n$/);
 });
+
+Deno.test("a message bigger than the queue cap still reaches a client that reads; one that does not read is dropped", async () => {
+  const transport = new LegacySseServerTransport({
+    endpoint: "/messages/",
+    keepAliveMs: 0,
+    maxQueuedBytes: 1024,
+  });
+  let closed = 0;
+  transport.onclose = () => closed++;
+  await transport.start();
+  const reader = transport.stream.getReader();
+  await reader.read(); // the endpoint event
+  const big = { jsonrpc: "2.0" as const, id: 1, result: { text: "x".repeat(4096) } };
+  await transport.send(big);
+  const { value } = await reader.read();
+  assert.ok(value && value.byteLength > 4096, "the big answer was delivered");
+  assert.equal(closed, 0);
+  // Nobody reads from now on: the queue passes the cap and the client is dropped.
+  for (let i = 0; i < 100 && !transport.closed; i++) {
+    await transport.send({ jsonrpc: "2.0", method: "notifications/message", params: { i } })
+      .catch(() => {});
+  }
+  assert.equal(transport.closed, true);
+  assert.equal(closed, 1);
+  await assert.rejects(reader.read());
+});

@@ -19,6 +19,7 @@ import {
 } from "../transports/streamable_http.ts";
 import { onResponseDone } from "../transports/track_body.ts";
 import { VERSION } from "../version.ts";
+import { Admission } from "./admission.ts";
 import { type Authenticator, createAuthenticator } from "./authenticate.ts";
 import { BearerTokens } from "./bearer_tokens.ts";
 import { preflightResponse, withCors } from "./cors.ts";
@@ -26,6 +27,7 @@ import { createRequestGuard, type GuardOptions } from "./dns_rebinding.ts";
 import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
 import { fromAuthInfo, ownerKey, type Principal, toAuthInfo } from "./principal.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { methodLabel, statusLabel } from "./metric_labels.ts";
 import { rpcFactsOf } from "./request_info.ts";
 
 /** Options for {@linkcode createHttpApp}. */
@@ -50,6 +52,14 @@ export interface HttpAppOptions {
   rateLimitPerMinute?: number | undefined;
   /** Most concurrent SSE streams (default unlimited). */
   maxStreams?: number | undefined;
+  /** Most MCP requests served at once, streams and long tool calls included (default 1000). */
+  maxInFlight?: number | undefined;
+  /** Most live sessions one caller may hold, per transport (default unbounded). */
+  maxSessionsPerClient?: number | undefined;
+  /** How long a request body may take to arrive, in ms (default 30 s). */
+  readTimeoutMs?: number | undefined;
+  /** Admission control (made from `maxInFlight` when absent; tests pass their own). */
+  admission?: Admission | undefined;
   /** Metrics registry (a private one is made when absent). */
   metrics?: Metrics | undefined;
   /** Serves OAuth protected-resource metadata for a path, when in OAuth mode. */
@@ -114,6 +124,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     sessionTtlMs: options.sessionTtlMs,
     keepAliveMs: options.keepAliveMs,
     maxBodyBytes: options.maxBodyBytes,
+    maxSessionsPerClient: options.maxSessionsPerClient,
+    readTimeoutMs: options.readTimeoutMs,
   });
   const sse = createLegacySseHandler({
     factory: (caller) => options.factory(fromAuthInfo(caller.authInfo)),
@@ -121,7 +133,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     maxSessions: options.maxSessions,
     keepAliveMs: options.keepAliveMs,
     maxBodyBytes: options.maxBodyBytes,
+    maxSessionsPerClient: options.maxSessionsPerClient,
+    readTimeoutMs: options.readTimeoutMs,
   });
+  const admission = options.admission ??
+    new Admission({ maxInFlight: options.maxInFlight ?? 1000 });
   let openStreams = 0;
   let inFlight = 0;
   let draining = false;
@@ -270,8 +286,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       inFlight++;
       let response: Response;
       let principal: Principal | undefined;
+      const ticket = MCP_PATHS.has(path) && request.method !== "OPTIONS"
+        ? admission.admit()
+        : undefined;
       try {
-        [response, principal] = await serve(request, path);
+        if (ticket && !ticket.ok) {
+          response = ticket.response;
+          metrics.inc("fal_mcp_admission_refused_total", "MCP requests refused with 503 (busy)");
+        } else [response, principal] = await serve(request, path);
       } catch (error) {
         logger.error("request failed", { request_id: requestId, path, error });
         response = jsonRpcErrorResponse(500, JsonRpcCode.InternalError, "Internal server error");
@@ -285,14 +307,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       if (isStream) openStreams++;
       return onResponseDone(response, () => {
         inFlight--;
+        if (ticket?.ok) ticket.release();
         if (isStream) openStreams--;
         const seconds = (performance.now() - started) / 1000;
         const transport = transportOf(path);
-        const status = String(response.status);
+        const status = statusLabel(response.status);
         const facts = rpcFactsOf(request);
         metrics.inc("fal_mcp_http_requests_total", "HTTP requests by transport, method, status", {
           transport,
-          method: request.method,
+          method: methodLabel(request.method),
           status,
         });
         metrics.observe(

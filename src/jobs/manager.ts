@@ -8,6 +8,7 @@
  * @module
  */
 
+import { JobListChanges } from "./list_changes.ts";
 import type { FalClient } from "../fal/client.ts";
 import { FalApiError } from "../fal/errors.ts";
 import { waitForCompletion } from "../fal/follow_job.ts";
@@ -123,6 +124,9 @@ export class JobManager {
     this.#metrics?.inc("fal_mcp_jobs_total", "Jobs reaching each status", { status });
   }
 
+  /** "This owner's job list changed" events (a job recorded or changing status). */
+  readonly listChanges: JobListChanges = new JobListChanges();
+
   /** The store (for resources and listings). */
   get store(): JobStore {
     return this.#store;
@@ -159,6 +163,7 @@ export class JobManager {
     };
     await this.#store.put(record);
     this.#countStatus(record.status);
+    this.listChanges.emit(record.owner);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     this.#follow(fal, record);
     return record;
@@ -456,7 +461,10 @@ export class JobManager {
         updated.finishedAt = now;
       }
       await this.#store.put(updated);
-      if (updated.status !== current.status) this.#countStatus(updated.status);
+      if (updated.status !== current.status) {
+        this.#countStatus(updated.status);
+        this.listChanges.emit(updated.owner);
+      }
       this.#notify(updated, status);
       this.#coordinator?.publish({ record: updated, status }).catch((error) =>
         this.#log.warn("announcing a job change failed", { job_id: id, error })

@@ -23,6 +23,7 @@ import type { ServerDeps } from "../context.ts";
 import { FalMcpError } from "../errors.ts";
 import { isFinal, type JobRecord } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
+import { holdingShutdown, restartingError, untilStopping } from "./shutdown_wait.ts";
 
 /** How a long tool starts as a task: submit its job without waiting. */
 export interface TaskStarter {
@@ -185,7 +186,11 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
 
   setRequestHandler("tasks/result", async (request, ctx): Promise<CallToolResult> => {
     const record = await jobFor(deps, request.params);
-    const final = await deps.jobs.wait(deps, record.id, { signal: ctx.mcpReq.signal });
+    const final = await holdingShutdown(
+      deps,
+      () => deps.jobs.wait(deps, record.id, { signal: untilStopping(deps, ctx.mcpReq.signal) }),
+    );
+    if (deps.stopping?.aborted && !isFinal(final.status)) throw restartingError(final.id);
     const result = await presentJob(final, deps, {
       describe: registry.describerFor(final),
       signal: ctx.mcpReq.signal,

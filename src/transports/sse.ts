@@ -32,12 +32,11 @@ import type {
   Server,
   Transport,
 } from "@modelcontextprotocol/server";
-import {
-  isJsonContentType,
-  parseJSONRPCMessage,
-  readRequestBody,
-} from "@modelcontextprotocol/server";
-import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
+import { isJsonContentType, parseJSONRPCMessage } from "@modelcontextprotocol/server";
+import { jsonRpcErrorResponse, requestIdOf } from "../http/jsonrpc_error.ts";
+import { DEFAULT_READ_TIMEOUT_MS, readBody, readTimeoutResponse } from "../http/read_body.ts";
+import { duplicateIdResponse, InFlightIds, requestIdsOf } from "./inflight_ids.ts";
+import { OwnerQuota } from "./owner_quota.ts";
 import type { AuthInfo } from "../sdk_types.ts";
 import { noteRpc } from "../http/request_info.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -49,6 +48,8 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 export const DEFAULT_MAX_SESSIONS = 1000;
 /** Default cap on one POSTed message (4 MiB, as the reference SDK). */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Default cap on bytes queued for a client that does not read its stream (1 MiB). */
+export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 /** The `retry` hint sent to open streams when the server shuts down. */
 const RECONNECT_HINT_MS = 2000;
 
@@ -90,6 +91,12 @@ export interface LegacySseServerTransportOptions {
    * `server.connect()` does not take this over, so session bookkeeping belongs here.
    */
   onClosed?: () => void;
+  /**
+   * Most bytes queued for a client that is not reading; past it the client is dropped (the
+   * stream errors and the session ends) rather than letting the queue grow. One message larger
+   * than this still goes out when nothing else is queued. Default 1 MiB.
+   */
+  maxQueuedBytes?: number;
 }
 
 /**
@@ -114,6 +121,9 @@ export class LegacySseServerTransport implements Transport {
   readonly #endpoint: string;
   readonly #keepAliveMs: number;
   readonly #onClosed: (() => void) | undefined;
+  readonly #maxQueuedBytes: number;
+  /** Requests delivered whose answer has not been sent yet. */
+  readonly inFlight: InFlightIds = new InFlightIds();
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #started = false;
   #closed = false;
@@ -125,14 +135,18 @@ export class LegacySseServerTransport implements Transport {
     this.#endpoint = endpointWithSession(options.endpoint, this.sessionId);
     this.#keepAliveMs = validateKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
     this.#onClosed = options.onClosed;
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => {
+          this.#finish(false);
+        },
       },
-      cancel: () => {
-        this.#finish(false);
-      },
-    });
+      new ByteLengthQueuingStrategy({ highWaterMark: this.#maxQueuedBytes }),
+    );
   }
 
   /** The URI announced in the `endpoint` event (includes the session id). */
@@ -171,6 +185,10 @@ export class LegacySseServerTransport implements Transport {
         new Error(`Cannot send on SSE session ${this.sessionId}: the stream is closed`),
       );
     }
+    const { id } = message as { id?: unknown };
+    if ((typeof id === "string" || typeof id === "number") && !("method" in message)) {
+      this.inFlight.release(id);
+    }
     this.#write(formatSseEvent({ event: "message", data: JSON.stringify(message) }));
     return Promise.resolve();
   }
@@ -200,8 +218,24 @@ export class LegacySseServerTransport implements Transport {
 
   #write(text: string): void {
     if (this.#closed) return;
+    const bytes = encoder.encode(text);
+    // Bytes queued that the client has not taken yet. A lone message bigger than the cap still
+    // goes out; a client that lets the queue pass the cap is not reading, and is dropped.
+    const queued = this.#maxQueuedBytes - (this.#controller.desiredSize ?? 0);
+    if (queued > 0 && queued + bytes.byteLength > this.#maxQueuedBytes) {
+      this.onerror?.(
+        new Error(`SSE session ${this.sessionId}: the client is not reading; dropped`),
+      );
+      try {
+        this.#controller.error(new Error("SSE client too slow: queue limit reached"));
+      } catch {
+        // already gone
+      }
+      this.#finish(false);
+      return;
+    }
     try {
-      this.#controller.enqueue(encoder.encode(text));
+      this.#controller.enqueue(bytes);
     } catch (error) {
       // The stream went away under us: treat it as the client leaving.
       this.onerror?.(
@@ -264,6 +298,12 @@ export interface LegacySseHandlerOptions {
   messagesPath?: string;
   /** Where session lifecycle and failures are logged. Default: silent. */
   logger?: Logger;
+  /** Most sessions one caller (owner) may hold; further `GET /sse` answer 503. Default unbounded. */
+  maxSessionsPerClient?: number | undefined;
+  /** How long a POST body may take to arrive (ms). Default 30 s. */
+  readTimeoutMs?: number | undefined;
+  /** Most bytes queued for a client that does not read (see the transport). Default 1 MiB. */
+  maxQueuedBytes?: number | undefined;
 }
 
 /** Who makes a request, as established by the HTTP layer. */
@@ -378,6 +418,8 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
   }
   const logger = (options.logger ?? silentLogger).child({ transport: "sse" });
   const sessions = new Map<string, Session>();
+  const perClient = new OwnerQuota(options.maxSessionsPerClient);
+  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   let shuttingDown = false;
 
   const closeServer = (sessionId: string, server: LegacySseServer | undefined): void => {
@@ -422,12 +464,28 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       );
     }
 
+    const releaseShare = perClient.take(caller.owner);
+    if (!releaseShare) {
+      logger.warn("SSE session refused: per-client session limit reached", {
+        maxSessionsPerClient: perClient.max,
+      });
+      return jsonRpcErrorResponse(
+        503,
+        SERVER_ERROR,
+        `Service unavailable: this client already holds ${perClient.max} SSE sessions (the most ` +
+          "one client may hold); close one, then retry",
+        { "retry-after": "5" },
+      );
+    }
+
     const endpoint = messagesEndpointFor(new URL(req.url), messagesPath);
     let session: Session | undefined = undefined;
     const transport = new LegacySseServerTransport({
       endpoint,
       keepAliveMs,
+      ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
       onClosed: () => {
+        releaseShare();
         const id = transport.sessionId;
         if (sessions.get(id) === session) sessions.delete(id);
         logger.debug("SSE session closed", { sessionId: id, sessions: sessions.size });
@@ -518,9 +576,9 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       );
     }
 
-    let body: Awaited<ReturnType<typeof readRequestBody>>;
+    let body: Awaited<ReturnType<typeof readBody>>;
     try {
-      body = await readRequestBody(req, maxBodyBytes);
+      body = await readBody(req, maxBodyBytes, readTimeoutMs);
     } catch (error) {
       logger.debug("reading an SSE message body failed", { sessionId, error });
       return jsonRpcErrorResponse(
@@ -529,7 +587,8 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
         "Bad Request: the request body could not be read to the end",
       );
     }
-    if (body.tooLarge) {
+    if (body.kind === "timedOut") return readTimeoutResponse(readTimeoutMs);
+    if (body.kind === "tooLarge") {
       await req.body?.cancel().catch(() => {});
       return jsonRpcErrorResponse(
         413,
@@ -539,7 +598,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     }
     let value: unknown;
     try {
-      value = JSON.parse(body.text ?? "");
+      value = JSON.parse(body.text);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return jsonRpcErrorResponse(400, PARSE_ERROR, `Parse error: ${reason}`);
@@ -553,14 +612,19 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
         400,
         INVALID_REQUEST,
         `Invalid Request: ${invalidMessageReason(value)}`,
+        undefined,
+        requestIdOf(value),
       );
     }
+    const claim = session.transport.inFlight.claim(requestIdsOf(value));
+    if ("duplicate" in claim) return duplicateIdResponse(claim.duplicate);
 
     const extra: MessageExtraInfo = { request: req };
     if (caller.authInfo !== undefined) extra.authInfo = caller.authInfo;
     try {
       session.transport.handlePostMessage(message, extra);
     } catch (error) {
+      claim.release();
       logger.debug("SSE message not delivered", { sessionId, error });
       return jsonRpcErrorResponse(
         404,

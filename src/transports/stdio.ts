@@ -10,6 +10,7 @@ import process from "node:process";
 import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "@modelcontextprotocol/server";
+import { LineCappedStdioTransport } from "./stdio_lines.ts";
 
 /** A running stdio connection. */
 export interface StdioConnection {
@@ -32,6 +33,9 @@ export function startStdio(
   }
   const handle = serveStdio(factory, {
     legacy: "serve",
+    transport: new LineCappedStdioTransport({
+      onRefused: (reason) => logger.warn("stdio line refused", { reason }),
+    }),
     onerror: (error) => logger.warn("stdio transport error", { error: error.message }),
   });
   const { promise: ended, resolve } = Promise.withResolvers<void>();

@@ -25,7 +25,8 @@ import {
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
 import type { McpServer } from "../sdk_types.ts";
-import { jsonRpcErrorResponse } from "../http/jsonrpc_error.ts";
+import { jsonRpcErrorResponse, requestIdOf } from "../http/jsonrpc_error.ts";
+import { DEFAULT_READ_TIMEOUT_MS, readBody, readTimeoutResponse } from "../http/read_body.ts";
 import { noteRpc } from "../http/request_info.ts";
 import {
   ANONYMOUS,
@@ -35,9 +36,10 @@ import {
   toAuthInfo,
 } from "../http/principal.ts";
 import type { Logger } from "../log.ts";
-import { BoundedEventStore, DEFAULT_MAX_EVENTS } from "./event_store.ts";
+import { BoundedEventStore, DEFAULT_MAX_EVENTS, EventStoreBudget } from "./event_store.ts";
 import { createFastPath } from "./fast_path.ts";
-import { readBody } from "./read_body.ts";
+import { duplicateIdResponse, InFlightIds, requestIdsOf } from "./inflight_ids.ts";
+import { OwnerQuota } from "./owner_quota.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
@@ -62,6 +64,12 @@ export interface StreamableHttpOptions {
   retryIntervalMs?: number;
   /** Events kept per session for resumability. Default 1000. */
   maxEventsPerSession?: number;
+  /** Most live sessions one caller may hold. Default unbounded. */
+  maxSessionsPerClient?: number | undefined;
+  /** How long a POST body may take to arrive (ms). Default 30 s. */
+  readTimeoutMs?: number | undefined;
+  /** The byte budget every session's event store shares (a private one when absent). */
+  eventBudget?: EventStoreBudget | undefined;
   /**
    * Serve well-formed 2026-07-28 `tools/list` and `tools/call` with the fast engine (one server
    * per caller, reused; see `fast_path.ts`). Default true.
@@ -90,16 +98,16 @@ interface Session {
   /** Who opened it; only the same caller (and fal key) may use it. */
   owner: string;
   transport: WebStandardStreamableHTTPServerTransport;
+  /** Request ids being answered now (a second request with one of them is refused). */
+  inFlight: InFlightIds;
   close(): Promise<void>;
 }
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 const ALLOW = "GET, POST, DELETE";
 
-const ENVELOPE_KEYS = [
-  "io.modelcontextprotocol/clientInfo",
-  "io.modelcontextprotocol/clientCapabilities",
-];
+// `io.modelcontextprotocol/clientInfo` is a SHOULD: requests without it are served.
+const ENVELOPE_KEYS = ["io.modelcontextprotocol/clientCapabilities"];
 
 /**
  * The envelope keys a well-formed 2026-07-28 request lacks. Anything else (notifications,
@@ -174,6 +182,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   const stateless = legacyStatelessFallback(fromContext, onerror, {
     maxRequestBodySize: maxBodyBytes,
   });
+  const perClient = new OwnerQuota(options.maxSessionsPerClient);
+  const eventBudget = options.eventBudget ?? new EventStoreBudget();
+  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   /** The SDK's 2026 leg for a message: tool calls stream, everything else answers JSON. */
   const modernFetch = (request: Request, parsedBody: unknown, principal: Principal) => {
     const method = (parsedBody as { method?: unknown } | null)?.method;
@@ -204,34 +215,76 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         JsonRpcCode.InternalError,
         `Server busy: all ${options.maxSessions} sessions are in use; try again later`,
         { "retry-after": "5" },
+        requestIdOf(parsedBody),
       );
     }
-    const server = await options.factory(principal);
+    const releaseShare = perClient.take(principal.id);
+    if (!releaseShare) {
+      log.warn("per-client session limit reached", {
+        principal: principal.id,
+        max_sessions_per_client: perClient.max,
+      });
+      return jsonRpcErrorResponse(
+        503,
+        JsonRpcCode.InternalError,
+        `Server busy: this client already holds ${perClient.max} sessions (the most one client ` +
+          "may hold); end one with DELETE or let an idle one expire, then retry",
+        { "retry-after": "5" },
+        requestIdOf(parsedBody),
+      );
+    }
+    let server: McpServer;
+    try {
+      server = await options.factory(principal);
+    } catch (error) {
+      releaseShare();
+      throw error;
+    }
     const authInfo = toAuthInfo(principal);
     let session: Session | undefined;
+    const eventStore = new BoundedEventStore({
+      maxEvents: options.maxEventsPerSession ?? DEFAULT_MAX_EVENTS,
+      budget: eventBudget,
+    });
+    const ended = () => {
+      releaseShare();
+      eventStore.clear();
+    };
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
-      eventStore: new BoundedEventStore(options.maxEventsPerSession ?? DEFAULT_MAX_EVENTS),
+      eventStore,
       retryInterval: options.retryIntervalMs ?? 1000,
       keepAliveMs: options.keepAliveMs,
       maxRequestBodySize: maxBodyBytes,
       onsessioninitialized: (id) => {
-        session = { id, owner: ownerKey(principal), transport, close: () => server.close() };
+        session = {
+          id,
+          owner: ownerKey(principal),
+          transport,
+          inFlight: new InFlightIds(),
+          close: () => {
+            ended();
+            return server.close();
+          },
+        };
         sessions.add(session);
         log.info("session started", { session_id: id });
       },
       onsessionclosed: (id) => {
+        ended();
         sessions.delete(id);
         log.info("session ended", { session_id: id });
       },
     });
     transport.onerror = onerror;
     server.server.onclose = () => {
+      ended();
       if (session) sessions.delete(session.id);
     };
     await server.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody, authInfo });
     if (!session) {
+      ended();
       await server.close(); // initialize was refused: nothing to keep
       return response;
     }
@@ -251,9 +304,17 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         404,
         -32001,
         "Session not found: it ended or expired; send a new initialize request",
+        undefined,
+        requestIdOf(parsedBody),
       );
     }
-    const done = sessions.open(id);
+    const claim = session.inFlight.claim(requestIdsOf(parsedBody));
+    if ("duplicate" in claim) return duplicateIdResponse(claim.duplicate);
+    const opened = sessions.open(id);
+    const done = () => {
+      claim.release();
+      opened();
+    };
     try {
       const authInfo = toAuthInfo(principal);
       const response = await session.transport.handleRequest(
@@ -275,8 +336,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         "Unsupported Media Type: Content-Type must be application/json",
       );
     }
-    const body = await readBody(request, maxBodyBytes);
-    if (body.tooLarge) {
+    const body = await readBody(request, maxBodyBytes, readTimeoutMs);
+    if (body.kind === "timedOut") return readTimeoutResponse(readTimeoutMs);
+    if (body.kind === "tooLarge") {
       return jsonRpcErrorResponse(
         413,
         JsonRpcCode.InvalidRequest,
@@ -285,7 +347,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     }
     let parsedBody: unknown;
     try {
-      parsedBody = JSON.parse(body.text ?? "");
+      parsedBody = JSON.parse(body.text);
     } catch (error) {
       return jsonRpcErrorResponse(
         400,
@@ -306,6 +368,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           400,
           JsonRpcCode.InvalidParams,
           `Invalid params: a 2026-07-28 request's _meta must carry ${missing.join(" and ")}`,
+          undefined,
+          requestIdOf(parsedBody),
         );
       }
       return modernFetch(request, parsedBody, principal);
@@ -321,6 +385,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         400,
         JsonRpcCode.InvalidParams,
         "Invalid params: initialize needs params with protocolVersion, capabilities and clientInfo",
+        undefined,
+        requestIdOf(parsedBody),
       );
     }
     if (messages.some((m) => isInitializeRequest(m))) {

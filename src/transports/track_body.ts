@@ -6,9 +6,11 @@
  */
 
 /**
- * Returns `response` with `onDone` called when its body ends. A response whose body is already
- * complete (no body, a body of declared length, or anything but an event stream) is done at
- * once: wrapping it would only cost a stream copy per request.
+ * Returns `response` with `onDone` called exactly once when its body ends, errors or is
+ * cancelled by the client. A response whose body is already complete (no body, a body of
+ * declared length, or anything but an event stream) is done at once: wrapping it would only
+ * cost a stream copy per request. A cancel that races a pending read (a dropped stream) would
+ * otherwise end it twice and send counters negative.
  */
 export function onResponseDone(response: Response, onDone: () => void): Response {
   // Decide from the headers first: reading `response.body` turns a fixed body into a stream,
@@ -22,28 +24,52 @@ export function onResponseDone(response: Response, onDone: () => void): Response
     return response;
   }
   const body = response.body;
-  if (!body) {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
     onDone();
+  };
+  if (!body) {
+    end();
     return response;
   }
   const reader = body.getReader();
+  let outer: ReadableStreamDefaultController<Uint8Array> | undefined;
+  // An error is seen at once, not only at the next read: a client that stopped reading (its
+  // socket full, so nothing reads) must still stop being counted when its stream is dropped.
+  reader.closed.catch((error) => {
+    end();
+    try {
+      outer?.error(error);
+    } catch {
+      // already closed or errored
+    }
+  });
   const tracked = new ReadableStream<Uint8Array>({
+    start(controller) {
+      outer = controller;
+    },
     async pull(controller) {
       try {
         const { value, done } = await reader.read();
         if (done) {
+          end();
           controller.close();
-          onDone();
         } else {
           controller.enqueue(value);
         }
       } catch (error) {
-        controller.error(error);
-        onDone();
+        end();
+        try {
+          controller.error(error);
+        } catch {
+          // already cancelled: nothing left to report it to
+        }
       }
     },
     async cancel(reason) {
-      onDone();
+      end();
       await reader.cancel(reason);
     },
   });

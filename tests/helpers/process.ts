@@ -64,3 +64,38 @@ export async function waitForLogLine(
     reader.releaseLock();
   }
 }
+
+/**
+ * Waits for the server's `listening` log line on the child's stderr and keeps reading stderr
+ * after it (a pipe nobody reads fills up and blocks the server's logging). Answers the URL and
+ * a promise that settles when stderr ends.
+ */
+export async function listeningAndDrained(
+  stderr: ReadableStream<Uint8Array>,
+): Promise<{ url: string; drained: Promise<void> }> {
+  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let url: string | undefined;
+  const seen: string[] = [];
+  while (url === undefined) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stderr ended before "listening":\n${seen.join("\n")}`);
+    buffer += value;
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      seen.push(line);
+      try {
+        const record = JSON.parse(line);
+        if (record.msg === "listening") url = String(record.url);
+      } catch {
+        // not a JSON line
+      }
+    }
+  }
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* keep the pipe flowing */ }
+  })().catch(() => {});
+  return { url, drained };
+}
