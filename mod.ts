@@ -73,6 +73,7 @@ export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal
 export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";
 export type { JsonSchema } from "./src/fal/openapi.ts";
 export { JobManager, type JobManagerOptions, type WaitOptions } from "./src/jobs/manager.ts";
+export type { JobCoordinator, JobLease, JobUpdate } from "./src/jobs/coordinator.ts";
 export type {
   JobLog,
   JobPage,
