@@ -5,10 +5,10 @@ import { makeWebhookSigningKey, webhookHeaders } from "./fake_fal/webhook_signin
 const body = JSON.stringify({ request_id: "req-1", status: "OK", payload: { images: [] } });
 const encoder = new TextEncoder();
 
-async function verifierFor(
+function verifierFor(
   jwks: unknown[],
   now = Date.now(),
-): Promise<{ verifier: WebhookVerifier; fetches: () => number }> {
+): { verifier: WebhookVerifier; fetches: () => number } {
   let count = 0;
   const verifier = new WebhookVerifier({
     jwksUrl: "http://keys.test/jwks.json",
@@ -23,7 +23,7 @@ async function verifierFor(
 
 Deno.test("webhook: a delivery signed as fal signs verifies, also with a padded x in the key set", async () => {
   const key = await makeWebhookSigningKey();
-  const { verifier, fetches } = await verifierFor([
+  const { verifier, fetches } = verifierFor([
     { ...key.publicJwk, x: `${key.publicJwk.x}=` },
   ]);
   const verdict = await verifier.verify(
@@ -42,7 +42,7 @@ Deno.test("webhook: a delivery signed as fal signs verifies, also with a padded 
 Deno.test("webhook: forged, tampered, stale, unsigned or mismatched deliveries are refused", async () => {
   const key = await makeWebhookSigningKey();
   const forger = await makeWebhookSigningKey();
-  const { verifier } = await verifierFor([key.publicJwk]);
+  const { verifier } = verifierFor([key.publicJwk]);
   const refuse = async (headers: Record<string, string>, raw: string, reason: RegExp) => {
     const verdict = await verifier.verify(new Headers(headers), encoder.encode(raw));
     assert.equal(verdict.ok, false);
