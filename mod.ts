@@ -22,7 +22,13 @@
  */
 
 export { createServer, type ServerDeps, type ToolSettings } from "./src/server.ts";
-export type { AuthInfo, McpServer } from "./src/sdk_types.ts";
+export type {
+  AuthInfo,
+  CallToolResult,
+  InputRequiredResult,
+  McpServer,
+  ServerContext,
+} from "./src/sdk_types.ts";
 export { createHttpApp, type HttpApp, type HttpAppOptions } from "./src/http/app.ts";
 export type { GuardOptions } from "./src/http/dns_rebinding.ts";
 export {
@@ -39,6 +45,7 @@ export {
   OAuthVerifier,
 } from "./src/http/oauth.ts";
 export type { Principal } from "./src/http/principal.ts";
+export type { PrincipalKind } from "./src/principal.ts";
 export type { ServerFactory, StreamableHttpHandler } from "./src/transports/streamable_http.ts";
 export type { LegacySseCaller, LegacySseHandler } from "./src/transports/sse.ts";
 export {
@@ -72,7 +79,12 @@ export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
 export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal/storage.ts";
 export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";
 export type { JsonSchema } from "./src/fal/openapi.ts";
-export { JobManager, type JobManagerOptions, type WaitOptions } from "./src/jobs/manager.ts";
+export {
+  type JobCaller,
+  JobManager,
+  type JobManagerOptions,
+  type WaitOptions,
+} from "./src/jobs/manager.ts";
 export type { JobCoordinator, JobLease, JobUpdate } from "./src/jobs/coordinator.ts";
 export type {
   JobLog,
@@ -81,6 +93,7 @@ export type {
   JobRecord,
   JobStatus,
   JobStore,
+  OwnerRewrite,
 } from "./src/jobs/types.ts";
 export { MemoryJobStore } from "./src/jobs/memory_store.ts";
 export { SqliteJobStore } from "./src/jobs/sqlite_store.ts";
@@ -93,3 +106,25 @@ export {
   silentLogger,
 } from "./src/log.ts";
 export { VERSION } from "./src/version.ts";
+export {
+  type ConfirmState,
+  type CostDecision,
+  CostGuard,
+  type CostGuardOptions,
+  type PlannedRun,
+} from "./src/costs/cost_guard.ts";
+export { Catalogue } from "./src/fal/catalogue.ts";
+export { Admission, type AdmissionOptions, type AdmissionTicket } from "./src/http/admission.ts";
+export { JobListChanges, type JobListListener } from "./src/jobs/list_changes.ts";
+export {
+  type JobEvent,
+  type JobEventKind,
+  type JobEventListener,
+  JobEvents,
+} from "./src/jobs/events.ts";
+export {
+  createListenHandler,
+  type ListenHandler,
+  type ListenOptions,
+  type ListenRequest,
+} from "./src/transports/listen.ts";

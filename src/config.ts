@@ -97,6 +97,15 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** The public URL clients reach the server at (the OAuth resource; OAuth needs it or an audience). */
   publicUrl: string | undefined;
+  /** Runs estimated above this many US dollars need the user's confirmation (off when unset). */
+  confirmAboveUsd: number | undefined;
+  /** Most US dollars of estimated runs per caller per UTC day (unlimited when unset). */
+  budgetUsdPerDay: number | undefined;
+  /**
+   * Secret signing confirmation state and tokens (so any instance can resume a confirmation);
+   * random per process when unset. Never logged.
+   */
+  stateSecret: string | undefined;
 }
 
 /** OAuth 2.1 resource-server settings. */
@@ -201,11 +210,19 @@ HTTP security and limits:
   --read-timeout SECONDS  time a request body may take (default: 30)    env FAL_MCP_READ_TIMEOUT
   --shutdown-timeout S    grace for in-flight calls on SIGTERM (default: 25)
                                                                        env FAL_MCP_SHUTDOWN_TIMEOUT
+
+Costs:
+  --confirm-above-usd X   ask the user before a run estimated above X US dollars (default: off)
+                                                                       env FAL_MCP_CONFIRM_ABOVE_USD
+  --budget-usd-per-day X  refuse runs past X US dollars per caller per UTC day (default: off)
+                                                                       env FAL_MCP_BUDGET_USD_PER_DAY
   --help                  print this help and exit
   --version               print the version and exit
 
 Environment:
   FAL_KEY                 your fal.ai API key (https://fal.ai/dashboard/keys)
+  FAL_MCP_STATE_SECRET    secret (32+ characters) signing cost confirmations; set the same
+                          value on every instance behind one URL (default: random per process)
 `;
 
 /** Environment variables, by name. */
@@ -260,6 +277,32 @@ function parseInteger(
     );
   }
   return n;
+}
+
+function parseUsd(picked: [string, string] | undefined, flagName: string): number | undefined {
+  if (!picked) return undefined;
+  const [value, source] = picked;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n > 1_000_000) {
+    throw new ConfigError(
+      `Invalid ${
+        describeSource(source, flagName)
+      } "${value}": expected an amount of US dollars such as 0.50 (0 to 1000000)`,
+    );
+  }
+  return n;
+}
+
+function parseSecret(env: Env): string | undefined {
+  const value = env.FAL_MCP_STATE_SECRET?.trim();
+  if (!value) return undefined;
+  if (new TextEncoder().encode(value).length < 32) {
+    throw new ConfigError(
+      "Invalid FAL_MCP_STATE_SECRET: it must be at least 32 characters long " +
+        "(generate one with: openssl rand -hex 32)",
+    );
+  }
+  return value;
 }
 
 function parseUrl(picked: [string, string] | undefined, flagName: string): string | undefined {
@@ -332,6 +375,8 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "output-dir": { type: "string" },
         "inline-max-bytes": { type: "string" },
         "sync-wait": { type: "string" },
+        "confirm-above-usd": { type: "string" },
+        "budget-usd-per-day": { type: "string" },
         model: { type: "string", multiple: true },
         "auth-tokens-file": { type: "string" },
         byok: { type: "boolean" },
@@ -478,6 +523,15 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
       pick(values["fal-webhook-jwks-url"], env, "FAL_MCP_FAL_WEBHOOK_JWKS_URL"),
       "fal-webhook-jwks-url",
     ) ?? FAL_WEBHOOK_JWKS_URL,
+    confirmAboveUsd: parseUsd(
+      pick(values["confirm-above-usd"], env, "FAL_MCP_CONFIRM_ABOVE_USD"),
+      "confirm-above-usd",
+    ),
+    budgetUsdPerDay: parseUsd(
+      pick(values["budget-usd-per-day"], env, "FAL_MCP_BUDGET_USD_PER_DAY"),
+      "budget-usd-per-day",
+    ),
+    stateSecret: parseSecret(env),
   };
   config.saveBaseDir = config.outputDir ?? "fal-output";
   // OAuth accepts tokens only for a resource named by configuration, never by a request.

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { CostGuard } from "./costs/cost_guard.ts";
+import type { Catalogue } from "./fal/catalogue.ts";
 import type { FalClient } from "./fal/client.ts";
 import type { SchemaCache } from "./fal/schema_cache.ts";
 import type { FalStorage } from "./fal/storage.ts";
@@ -51,6 +53,10 @@ export interface ServerDeps {
   logger: Logger;
   /** Metrics registry. */
   metrics?: Metrics | undefined;
+  /** The fal catalogue, cached per process (for completions and recommendations). */
+  catalogue?: Catalogue | undefined;
+  /** Cost confirmation and daily budgets (off when absent). */
+  costs?: CostGuard | undefined;
   /**
    * Aborts when the server stops accepting work: tools waiting on a job then answer with the
    * job's id (it keeps running at fal) instead of being cut off.

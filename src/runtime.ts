@@ -34,6 +34,11 @@ import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
+import { createListenHandler } from "./transports/listen.ts";
+import { CostGuard } from "./costs/cost_guard.ts";
+import { followJobs } from "./resources/job_subscriptions.ts";
+import { Catalogue } from "./fal/catalogue.ts";
+import { detailedTask } from "./tools/mcp_tasks.ts";
 import { VERSION } from "./version.ts";
 
 /** A running fal-mcp process. */
@@ -67,7 +72,11 @@ export async function startServer(
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
-      secrets: [...(config.falKey ? [config.falKey] : []), ...config.authTokens],
+      secrets: [
+        ...(config.falKey ? [config.falKey] : []),
+        ...(config.stateSecret ? [config.stateSecret] : []),
+        ...config.authTokens,
+      ],
     });
   if (!config.falKey && !config.byok) {
     logger.warn(
@@ -106,6 +115,13 @@ export async function startServer(
     logger,
     metrics,
     stopping: stopWork.signal,
+    catalogue: new Catalogue(fal),
+    costs: new CostGuard({
+      confirmAboveUsd: config.confirmAboveUsd,
+      budgetUsdPerDay: config.budgetUsdPerDay,
+      secret: config.stateSecret,
+      logger,
+    }),
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
   // HTTP callers may name local files only on a loopback bind (their own machine) or when allowed.
@@ -188,6 +204,14 @@ export async function startServer(
         byok: config.byok,
         ...backend.readiness(),
       }),
+      listen: createListenHandler({
+        events: jobs.events,
+        ownerOf: (principal) => depsFor(principal).principal.id,
+        findJob: (id, principal) => jobs.get(depsFor(principal), id).catch(() => undefined),
+        taskOf: (record, principal) => detailedTask(record, depsFor(principal), undefined),
+        keepAliveMs: config.keepAliveMs,
+        stopping: stopWork.signal,
+      }),
     });
     const app = http;
     httpServer = await listenResilient(
@@ -206,7 +230,14 @@ export async function startServer(
   }
 
   let stdio: StdioConnection | undefined;
-  if (config.transport !== "http") stdio = startStdio(() => createServer(deps), logger);
+  if (config.transport !== "http") {
+    // One long-lived connection: it follows the caller's jobs from the start (both eras).
+    stdio = startStdio(() => {
+      const server = createServer(deps);
+      followJobs(server, deps);
+      return server;
+    }, logger);
+  }
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
   const done = Promise.withResolvers<void>();

@@ -9,8 +9,10 @@ import { McpServer as SdkMcpServer } from "@modelcontextprotocol/server";
 import type { McpServer } from "./sdk_types.ts";
 import type { ServerDeps } from "./context.ts";
 import { registerCreateMediaPrompt } from "./prompts/create_media.ts";
+import { catalogueOf } from "./fal/catalogue.ts";
 import { registerJobListNotifier } from "./resources/job_list_notifier.ts";
 import { registerJobResource } from "./resources/job_resource.ts";
+import { installJobSubscriptions, RESOURCE_CAPABILITIES } from "./resources/job_subscriptions.ts";
 import { registerModelSchemaResource } from "./resources/model_schema_resource.ts";
 import { registerCancelJob } from "./tools/cancel_job.ts";
 import { registerEstimateCost } from "./tools/estimate_cost.ts";
@@ -19,8 +21,14 @@ import { registerGetModelSchema } from "./tools/get_model_schema.ts";
 import { registerGetPricing } from "./tools/get_pricing.ts";
 import { registerGetUsage } from "./tools/get_usage.ts";
 import { registerListJobs } from "./tools/list_jobs.ts";
-import { installMcpTasks, type McpTaskRegistry, TASK_CAPABILITIES } from "./tools/mcp_tasks.ts";
+import {
+  installMcpTasks,
+  type McpTaskRegistry,
+  TASK_CAPABILITIES,
+  TASK_EXTENSIONS,
+} from "./tools/mcp_tasks.ts";
 import { registerRunModel } from "./tools/run_model.ts";
+import { registerRecommendModel } from "./tools/recommend_model.ts";
 import { registerSearchModels } from "./tools/search_models.ts";
 import { registerSubmitJob } from "./tools/submit_job.ts";
 import { registerEditImage } from "./tools/tasks/edit_image.ts";
@@ -34,6 +42,8 @@ import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
 import { recordTools } from "./tool_catalog.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
+import { icons, toolIcons } from "./icons.ts";
+import { SERVER_CACHE_HINTS } from "./cache_hints.ts";
 
 export type { ServerDeps, ToolSettings } from "./context.ts";
 export type { McpServer } from "./sdk_types.ts";
@@ -50,20 +60,31 @@ data: URIs; results are URLs (resource links), small images also inline.`;
 /** Builds a fresh MCP server with every fal tool, resource and prompt registered. */
 export function createServer(deps: ServerDeps): McpServer {
   const server = new SdkMcpServer(
-    { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION },
+    { name: SERVER_NAME, title: "fal.ai MCP server", version: VERSION, icons: icons("server") },
     {
       // `tools` is declared by the first registerTool, after MCP tasks hook in.
       capabilities: {
-        resources: {},
+        resources: RESOURCE_CAPABILITIES,
         prompts: {},
         logging: {},
         tasks: TASK_CAPABILITIES,
+        extensions: TASK_EXTENSIONS,
       },
       instructions: INSTRUCTIONS,
+      cacheHints: SERVER_CACHE_HINTS,
+      ...(deps.costs ? { requestState: { verify: deps.costs.verifyState } } : {}),
     },
   );
   recordTools(server);
+  // Every tool gets its icon as it is registered.
+  const registerTool = server.registerTool.bind(server);
+  server.registerTool = ((...args: Parameters<typeof registerTool>) => {
+    const tool = registerTool(...args);
+    tool.icons ??= toolIcons(args[0]);
+    return tool;
+  }) as typeof server.registerTool;
   const tasks = installMcpTasks(server, deps);
+  installJobSubscriptions(server, deps);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
     registerGenerateImage,
     registerEditImage,
@@ -74,6 +95,7 @@ export function createServer(deps: ServerDeps): McpServer {
     registerTextToSpeech,
     registerTranscribeAudio,
     registerSearchModels,
+    registerRecommendModel,
     registerGetModelSchema,
     registerRunModel,
     registerSubmitJob,
@@ -89,6 +111,6 @@ export function createServer(deps: ServerDeps): McpServer {
     registerJobListNotifier,
   ];
   for (const register of registrations) register(server, deps, tasks);
-  registerCreateMediaPrompt(server);
+  registerCreateMediaPrompt(server, deps.catalogue ?? catalogueOf(deps.fal));
   return server;
 }

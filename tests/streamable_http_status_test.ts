@@ -220,6 +220,7 @@ Deno.test("a 2026-07-28 tools/list lists the fal tools", async () => {
       "get_pricing",
       "get_usage",
       "list_jobs",
+      "recommend_model",
       "remove_background",
       "run_model",
       "search_models",

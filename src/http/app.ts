@@ -17,6 +17,7 @@ import {
   type ServerFactory,
   type StreamableHttpHandler,
 } from "../transports/streamable_http.ts";
+import type { ListenHandler } from "../transports/listen.ts";
 import { onResponseDone } from "../transports/track_body.ts";
 import { VERSION } from "../version.ts";
 import { Admission } from "./admission.ts";
@@ -68,6 +69,8 @@ export interface HttpAppOptions {
   falWebhook?: ((request: Request) => Promise<Response>) | undefined;
   /** Extra readiness facts (e.g. whether a fal key is configured). */
   readiness?: () => Record<string, unknown>;
+  /** Serves 2026-07-28 `subscriptions/listen` on `/mcp`. */
+  listen?: ListenHandler | undefined;
 }
 
 /** The HTTP app: a fetch handler plus lifecycle. */
@@ -124,6 +127,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     sessionTtlMs: options.sessionTtlMs,
     keepAliveMs: options.keepAliveMs,
     maxBodyBytes: options.maxBodyBytes,
+    listen: options.listen,
     maxSessionsPerClient: options.maxSessionsPerClient,
     readTimeoutMs: options.readTimeoutMs,
   });

@@ -18,6 +18,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
 import type { JobCoordinator } from "./coordinator.ts";
+import { JobEvents } from "./events.ts";
 import {
   isFinal,
   type JobPage,
@@ -94,6 +95,8 @@ export class JobManager {
   readonly #coordinator: JobCoordinator | undefined;
   readonly #webhookUrl: string | undefined;
   #takeover: ReturnType<typeof setInterval> | undefined;
+  /** Every job creation and change, for live views (subscriptions, task notifications). */
+  readonly events: JobEvents = new JobEvents();
 
   /** Creates a manager over a store. */
   constructor(options: JobManagerOptions) {
@@ -163,6 +166,7 @@ export class JobManager {
     };
     await this.#store.put(record);
     this.#countStatus(record.status);
+    this.events.publish({ kind: "created", record });
     this.listChanges.emit(record.owner);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     this.#follow(fal, record);
@@ -466,6 +470,7 @@ export class JobManager {
         this.listChanges.emit(updated.owner);
       }
       this.#notify(updated, status);
+      this.events.publish({ kind: "updated", record: updated, previous: current.status });
       this.#coordinator?.publish({ record: updated, status }).catch((error) =>
         this.#log.warn("announcing a job change failed", { job_id: id, error })
       );

@@ -7,6 +7,8 @@
 
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
+import { jobCacheHint } from "../cache_hints.ts";
+import { isModernRequest } from "../tools/task_view.ts";
 import { elideDataUris } from "../tools/media_content.ts";
 import { jobSummary } from "../tools/present_job.ts";
 
@@ -32,7 +34,7 @@ export function registerJobResource(server: McpServer, deps: ServerDeps): void {
     title: "fal job",
     description: "A fal job: status, logs, and the result once completed",
     mimeType: "application/json",
-  }, async (uri, variables) => {
+  }, async (uri, variables, ctx) => {
     const id = String(variables.job_id);
     const record = await deps.jobs.get(deps, decodeURIComponent(id));
     const body = {
@@ -47,6 +49,8 @@ export function registerJobResource(server: McpServer, deps: ServerDeps): void {
         mimeType: "application/json",
         text: JSON.stringify(body, null, 2),
       }],
+      // 2026-07-28 only: a running job goes stale within a second, a finished one never does.
+      ...(isModernRequest(ctx) ? jobCacheHint(record) : {}),
     };
   });
 }

@@ -5,8 +5,10 @@
  * and act on the same persisted job that `get_job` and `cancel_job` see. Clients without task
  * support call the same tools normally and use the job tools.
  *
- * The 2026-07-28 revision moved tasks out of the core protocol; the SDK strips the task
- * vocabulary from 2026-era traffic, so there the tools behave as plain calls.
+ * The 2026-07-28 revision moved tasks into the `io.modelcontextprotocol/tasks` extension: there
+ * a long tool answers a client that declares the extension with `resultType: "task"` once its
+ * job outlives the wait (see `run_job.ts`), and `tasks/get`, `tasks/update` and `tasks/cancel`
+ * below answer in that vocabulary. The same handlers serve both eras, by the request's era.
  *
  * @module
  */
@@ -14,6 +16,7 @@
 import {
   type CallToolResult,
   type McpServer,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   type RegisteredTool,
@@ -23,6 +26,17 @@ import type { ServerDeps } from "../context.ts";
 import { FalMcpError } from "../errors.ts";
 import { isFinal, type JobRecord } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
+import { ConfirmationNeeded } from "./cost_gate.ts";
+import { CONFIRM_KEY } from "../costs/cost_guard.ts";
+import {
+  declaresTasksExtension,
+  isModernRequest,
+  modernTask,
+  pollIntervalMs,
+  statusMessage,
+  TASKS_EXTENSION,
+} from "./task_view.ts";
+import { z } from "zod";
 import { holdingShutdown, restartingError, untilStopping } from "./shutdown_wait.ts";
 
 /** How a long tool starts as a task: submit its job without waiting. */
@@ -61,8 +75,8 @@ export const TASK_CAPABILITIES = {
   requests: { tools: { call: {} } },
 } as const;
 
-/** Suggested polling interval for `tasks/get`, in ms. */
-const POLL_INTERVAL_MS = 1000;
+/** Server capability extensions: the 2026-07-28 tasks extension. */
+export const TASK_EXTENSIONS: Record<string, Record<string, never>> = { [TASKS_EXTENSION]: {} };
 
 const RELATED_TASK = "io.modelcontextprotocol/related-task";
 
@@ -75,13 +89,7 @@ function toTask(record: JobRecord): Record<string, unknown> {
     : record.status === "CANCELLED"
     ? "cancelled"
     : "working";
-  const message = record.status === "IN_QUEUE"
-    ? `In fal's queue${
-      record.queuePosition !== undefined ? ` at position ${record.queuePosition}` : ""
-    }`
-    : record.status === "IN_PROGRESS"
-    ? record.logs.at(-1)?.message ?? "Running"
-    : record.error;
+  const message = statusMessage(record);
   return {
     taskId: record.id,
     status,
@@ -89,7 +97,71 @@ function toTask(record: JobRecord): Record<string, unknown> {
     createdAt: record.createdAt,
     lastUpdatedAt: record.updatedAt,
     ttl: null,
-    pollInterval: POLL_INTERVAL_MS,
+    pollInterval: pollIntervalMs(record) ?? 1000,
+  };
+}
+
+const TASK_PARAMS = z.looseObject({ taskId: z.string().min(1) });
+const UPDATE_PARAMS = z.looseObject({
+  taskId: z.string().min(1),
+  inputResponses: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Refuses a 2026-07-28 task request from a client that did not declare the extension. */
+function requireExtension(ctx: ServerContext): void {
+  if (declaresTasksExtension(ctx)) return;
+  throw new MissingRequiredClientCapabilityError(
+    { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+    `Missing required client capability: declare the ${TASKS_EXTENSION} extension to use tasks`,
+  );
+}
+
+/**
+ * A job as a 2026-07-28 `DetailedTask`: a finished one carries the tool result it ended with
+ * (a fal failure is a completed call whose result is a tool error, per the extension).
+ */
+export async function detailedTask(
+  record: JobRecord,
+  deps: ServerDeps,
+  registry: McpTaskRegistry | undefined,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const task = modernTask(record);
+  if (record.status !== "COMPLETED" && record.status !== "FAILED") return task;
+  const result = await presentJob(record, deps, {
+    describe: registry?.describerFor(record),
+    signal,
+  });
+  return { ...task, result };
+}
+
+/**
+ * Asks a 2025-era client to confirm a run's cost through `elicitation/create`; answers the
+ * context carrying the reply for the second start, or undefined when the confirmation cannot be
+ * asked this way (no elicitation: the token answer is given instead).
+ */
+async function confirmByElicitation(
+  deps: ServerDeps,
+  ctx: ServerContext,
+  needed: ConfirmationNeeded,
+): Promise<ServerContext | undefined> {
+  const result = needed.decision.kind === "answer" ? needed.decision.result : undefined;
+  const asked = result as
+    | { inputRequests?: Record<string, { params?: unknown }>; requestState?: string }
+    | undefined;
+  const request = asked?.inputRequests?.[CONFIRM_KEY]?.params;
+  if (!request || !asked?.requestState || !deps.costs) return undefined;
+  const reply = await ctx.mcpReq.elicitInput(
+    request as Parameters<typeof ctx.mcpReq.elicitInput>[0],
+  );
+  const state = await deps.costs.verifyState(asked.requestState, ctx);
+  return {
+    ...ctx,
+    mcpReq: {
+      ...ctx.mcpReq,
+      inputResponses: { [CONFIRM_KEY]: reply },
+      requestState: (() => state) as ServerContext["mcpReq"]["requestState"],
+    },
   };
 }
 
@@ -134,13 +206,24 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
     if (method !== "tools/call") return setRequestHandler(method, handler);
     return setRequestHandler(method, async (request, ctx) => {
       const params = request.params ?? {};
-      const starter = params.task ? registry.get(String(params.name)) : undefined;
+      // 2026-07-28 has no task-augmented call: there the server decides (see run_job.ts).
+      const starter = params.task && !isModernRequest(ctx)
+        ? registry.get(String(params.name))
+        : undefined;
       if (!starter) return await handler(request, ctx);
+      const args = (params.arguments ?? {}) as Record<string, unknown>;
       try {
-        const record = await starter.start(
-          (params.arguments ?? {}) as Record<string, unknown>,
-          ctx,
-        );
+        let record: JobRecord;
+        try {
+          record = await starter.start(args, ctx);
+        } catch (error) {
+          if (!(error instanceof ConfirmationNeeded)) throw error;
+          // The cost must be confirmed first: ask now (2025 clients take elicitation/create
+          // requests), then start the task with the answer.
+          const confirmed = await confirmByElicitation(deps, ctx, error);
+          if (!confirmed) return error.decision.kind === "answer" ? error.decision.result : {};
+          record = await starter.start(args, confirmed);
+        }
         // The SDK validates every tools/call answer as a tool result, which needs `content`;
         // the task rides along, which is what a task-augmented caller reads.
         return {
@@ -151,13 +234,57 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
           }],
         };
       } catch (error) {
+        if (error instanceof ConfirmationNeeded && error.decision.kind === "answer") {
+          return error.decision.result; // declined
+        }
         const message = error instanceof Error ? error.message : String(error);
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, message);
       }
     });
   };
 
-  setRequestHandler("tasks/get", async (request) => toTask(await jobFor(deps, request.params)));
+  // tasks/get and tasks/cancel are registered with their own params schema: that is how the SDK
+  // lets the extension's re-defined methods through on 2026-07-28 requests as well.
+  const setTaskHandler = setRequestHandler as unknown as (
+    method: string,
+    schemas: { params: z.ZodType },
+    handler: (params: Record<string, unknown>, ctx: ServerContext) => unknown,
+  ) => void;
+
+  // On 2026-07-28 requests the capability is checked first: a client that did not declare the
+  // extension learns that, whatever the task id.
+  setTaskHandler("tasks/get", { params: TASK_PARAMS }, async (params, ctx) => {
+    if (isModernRequest(ctx)) requireExtension(ctx);
+    const record = await jobFor(deps, params);
+    if (!isModernRequest(ctx)) return toTask(record);
+    return await detailedTask(record, deps, registry, ctx.mcpReq.signal);
+  });
+
+  setTaskHandler("tasks/cancel", { params: TASK_PARAMS }, async (params, ctx) => {
+    if (isModernRequest(ctx)) requireExtension(ctx);
+    const record = await jobFor(deps, params);
+    if (isModernRequest(ctx)) {
+      // The extension's cancel is an acknowledgement; a finished task simply stays as it is.
+      if (!isFinal(record.status)) await deps.jobs.cancel(deps, record.id);
+      return {};
+    }
+    if (isFinal(record.status)) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Cannot cancel task ${record.id}: it already ${record.status.toLowerCase()}`,
+      );
+    }
+    const { record: updated } = await deps.jobs.cancel(deps, record.id);
+    return toTask(updated);
+  });
+
+  // A job never asks for input once it runs (cost is confirmed before it is submitted), so an
+  // update has nothing outstanding to answer: it is acknowledged for a known task.
+  setTaskHandler("tasks/update", { params: UPDATE_PARAMS }, async (params, ctx) => {
+    requireExtension(ctx);
+    await jobFor(deps, params);
+    return {};
+  });
 
   setRequestHandler("tasks/list", async (request) => {
     const cursor = request.params?.cursor;
@@ -170,18 +297,6 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
       tasks: page.jobs.map(toTask),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     };
-  });
-
-  setRequestHandler("tasks/cancel", async (request) => {
-    const record = await jobFor(deps, request.params);
-    if (isFinal(record.status)) {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidParams,
-        `Cannot cancel task ${record.id}: it already ${record.status.toLowerCase()}`,
-      );
-    }
-    const { record: updated } = await deps.jobs.cancel(deps, record.id);
-    return toTask(updated);
   });
 
   setRequestHandler("tasks/result", async (request, ctx): Promise<CallToolResult> => {

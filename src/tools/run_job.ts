@@ -7,12 +7,14 @@
  * @module
  */
 
-import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
+import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
 import { targetDirectory } from "../files/save_output.ts";
 import { isFinal } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 import { ProgressReporter } from "./progress.ts";
+import { gateRun } from "./cost_gate.ts";
+import { createTaskResult, declaresTasksExtension } from "./task_view.ts";
 
 /** Options for {@linkcode runJob}. */
 export interface RunJobOptions {
@@ -26,6 +28,13 @@ export interface RunJobOptions {
   notes?: string[] | undefined;
   /** Extra lines describing a finished result. */
   describe?: ((result: unknown) => string[]) | undefined;
+  /**
+   * Whether the tool may answer as a task: a 2026-07-28 client declaring the tasks extension
+   * then gets `resultType: "task"` once the job outlives the server's wait.
+   */
+  taskCapable?: boolean | undefined;
+  /** The call's arguments and server, for the cost gate (no gate when absent). */
+  gate?: { server: McpServer; args: Record<string, unknown> } | undefined;
 }
 
 /** Submits `input` to `endpointId` and answers the tool result. */
@@ -39,14 +48,21 @@ export async function runJob(
   const signal = ctx.mcpReq.signal;
   // A bad save_to is refused before the job is paid for, not after.
   if (options.saveTo) await targetDirectory(deps.settings.saveBaseDir, options.saveTo);
+  const decision = options.gate
+    ? await gateRun(options.gate.server, deps, ctx, options.tool, endpointId, options.gate.args)
+    : { kind: "go" as const, estimateUsd: undefined };
+  // An answer instead of a run: a confirmation request (input_required), a token, a refusal.
+  if (decision.kind === "answer") return decision.result as CallToolResult;
+  const asTask = options.taskCapable === true && declaresTasksExtension(ctx);
   const progress = new ProgressReporter(ctx);
   const submitted = await deps.jobs.submit(deps, endpointId, input, {
     tool: options.tool,
     signal,
   });
+  deps.costs?.record(submitted.owner, decision.estimateUsd);
   progress.report(`Submitted as job ${submitted.id}`);
   const record = await deps.jobs.wait(deps, submitted.id, {
-    timeoutMs: options.waitMs,
+    timeoutMs: asTask ? deps.settings.syncWaitMs : options.waitMs,
     signal: deps.stopping ? AbortSignal.any([signal, deps.stopping]) : signal,
     onStatus: (status) => progress.status(status),
   });
@@ -63,6 +79,10 @@ export async function runJob(
       deps.logger.warn("cancelling an abandoned job failed", { job_id: record.id, error })
     );
     throw signal.reason ?? new DOMException("cancelled", "AbortError");
+  }
+  if (asTask && !isFinal(record.status)) {
+    // The job goes on at fal; the client polls tasks/get (or listens) for its result.
+    return createTaskResult(record) as CallToolResult;
   }
   return await presentJob(record, deps, {
     saveTo: options.saveTo,

@@ -12,6 +12,7 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { runJob } from "./run_job.ts";
 import { guarded } from "./tool_result.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 
 /** Input schema of `run_model`. */
@@ -25,6 +26,7 @@ export const runModelInput = z.object({
   save_to: z.string().max(200).optional().describe(
     "Also save the result's files under this folder of the output directory",
   ),
+  confirm_token: confirmTokenArg,
 });
 
 /** Registers `run_model`. */
@@ -48,13 +50,19 @@ export function registerRunModel(
       return await runJob(deps, ctx, id.full, args.input, {
         tool: "run_model",
         saveTo: args.save_to,
+        taskCapable: tasks !== undefined,
+        gate: { server, args },
       });
     }));
   tasks?.add("run_model", tool, {
-    async start(raw) {
+    async start(raw, ctx) {
       const args = runModelInput.parse(raw);
       const id = parseEndpointId(args.endpoint_id);
-      return await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
+      const decision = await gateRun(server, deps, ctx, "run_model", id.full, args);
+      if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
+      const record = await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
+      deps.costs?.record(record.owner, decision.estimateUsd);
+      return record;
     },
   });
 }

@@ -20,6 +20,7 @@ import { runJob } from "./run_job.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
@@ -29,6 +30,7 @@ export const commonTaskArgs = {
   save_to: z.string().max(200).optional().describe(
     "Also save the result's files under this folder of the output directory",
   ),
+  confirm_token: confirmTokenArg,
 };
 
 /** A media argument: a URL, a local file path or a data: URI. */
@@ -125,6 +127,8 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
         saveTo: run.saveTo,
         notes: run.notes,
         describe: task.describe,
+        taskCapable: tasks !== undefined,
+        gate: { server, args: raw },
       });
     }));
   tasks?.add(task.name, tool, {
@@ -138,7 +142,13 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
         });
       }
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
-      return await deps.jobs.submit(deps, run.endpointId, run.input, { tool: task.name });
+      const decision = await gateRun(server, deps, ctx, task.name, run.endpointId, raw);
+      if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
+      const record = await deps.jobs.submit(deps, run.endpointId, run.input, {
+        tool: task.name,
+      });
+      deps.costs?.record(record.owner, decision.estimateUsd);
+      return record;
     },
   });
 }

@@ -389,10 +389,11 @@ export function createFastPath(options: FastPathOptions): FastPath {
         id: hot.id,
         method: hot.method,
         _meta: meta,
+        // Keyed like the SDK's lifted envelope (the reserved `_meta` keys as they came).
         envelope: {
-          protocolVersion: hot.meta[PROTOCOL_VERSION_META_KEY],
-          clientInfo: hot.meta[CLIENT_INFO_META_KEY],
-          clientCapabilities: hot.meta[CLIENT_CAPABILITIES_META_KEY],
+          [PROTOCOL_VERSION_META_KEY]: hot.meta[PROTOCOL_VERSION_META_KEY],
+          [CLIENT_INFO_META_KEY]: hot.meta[CLIENT_INFO_META_KEY],
+          [CLIENT_CAPABILITIES_META_KEY]: hot.meta[CLIENT_CAPABILITIES_META_KEY],
         },
         requestState: () => undefined,
         signal: abort.signal,

@@ -39,6 +39,7 @@ import type { Logger } from "../log.ts";
 import { BoundedEventStore, DEFAULT_MAX_EVENTS, EventStoreBudget } from "./event_store.ts";
 import { createFastPath } from "./fast_path.ts";
 import { duplicateIdResponse, InFlightIds, requestIdsOf } from "./inflight_ids.ts";
+import type { ListenHandler, ListenRequest } from "./listen.ts";
 import { OwnerQuota } from "./owner_quota.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
@@ -64,6 +65,8 @@ export interface StreamableHttpOptions {
   retryIntervalMs?: number;
   /** Events kept per session for resumability. Default 1000. */
   maxEventsPerSession?: number;
+  /** Serves 2026-07-28 `subscriptions/listen` (job and task notifications). */
+  listen?: ListenHandler | undefined;
   /** Most live sessions one caller may hold. Default unbounded. */
   maxSessionsPerClient?: number | undefined;
   /** How long a POST body may take to arrive (ms). Default 30 s. */
@@ -371,6 +374,19 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           undefined,
           requestIdOf(parsedBody),
         );
+      }
+      const method = (parsedBody as { method?: unknown } | null)?.method;
+      if (method === "subscriptions/listen" && options.listen) {
+        if (request.headers.get("mcp-method") !== method) {
+          return jsonRpcErrorResponse(
+            400,
+            -32020,
+            "Header mismatch: the Mcp-Method header must name subscriptions/listen",
+            undefined,
+            requestIdOf(parsedBody),
+          );
+        }
+        return options.listen(parsedBody as ListenRequest, principal, request.signal);
       }
       return modernFetch(request, parsedBody, principal);
     }

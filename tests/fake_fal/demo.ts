@@ -18,7 +18,18 @@ let parsed;
 try {
   // Later flags win, so the user's own `--port`, `--transport`… override these defaults.
   parsed = parseConfig(
-    ["--transport", "http", "--job-store", "memory", "--fal-base-url", fake.url, ...Deno.args],
+    [
+      "--transport",
+      "http",
+      "--job-store",
+      "memory",
+      "--fal-base-url",
+      fake.url,
+      // Runs estimated above a dollar (video) ask first, as a cautious deployment would.
+      "--confirm-above-usd",
+      "1",
+      ...Deno.args,
+    ],
     { ...Deno.env.toObject(), FAL_KEY: DEMO_KEY },
   );
 } catch (error) {

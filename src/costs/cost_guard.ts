@@ -1,0 +1,310 @@
+/**
+ * Asking before spending: with `--confirm-above-usd`, a run whose estimate is above the
+ * threshold is confirmed by the user first; with `--budget-usd-per-day`, runs past a caller's
+ * daily budget are refused with the spend so far.
+ *
+ * How the user is asked depends on the client:
+ * - 2026-07-28 clients that can elicit get a multi-round-trip `input_required` result; the
+ *   `requestState` is signed (HMAC with the server secret, bound to the caller and the exact
+ *   call, expiring), so any instance sharing the secret can resume it.
+ * - 2025-era clients that can elicit are sent `elicitation/create` (the SDK turns the same
+ *   `input_required` answer into that request and calls the tool again with the reply).
+ * - Clients without elicitation get the estimate and a one-time confirm token to pass back as
+ *   `confirm_token` on the same call.
+ *
+ * @module
+ */
+
+import {
+  createRequestStateCodec,
+  inputRequired,
+  inputResponse,
+  type RequestStateCodec,
+} from "@modelcontextprotocol/server";
+import type { CallToolResult, InputRequiredResult, ServerContext } from "../sdk_types.ts";
+import { createHash, randomBytes } from "node:crypto";
+import type { FalClient } from "../fal/client.ts";
+import type { JobCaller } from "../jobs/manager.ts";
+import { estimateCost, roundAmount } from "../fal/platform.ts";
+import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { SpendLedger } from "./budget.ts";
+
+/** How long a confirmation (requestState or confirm token) stays valid. */
+export const CONFIRM_TTL_SECONDS = 600;
+
+/** The input request key of the cost confirmation. */
+export const CONFIRM_KEY = "confirm_cost";
+
+/** Settings of the {@linkcode CostGuard}. */
+export interface CostGuardOptions {
+  /** Runs estimated above this need confirmation (off when undefined). */
+  confirmAboveUsd: number | undefined;
+  /** Daily budget per owner (unlimited when undefined). */
+  budgetUsdPerDay: number | undefined;
+  /** HMAC secret (32+ bytes); random per process when undefined. */
+  secret: string | undefined;
+  /** Logger. */
+  logger: Logger;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** One run the guard decides on. */
+export interface PlannedRun {
+  /** The tool being called. */
+  tool: string;
+  /** The endpoint it would run. */
+  endpointId: string;
+  /** The tool's arguments as called (without `confirm_token`): what the user confirms. */
+  args: Record<string, unknown>;
+  /** A confirm token the caller passed back, if any. */
+  confirmToken?: string | undefined;
+}
+
+/** What the guard decided. */
+export type CostDecision =
+  | { kind: "go"; estimateUsd: number | undefined }
+  | { kind: "answer"; result: CallToolResult | InputRequiredResult };
+
+/** What a confirmation's signed `requestState` carries. */
+export interface ConfirmState {
+  /** Fingerprint of owner + tool + endpoint + arguments. */
+  fp: string;
+  /** The estimate the user saw. */
+  usd: number;
+}
+
+interface TokenPayload extends ConfirmState {
+  /** One-time nonce. */
+  n: string;
+}
+
+/** A JSON text of a value with object keys sorted, so equal arguments hash equally. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+function usd(amount: number): string {
+  return `$${roundAmount(amount).toFixed(amount < 0.1 ? 4 : 2)}`;
+}
+
+/** Whether the client of this request can answer elicitations. */
+export function canElicit(ctx: ServerContext, legacyCapabilities: unknown): boolean {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const modern = envelope?.["io.modelcontextprotocol/clientCapabilities"] as
+    | { elicitation?: unknown }
+    | undefined;
+  if (typeof envelope?.["io.modelcontextprotocol/protocolVersion"] === "string") {
+    return !!modern?.elicitation;
+  }
+  return !!(legacyCapabilities as { elicitation?: unknown } | undefined)?.elicitation;
+}
+
+/** Confirms costly runs and keeps spending within daily budgets. */
+export class CostGuard {
+  readonly #options: CostGuardOptions;
+  readonly #state: RequestStateCodec<ConfirmState>;
+  readonly #tokens: RequestStateCodec<TokenPayload>;
+  readonly #used = new Map<string, number>();
+  readonly #ledger: SpendLedger;
+
+  /** A guard with these settings. */
+  constructor(options: CostGuardOptions) {
+    this.#options = options;
+    const secret = options.secret ?? randomBytes(32).toString("hex");
+    this.#state = createRequestStateCodec<ConfirmState>({
+      key: `${secret}:request-state`,
+      ttlSeconds: CONFIRM_TTL_SECONDS,
+    });
+    this.#tokens = createRequestStateCodec<TokenPayload>({
+      key: `${secret}:confirm-token`,
+      ttlSeconds: CONFIRM_TTL_SECONDS,
+    });
+    this.#ledger = new SpendLedger(options.now);
+  }
+
+  /** Whether the guard does anything at all. */
+  get active(): boolean {
+    return this.#options.confirmAboveUsd !== undefined ||
+      this.#options.budgetUsdPerDay !== undefined;
+  }
+
+  /** Verifies an echoed `requestState` (the SDK's `requestState.verify` hook). */
+  verifyState = (state: string, ctx: ServerContext): Promise<ConfirmState> =>
+    this.#state.verify(state, ctx);
+
+  /** What `owner` spent today, in estimated US dollars. */
+  spentToday(owner: string): number {
+    return this.#ledger.spent(owner);
+  }
+
+  /**
+   * Decides on a run before it is submitted: go ahead, or answer (ask for confirmation, hand
+   * out a confirm token, refuse past the budget, or report a declined confirmation).
+   */
+  async check(
+    caller: JobCaller,
+    ctx: ServerContext,
+    run: PlannedRun,
+    canElicitUser: boolean,
+  ): Promise<CostDecision> {
+    if (!this.active) return { kind: "go", estimateUsd: undefined };
+    const estimate = await this.#estimate(caller.fal, run.endpointId, ctx.mcpReq.signal);
+    // Budgets and confirmations belong to the caller's principal, like their jobs.
+    const owner = caller.principal.id;
+    const budget = this.#options.budgetUsdPerDay;
+    if (budget !== undefined && estimate !== undefined) {
+      const spent = this.#ledger.spent(owner);
+      if (spent + estimate > budget) {
+        throw new FalMcpError(
+          `Not run: ${run.endpointId} is estimated at ${usd(estimate)}, and today's spend so ` +
+            `far is ${usd(spent)} of the ${usd(budget)} daily budget per caller. Try a cheaper ` +
+            "model (recommend_model, get_pricing) or wait until the budget resets at 00:00 UTC.",
+          { status: 402, code: JsonRpcCode.InvalidRequest },
+        );
+      }
+    }
+    const threshold = this.#options.confirmAboveUsd;
+    if (threshold === undefined || estimate === undefined || estimate <= threshold) {
+      return { kind: "go", estimateUsd: estimate };
+    }
+    const fp = createHash("sha256")
+      .update(canonical([owner, run.tool, run.endpointId, run.args]))
+      .digest("base64url");
+
+    // A confirmation round coming back (2026 retry, or the 2025 elicitation reply).
+    const reply = inputResponse(ctx.mcpReq.inputResponses, CONFIRM_KEY);
+    const state = ctx.mcpReq.requestState<ConfirmState>();
+    if (reply.kind === "elicit" && state?.fp === fp) {
+      if (reply.action === "accept" && reply.content?.confirm === true) {
+        return { kind: "go", estimateUsd: estimate };
+      }
+      return {
+        kind: "answer",
+        result: {
+          isError: true,
+          content: [{
+            type: "text",
+            text: `Not run: the user did not confirm spending about ${usd(state.usd)} on ` +
+              `${run.endpointId}. Nothing was submitted or billed.`,
+          }],
+        },
+      };
+    }
+    if (run.confirmToken !== undefined) {
+      await this.#redeem(run.confirmToken, fp, ctx);
+      return { kind: "go", estimateUsd: estimate };
+    }
+    const message = `Running ${run.endpointId} (${run.tool}) is estimated to cost about ` +
+      `${usd(estimate)}, above the ${usd(threshold)} confirmation threshold. Go ahead?`;
+    if (canElicitUser) {
+      return {
+        kind: "answer",
+        result: inputRequired({
+          inputRequests: {
+            [CONFIRM_KEY]: inputRequired.elicit({
+              message,
+              requestedSchema: {
+                type: "object",
+                properties: {
+                  confirm: {
+                    type: "boolean",
+                    title: `Spend about ${usd(estimate)}`,
+                    description: `Run ${run.endpointId} and pay for it with your fal credits`,
+                  },
+                },
+                required: ["confirm"],
+              },
+            }),
+          },
+          requestState: await this.#state.mint({ fp, usd: estimate }),
+        }),
+      };
+    }
+    const token = await this.#tokens.mint({
+      fp,
+      usd: estimate,
+      n: randomBytes(12).toString("base64url"),
+    });
+    return {
+      kind: "answer",
+      result: {
+        content: [{
+          type: "text",
+          text: `Not run yet: ${message.replace(" Go ahead?", "")} Ask the user whether to ` +
+            `spend it. To go ahead, call ${run.tool} again with the same arguments plus ` +
+            `"confirm_token": "${token}" (valid once, for ${CONFIRM_TTL_SECONDS / 60} minutes).`,
+        }],
+        structuredContent: {
+          confirmation_required: true,
+          endpoint_id: run.endpointId,
+          estimate_usd: roundAmount(estimate),
+          threshold_usd: threshold,
+          confirm_token: token,
+          expires_in_seconds: CONFIRM_TTL_SECONDS,
+        },
+      },
+    };
+  }
+
+  /** Records a submitted run's estimate in its owner's daily spend. */
+  record(owner: string, estimateUsd: number | undefined): void {
+    if (estimateUsd !== undefined && estimateUsd > 0) this.#ledger.add(owner, estimateUsd);
+  }
+
+  async #estimate(
+    fal: FalClient,
+    endpointId: string,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    try {
+      const estimate = await estimateCost(fal, endpointId, 1, "calls", signal);
+      return estimate.currency === "USD" ? estimate.total_cost : undefined;
+    } catch (error) {
+      // Without an estimate there is nothing to confirm or count; the run goes ahead.
+      this.#options.logger.warn("no cost estimate for a run; not confirming it", {
+        endpoint_id: endpointId,
+        error,
+      });
+      return undefined;
+    }
+  }
+
+  async #redeem(token: string, fp: string, ctx: ServerContext): Promise<void> {
+    let payload: TokenPayload;
+    try {
+      payload = await this.#tokens.verify(token, ctx);
+    } catch {
+      throw new FalMcpError(
+        "Invalid confirm_token: it is malformed, expired or from another server. Call the " +
+          "tool again without it to get a new one.",
+        { status: 400, code: JsonRpcCode.InvalidParams },
+      );
+    }
+    if (payload.fp !== fp) {
+      throw new FalMcpError(
+        "Invalid confirm_token: it was issued for a different call. Pass it with exactly the " +
+          "arguments it was issued for, or call again without it to get a new one.",
+        { status: 400, code: JsonRpcCode.InvalidParams },
+      );
+    }
+    const now = Date.now();
+    for (const [nonce, expires] of this.#used) if (expires < now) this.#used.delete(nonce);
+    if (this.#used.has(payload.n)) {
+      throw new FalMcpError(
+        "Invalid confirm_token: it was already used. Call the tool again without it to get " +
+          "a new one.",
+        { status: 400, code: JsonRpcCode.InvalidParams },
+      );
+    }
+    this.#used.set(payload.n, now + CONFIRM_TTL_SECONDS * 1000);
+  }
+}
