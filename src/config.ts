@@ -61,9 +61,9 @@ export interface Config {
   redisUrl: string | undefined;
   /** Where fal's webhook signing keys are published (a JWKS). */
   falWebhookJwksUrl: string;
-  /** When set, every generated file is also saved here. */
+  /** When set, every generated file is also saved here (and HTTP callers may use `save_to`). */
   outputDir: string | undefined;
-  /** Base folder for per-call `save_to` (the output dir, or `./fal-output`). */
+  /** Base folder for per-call `save_to` (the output dir, or `./fal-output` for stdio callers). */
   saveBaseDir: string;
   /** Images up to this many bytes are also returned inline (0 disables). */
   inlineMaxBytes: number;
@@ -79,8 +79,12 @@ export interface Config {
   oauth: OAuthConfig | undefined;
   /** Serve without any auth on a non-loopback address (the operator's explicit choice). */
   allowUnauthenticated: boolean;
-  /** Let HTTP callers on a non-loopback bind name local files to upload. */
-  allowLocalFiles: boolean;
+  /** The one folder whose files HTTP callers may name (upload_file, local media inputs). */
+  allowLocalFiles: string | undefined;
+  /** Largest file the server downloads (saved results, previews), in bytes. */
+  maxDownloadBytes: number;
+  /** Largest job result kept whole, in bytes; over it the record keeps only the media URLs. */
+  maxResultBytes: number;
   /** Largest request body in bytes (413 above). */
   maxBodyBytes: number;
   /** Requests per minute per principal on the MCP endpoints (0 = unlimited). */
@@ -147,6 +151,8 @@ export const DEFAULTS = {
   readTimeoutSeconds: 30,
   shutdownTimeoutSeconds: 25,
   inlineMaxBytes: 262_144,
+  maxDownloadBytes: 512 * 1024 * 1024,
+  maxResultBytes: 16 * 1024 * 1024,
   syncWaitSeconds: 50,
 } as const;
 
@@ -173,6 +179,7 @@ Options:
   --redis-url URL         share jobs with other instances in this Redis (redis:// or rediss://)
                                                                        env FAL_MCP_REDIS_URL
   --output-dir DIR        also save every generated file here          env FAL_MCP_OUTPUT_DIR
+                          (HTTP callers may use save_to only when this is set)
   --inline-max-bytes N    inline images up to N bytes (default: 262144; 0 = never)
                                                                        env FAL_MCP_INLINE_MAX_BYTES
   --sync-wait SECONDS     slow tools answer with a job id after this (default: 50)
@@ -197,8 +204,11 @@ HTTP security and limits:
   --fal-webhook-jwks-url URL  fal's webhook signing keys (default: fal's JWKS)
                                                                        env FAL_MCP_FAL_WEBHOOK_JWKS_URL
   --allow-unauthenticated serve a non-loopback address without auth    env FAL_MCP_ALLOW_UNAUTHENTICATED=true
-  --allow-local-files     let remote HTTP callers upload server-side files by path
-                                                                       env FAL_MCP_ALLOW_LOCAL_FILES=true
+  --allow-local-files DIR let HTTP callers upload files inside DIR by path (symlinks resolved)
+                                                                       env FAL_MCP_ALLOW_LOCAL_FILES
+  --max-download-bytes N  largest file downloaded (default: 536870912) env FAL_MCP_MAX_DOWNLOAD_BYTES
+  --max-result-bytes N    largest job result kept whole (default: 16777216)
+                                                                       env FAL_MCP_MAX_RESULT_BYTES
   --max-body-bytes N      largest request body (default: 4194304)      env FAL_MCP_MAX_BODY_BYTES
   --rate-limit N          requests per minute per client (default: 600; 0 = off)
                                                                        env FAL_MCP_RATE_LIMIT
@@ -386,7 +396,9 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
         "oauth-jwks-url": { type: "string" },
         "public-url": { type: "string" },
         "allow-unauthenticated": { type: "boolean" },
-        "allow-local-files": { type: "boolean" },
+        "allow-local-files": { type: "string" },
+        "max-download-bytes": { type: "string" },
+        "max-result-bytes": { type: "string" },
         "max-body-bytes": { type: "string" },
         "rate-limit": { type: "string" },
         "max-streams": { type: "string" },
@@ -477,7 +489,23 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
     oauth: parseOAuth(values, env),
     allowUnauthenticated: values["allow-unauthenticated"] ??
       parseBoolean(env, "FAL_MCP_ALLOW_UNAUTHENTICATED"),
-    allowLocalFiles: values["allow-local-files"] ?? parseBoolean(env, "FAL_MCP_ALLOW_LOCAL_FILES"),
+    allowLocalFiles: parseSharedFolder(
+      pick(values["allow-local-files"], env, "FAL_MCP_ALLOW_LOCAL_FILES"),
+    ),
+    maxDownloadBytes: integer(
+      "max-download-bytes",
+      "FAL_MCP_MAX_DOWNLOAD_BYTES",
+      1024,
+      Number.MAX_SAFE_INTEGER,
+      DEFAULTS.maxDownloadBytes,
+    ),
+    maxResultBytes: integer(
+      "max-result-bytes",
+      "FAL_MCP_MAX_RESULT_BYTES",
+      1024,
+      1024 * 1024 * 1024,
+      DEFAULTS.maxResultBytes,
+    ),
     maxBodyBytes: integer(
       "max-body-bytes",
       "FAL_MCP_MAX_BODY_BYTES",
@@ -537,6 +565,26 @@ export function parseConfig(args: readonly string[], env: Env): ParsedCommand {
   // OAuth accepts tokens only for a resource named by configuration, never by a request.
   if (config.oauth) oauthResourceUrl({ publicUrl: config.publicUrl, ...config.oauth });
   return { kind: "run", config };
+}
+
+/** The folder named by `--allow-local-files`: it must exist and be a folder. */
+function parseSharedFolder(picked: [string, string] | undefined): string | undefined {
+  if (!picked) return undefined;
+  const [value, source] = picked;
+  const what = `Invalid ${describeSource(source, "allow-local-files")} "${value}"`;
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = Deno.statSync(value);
+  } catch {
+    // reported below
+  }
+  if (!info?.isDirectory) {
+    throw new ConfigError(
+      `${what}: expected an existing folder, the only one whose files HTTP callers may name ` +
+        "(e.g. --allow-local-files /srv/fal-inputs)",
+    );
+  }
+  return value;
 }
 
 function parseBoolean(env: Env, name: string): boolean {

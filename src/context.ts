@@ -11,6 +11,8 @@ import type { Catalogue } from "./fal/catalogue.ts";
 import type { FalClient } from "./fal/client.ts";
 import type { SchemaCache } from "./fal/schema_cache.ts";
 import type { FalStorage } from "./fal/storage.ts";
+import type { LocalFileAccess } from "./files/local_files.ts";
+import type { MediaFetcher } from "./files/media_fetch.ts";
 import type { JobManager } from "./jobs/manager.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -22,14 +24,14 @@ export interface ToolSettings {
   inlineMaxBytes: number;
   /** When set, every generated file is also saved here. */
   outputDir: string | undefined;
-  /** Base folder for per-call `save_to`. */
-  saveBaseDir: string;
+  /** Base folder for per-call `save_to`; undefined refuses `save_to` (HTTP without --output-dir). */
+  saveBaseDir: string | undefined;
   /** Slow tools answer with a job handle after waiting this long. */
   syncWaitMs: number;
   /** Default model per task tool, overriding the built-in defaults. */
   models: Record<string, string>;
-  /** Whether callers may name local files to upload (stdio and loopback HTTP callers). */
-  localFiles: boolean;
+  /** Which server-side files callers may name: any (stdio), none, or inside one shared folder. */
+  localFiles: LocalFileAccess;
 }
 
 /** Dependencies handed to {@linkcode createServer} and every tool. */
@@ -43,6 +45,8 @@ export interface ServerDeps {
   fal: FalClient;
   /** fal storage uploads. */
   storage: FalStorage;
+  /** The one way result media is fetched (fal's media hosts only, bounded). */
+  media: MediaFetcher;
   /** Model schemas, cached. */
   schemas: SchemaCache;
   /** Submitted jobs: following, persistence, waiting, cancelling. */

@@ -7,6 +7,7 @@
  */
 
 import { type Config, isLoopbackHost } from "./config.ts";
+import { MediaFetcher } from "./files/media_fetch.ts";
 import { FalClient } from "./fal/client.ts";
 import { resolveFalHosts } from "./fal/hosts.ts";
 import { createHttpApp, type HttpApp } from "./http/app.ts";
@@ -96,12 +97,14 @@ export async function startServer(
     webhookUrl: webhooks ? `${config.publicUrl}/fal/webhook` : undefined,
     logger,
     metrics,
+    maxResultBytes: config.maxResultBytes,
     serverFal: fal,
   });
   const deps: ServerDeps = {
     principal: LOCAL,
     fal,
     storage: new FalStorage({ fal, hosts, logger }),
+    media: new MediaFetcher({ maxBytes: config.maxDownloadBytes, falBaseUrl: config.falBaseUrl }),
     schemas: new SchemaCache(),
     jobs,
     settings: {
@@ -110,7 +113,7 @@ export async function startServer(
       saveBaseDir: config.saveBaseDir,
       syncWaitMs: config.syncWaitMs,
       models: config.models,
-      localFiles: true,
+      localFiles: { kind: "any" },
     },
     logger,
     metrics,
@@ -124,12 +127,17 @@ export async function startServer(
     }),
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
-  // HTTP callers may name local files only on a loopback bind (their own machine) or when allowed.
+  // The server's machine belongs to the operator: where an HTTP caller connects from proves
+  // nothing (a same-host proxy makes everyone 127.0.0.1). HTTP callers name server files only
+  // inside the folder the operator shared, and results are written only to --output-dir.
   const httpDeps: ServerDeps = {
     ...deps,
     settings: {
       ...deps.settings,
-      localFiles: isLoopbackHost(config.host) || config.allowLocalFiles,
+      localFiles: config.allowLocalFiles === undefined
+        ? { kind: "none" }
+        : { kind: "inside", root: config.allowLocalFiles },
+      saveBaseDir: config.outputDir,
     },
   };
   const depsFor = (principal: Principal): ServerDeps => {

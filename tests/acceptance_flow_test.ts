@@ -76,7 +76,7 @@ Deno.test("acceptance over /mcp: the same session against the HTTP server", asyn
     await withFakeFal(async (fake) => {
       const server = await startTestHttpServer({
         env: falEnv(fake),
-        args: ["--output-dir", `${work}/out`, "--sync-wait", "0"],
+        args: ["--output-dir", `${work}/out`, "--sync-wait", "0", "--allow-local-files", work],
       });
       const client = new Client({ name: "flow-http", version: "1.0.0" }, {
         versionNegotiation: { mode: { pin: "2026-07-28" } },

@@ -61,6 +61,10 @@ Deno.test("invalid values throw a ConfigError naming the setting and its source"
     [["--fal-base-url", "not a url"], {}, /not a URL/],
     [["--max-sessions", "0"], {}, /--max-sessions/],
     [["--bogus"], {}, /bogus/],
+    [["--allow-local-files", "/no/such/folder"], {}, /--allow-local-files.*existing folder/],
+    [[], { FAL_MCP_ALLOW_LOCAL_FILES: "true" }, /FAL_MCP_ALLOW_LOCAL_FILES "true".*folder/],
+    [["--max-download-bytes", "12"], {}, /--max-download-bytes "12"/],
+    [["--max-result-bytes", "lots"], {}, /--max-result-bytes "lots"/],
   ];
   for (const [args, env, message] of cases) {
     assert.throws(() => parseConfig(args, env), (error: unknown) => {
@@ -68,6 +72,27 @@ Deno.test("invalid values throw a ConfigError naming the setting and its source"
       assert.match(error.message, message);
       return true;
     });
+  }
+});
+
+Deno.test("the operator's machine: no shared folder and capped downloads and results by default", async () => {
+  const config = run(["--transport", "http"]);
+  assert.equal(config.allowLocalFiles, undefined);
+  assert.equal(config.outputDir, undefined);
+  assert.equal(config.maxDownloadBytes, 512 * 1024 * 1024);
+  assert.equal(config.maxResultBytes, 16 * 1024 * 1024);
+  const dir = await Deno.makeTempDir();
+  try {
+    const shared = run([], {
+      FAL_MCP_ALLOW_LOCAL_FILES: dir,
+      FAL_MCP_MAX_DOWNLOAD_BYTES: "1048576",
+      FAL_MCP_MAX_RESULT_BYTES: "2048",
+    });
+    assert.equal(shared.allowLocalFiles, dir);
+    assert.equal(shared.maxDownloadBytes, 1048576);
+    assert.equal(shared.maxResultBytes, 2048);
+  } finally {
+    await Deno.remove(dir);
   }
 });
 

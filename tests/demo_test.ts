@@ -16,7 +16,7 @@ function spawn(script: string, ...args: string[]): Deno.ChildProcess {
   }).spawn();
 }
 
-Deno.test("deno task demo: an MCP client generates an image without a fal key, SIGTERM exits 0", async () => {
+Deno.test("deno task demo: an MCP client generates an image and uploads a file of the demo's folder without a fal key, SIGTERM exits 0", async () => {
   const demo = spawn("tests/fake_fal/demo.ts", "--port", "0");
   try {
     const listening = await waitForLogLine(demo.stderr, (r) => r.msg === "listening");
@@ -26,6 +26,18 @@ Deno.test("deno task demo: an MCP client generates an image without a fal key, S
       await assertImageGenerated((name, args, onprogress) =>
         client.callTool({ name, arguments: args }, { onprogress, timeout: 30_000 })
       );
+      // The demo shares its own folder with HTTP callers, and nothing else of the machine.
+      const inside = await client.callTool({
+        name: "upload_file",
+        arguments: { path: `${root}tests/fake_fal/demo.ts` },
+      });
+      assert.notEqual(inside.isError, true, JSON.stringify(inside.content));
+      const outside = await client.callTool({
+        name: "upload_file",
+        arguments: { path: `${root}deno.json` },
+      });
+      assert.equal(outside.isError, true);
+      assert.match(JSON.stringify(outside.content), /outside the folder this server shares/);
     } finally {
       await client.close();
     }

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { FalClient } from "../src/fal/client.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { SchemaCache } from "../src/fal/schema_cache.ts";
+import { MediaFetcher } from "../src/files/media_fetch.ts";
 import { FalStorage } from "../src/fal/storage.ts";
 import { JobManager } from "../src/jobs/manager.ts";
 import { LOCAL } from "../src/principal.ts";
@@ -61,6 +62,7 @@ function depsFor(fake: FakeFal, key: string): ServerDeps {
   return {
     fal,
     storage: new FalStorage({ fal, hosts }),
+    media: new MediaFetcher({ maxBytes: 1024 * 1024, falBaseUrl: fake.url }),
     schemas: new SchemaCache(),
     jobs: new JobManager({ store: new MemoryJobStore(), logger: silentLogger }),
     logger: silentLogger,
@@ -68,10 +70,10 @@ function depsFor(fake: FakeFal, key: string): ServerDeps {
     settings: {
       inlineMaxBytes: 0,
       outputDir: undefined,
-      saveBaseDir: "fal-output",
+      saveBaseDir: undefined,
       syncWaitMs: 30_000,
       models: {},
-      localFiles: false,
+      localFiles: { kind: "none" },
     },
   };
 }

@@ -1,16 +1,5 @@
 import assert from "node:assert/strict";
-import { Client } from "@modelcontextprotocol/client";
-import { InMemoryTransport } from "@modelcontextprotocol/server";
-import { FalClient } from "../src/fal/client.ts";
-import { resolveFalHosts } from "../src/fal/hosts.ts";
-import { SchemaCache } from "../src/fal/schema_cache.ts";
-import { FalStorage } from "../src/fal/storage.ts";
-import { JobManager } from "../src/jobs/manager.ts";
-import { MemoryJobStore } from "../src/jobs/memory_store.ts";
-import { silentLogger } from "../src/log.ts";
-import { createServer } from "../src/server.ts";
-import { TEST_FAL_KEY, withFakeFal } from "./helpers/scenario.ts";
-import { allText, textOf, type ToolAnswer, withToolClient } from "./helpers/tool_client.ts";
+import { allText, textOf, withToolClient } from "./helpers/tool_client.ts";
 import { renderPng } from "./fake_fal/media.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
 
@@ -39,7 +28,7 @@ Deno.test("upload_file uploads a local file and answers a fal storage URL", asyn
       const missing = await ctx.call("upload_file", { path: `${dir}/missing.png` });
       assert.equal(missing.isError, true);
       assert.match(textOf(missing), /missing\.png/);
-    });
+    }, { args: ["--allow-local-files", dir] });
   });
 });
 
@@ -113,51 +102,5 @@ Deno.test("fal failures: status errors and a dropped status stream do not lose t
     assert.notEqual(answer.isError, true, allText(answer));
     assert.ok(answer.content.some((c) => c.type === "resource_link"));
     assert.ok(statusFault.fired >= 1, "the server fell back to polling the status");
-  });
-});
-
-Deno.test("remote HTTP callers cannot make the server upload its local files", async () => {
-  await withFakeFal(async (fake) => {
-    const hosts = resolveFalHosts(fake.url);
-    const fal = new FalClient({ hosts, key: TEST_FAL_KEY });
-    const jobs = new JobManager({ store: new MemoryJobStore(), logger: silentLogger });
-    const server = createServer({
-      principal: { id: "token:remote", kind: "token", scopes: [] },
-      fal,
-      storage: new FalStorage({ fal, hosts }),
-      schemas: new SchemaCache(),
-      jobs,
-      logger: silentLogger,
-      settings: {
-        inlineMaxBytes: 0,
-        outputDir: undefined,
-        saveBaseDir: "fal-output",
-        syncWaitMs: 0,
-        models: {},
-        localFiles: false,
-      },
-    });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: "remote", version: "1.0.0" });
-    await server.connect(serverSide);
-    await client.connect(clientSide);
-    try {
-      for (
-        const [name, args] of [
-          ["upload_file", { path: "/etc/hostname" }],
-          ["remove_background", { image: "/etc/hostname" }],
-        ] as const
-      ) {
-        const answer = await client.callTool({ name, arguments: args }) as ToolAnswer;
-        assert.equal(answer.isError, true, name);
-        assert.match(textOf(answer), /does not read local files for remote clients/);
-      }
-      assert.equal(fake.state.uploads.length, 0);
-      assert.equal(fake.state.jobs.size, 0);
-    } finally {
-      await client.close();
-      await server.close();
-      await jobs.close();
-    }
   });
 });

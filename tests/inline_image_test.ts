@@ -49,7 +49,7 @@ Deno.test("an image under the cap is inlined with matching base64 and type", asy
     const bytes = bytesOf(4000);
     const uploaded = await storage.uploadBytes(bytes, "image/png", "a.png");
     const file: MediaFile = { url: uploaded.url, contentType: "image/png", path: "images[0]" };
-    const block = await inlineImage(file, 4000);
+    const block = await inlineImage(file, 4000, fetch);
     assert.deepEqual(block, { type: "image", data: bytes.toBase64(), mimeType: "image/png" });
   });
 });
@@ -97,11 +97,11 @@ Deno.test("non-images and a zero cap are never inlined", async () => {
     const uploaded = await storage.uploadBytes(bytesOf(100), "video/mp4", "a.mp4");
     const requestsBefore = fake.state.requests.length;
     const video: MediaFile = { url: uploaded.url, contentType: "video/mp4", path: "video" };
-    assert.equal(await inlineImage(video, 1_000_000), undefined);
+    assert.equal(await inlineImage(video, 1_000_000, fetch), undefined);
     const untyped: MediaFile = { url: uploaded.url, path: "file" };
-    assert.equal(await inlineImage(untyped, 1_000_000), undefined);
+    assert.equal(await inlineImage(untyped, 1_000_000, fetch), undefined);
     const image: MediaFile = { url: uploaded.url, contentType: "image/png", path: "image" };
-    assert.equal(await inlineImage(image, 0), undefined);
+    assert.equal(await inlineImage(image, 0, fetch), undefined);
     assert.equal(fake.state.requests.length, requestsBefore, "nothing was downloaded");
   });
 });
@@ -113,6 +113,6 @@ Deno.test("a failed download is not inlined (the link still stands)", async () =
       contentType: "image/png",
       path: "images[0]",
     };
-    assert.equal(await inlineImage(file, 1_000_000), undefined);
+    assert.equal(await inlineImage(file, 1_000_000, fetch), undefined);
   });
 });

@@ -54,7 +54,7 @@ async function names(dir: string): Promise<string[]> {
 Deno.test("saves a generated PNG into the output directory, streamed from its URL", async () => {
   await withFake(async ({ fal, out }) => {
     const files = await generatedImages(fal);
-    const [saved] = await saveMediaFiles(files, out, {});
+    const [saved] = await saveMediaFiles(files, out, { fetch });
     assert.ok(saved);
     const realOut = await Deno.realPath(out);
     assert.equal(saved.path, join(realOut, saved.path.split("/").pop()!));
@@ -72,9 +72,9 @@ Deno.test("saves a generated PNG into the output directory, streamed from its UR
 Deno.test("saving the same file again never overwrites: -1, -2 are added to the name", async () => {
   await withFake(async ({ fal, out }) => {
     const files = await generatedImages(fal);
-    const first = await saveMediaFiles(files, out, { subdir: "foxes" });
-    const second = await saveMediaFiles(files, out, { subdir: "foxes" });
-    const third = await saveMediaFiles(files, out, { subdir: "foxes" });
+    const first = await saveMediaFiles(files, out, { fetch, subdir: "foxes" });
+    const second = await saveMediaFiles(files, out, { fetch, subdir: "foxes" });
+    const third = await saveMediaFiles(files, out, { fetch, subdir: "foxes" });
     const base = first[0]!.path.replace(/\.png$/, "");
     assert.equal(second[0]!.path, `${base}-1.png`);
     assert.equal(third[0]!.path, `${base}-2.png`);
@@ -100,7 +100,7 @@ Deno.test("save_to that escapes the output directory is refused and nothing is w
         "dangling",
       ]
     ) {
-      await assert.rejects(saveMediaFiles(files, out, { subdir }), (error) => {
+      await assert.rejects(saveMediaFiles(files, out, { fetch, subdir }), (error) => {
         assert.ok(error instanceof FalMcpError, subdir);
         assert.equal(error.status, 400);
         assert.equal(error.code, JsonRpcCode.InvalidParams);
@@ -117,11 +117,11 @@ Deno.test("save_to that escapes the output directory is refused and nothing is w
 Deno.test("save_to inside the output directory creates nested folders (symlinks inside are fine)", async () => {
   await withFake(async ({ fal, out }) => {
     const files = await generatedImages(fal);
-    const [nested] = await saveMediaFiles(files, out, { subdir: "2024/./cats/" });
+    const [nested] = await saveMediaFiles(files, out, { fetch, subdir: "2024/./cats/" });
     const realOut = await Deno.realPath(out);
     assert.ok(nested!.path.startsWith(join(realOut, "2024", "cats") + "/"));
     await Deno.symlink(join(realOut, "2024"), join(out, "alias"));
-    const [viaAlias] = await saveMediaFiles(files, out, { subdir: "alias/cats" });
+    const [viaAlias] = await saveMediaFiles(files, out, { fetch, subdir: "alias/cats" });
     assert.ok(viaAlias!.path.startsWith(join(realOut, "2024", "cats") + "/"));
     assert.notEqual(viaAlias!.path, nested!.path);
   });
@@ -131,7 +131,7 @@ Deno.test("data URIs are decoded and saved with a name from the output path and 
   await withFake(async ({ fal, out }) => {
     const files = await generatedImages(fal, { sync_mode: true });
     assert.ok(files[0]!.url.startsWith("data:image/png;base64,"));
-    const [saved] = await saveMediaFiles(files, out, { prefix: "req42" });
+    const [saved] = await saveMediaFiles(files, out, { fetch, prefix: "req42" });
     assert.match(saved!.path, /\/req42-images-0\.png$/);
     assert.equal(saved!.url, "data:image/png;base64,…");
     const written = await Deno.readFile(saved!.path);
@@ -139,7 +139,7 @@ Deno.test("data URIs are decoded and saved with a name from the output path and 
     assert.equal(saved!.bytes, written.length);
 
     const text: MediaFile = { url: "data:,hello%20there", path: "output" };
-    const [plain] = await saveMediaFiles([text], out, {});
+    const [plain] = await saveMediaFiles([text], out, { fetch });
     assert.match(plain!.path, /\/output\.txt$/);
     assert.equal(await Deno.readTextFile(plain!.path), "hello there");
   });
@@ -154,7 +154,7 @@ Deno.test("file names are made safe and bounded", async () => {
       { url: data, fileName: "héllo wörld?.TXT", path: "c" },
       { url: data, fileName: "...", path: "d" },
     ];
-    const saved = await saveMediaFiles(files, out, {});
+    const saved = await saveMediaFiles(files, out, { fetch });
     const written = saved.map((s) => s.path.split("/").pop()!);
     assert.equal(written[0], "etc_passwd.txt");
     assert.ok(written[1]!.length <= 120 && written[1]!.endsWith(".txt"));
@@ -173,7 +173,7 @@ Deno.test("a failed download is reported and leaves no partial file", async () =
       path: "images[0]",
     };
     await assert.rejects(
-      saveMediaFiles([missing], out, {}),
+      saveMediaFiles([missing], out, { fetch }),
       /Cannot save images\[0\]: downloading it answered 404/,
     );
     assert.deepEqual(await names(out), []);

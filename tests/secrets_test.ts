@@ -16,6 +16,7 @@
  * @module
  */
 
+import { tmpdir } from "node:os";
 import assert from "node:assert/strict";
 import type { FakeFal } from "./fake_fal/server.ts";
 import { startTestHttpServer, type TestHttpServer } from "./helpers/http_server.ts";
@@ -446,7 +447,17 @@ async function withTempFile<T>(fn: (path: string) => Promise<T>): Promise<T> {
   }
 }
 
-const SERVER_ARGS = ["--log-level", "debug", "--rate-limit", "0", "--sync-wait", "5"];
+/** Temp files live in the system temp folder, which these servers share with their callers. */
+const SERVER_ARGS = [
+  "--log-level",
+  "debug",
+  "--rate-limit",
+  "0",
+  "--sync-wait",
+  "5",
+  "--allow-local-files",
+  tmpdir(),
+];
 
 async function withServer(
   fake: FakeFal,

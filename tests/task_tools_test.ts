@@ -118,19 +118,24 @@ Deno.test("remove_background uploads a local file and returns the cut-out image"
       assert.equal(ctx.fake.state.uploads[0]?.contentType, "image/png");
       assert.equal(onlyJob(ctx).endpointId, "fal-ai/imageutils/rembg");
       assert.equal(links(answer).length, 1);
-    });
+    }, { args: ["--allow-local-files", dir] });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a media argument naming a missing local file is answered with a clear error", async () => {
-  await withToolClient(async (ctx) => {
-    const answer = await ctx.call("remove_background", { image: "/no/such/photo.png" });
-    assert.equal(answer.isError, true);
-    assert.match(textOf(answer), /\/no\/such\/photo\.png/);
-    assert.equal(ctx.fake.state.jobs.size, 0);
-  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await withToolClient(async (ctx) => {
+      const answer = await ctx.call("remove_background", { image: `${dir}/no-such-photo.png` });
+      assert.equal(answer.isError, true);
+      assert.match(textOf(answer), /no-such-photo\.png: no such file/);
+      assert.equal(ctx.fake.state.jobs.size, 0);
+    }, { args: ["--allow-local-files", dir] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("upscale_image maps scale onto the model's upscale factor", async () => {
@@ -215,7 +220,7 @@ Deno.test("transcribe_audio returns the transcript with timestamps", async () =>
       assert.equal(job.endpointId, "fal-ai/whisper");
       assert.equal(job.input.language, "en");
       assert.match(allText(answer), /Transcript:\n\[0\.00-\d+\.\d\d\] \S/);
-    });
+    }, { args: ["--allow-local-files", dir] });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

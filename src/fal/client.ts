@@ -14,6 +14,7 @@ import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
 import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.ts";
 import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
+import { readBoundedResult } from "./bounded_result.ts";
 import { sleep } from "../sleep.ts";
 import type { Metrics } from "../metrics.ts";
 import { withSpan } from "../telemetry.ts";
@@ -92,6 +93,9 @@ function retryAfterMs(response: Response): number | undefined {
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
+
+/** Largest error answer read whole (beyond it only its URLs would be kept, and none matter). */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 async function readBody(response: Response): Promise<unknown> {
   const text = await response.text();
@@ -225,14 +229,17 @@ export class FalClient {
     }
   }
 
-  /** Fetches a completed job's result: exactly what the model returned. */
+  /**
+   * Fetches a completed job's result: exactly what the model returned, or, when it is over
+   * `options.maxBytes`, its media URLs and a note that the rest was cut (see `bounded_result.ts`).
+   */
   async result(
     endpointId: string,
     requestId: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; maxBytes?: number | undefined } = {},
   ): Promise<unknown> {
     const id = parseEndpointId(endpointId);
-    return await this.#call({
+    const response = await this.#send({
       method: "GET",
       url: this.#requestUrl(id, requestId),
       what: `Cannot fetch the result of ${id.full} request ${requestId}`,
@@ -240,6 +247,7 @@ export class FalClient {
       auth: "required",
       signal: options.signal,
     });
+    return await readBoundedResult(response, options.maxBytes ?? Infinity);
   }
 
   /** Asks fal to cancel a job; answers what fal said. */
@@ -406,7 +414,8 @@ export class FalClient {
         await this.#backoff(spec, attempt, retryAfterMs(response), `HTTP ${response.status}`);
         continue;
       }
-      const body = await readBody(response);
+      // An error answer is read up to a bound: its size is fal's (or a model's) to choose.
+      const body = await readBoundedResult(response, MAX_ERROR_BODY_BYTES);
       const detail = describeFalErrorBody(body) ?? response.statusText;
       throw new FalApiError(`${spec.what}: fal answered ${response.status}: ${detail}`, {
         falStatus: response.status,

@@ -7,9 +7,12 @@
  * ```ts
  * import { inlineImage } from "./inline_image.ts";
  * import type { MediaFile } from "../tools/media_content.ts";
+ * import type { MediaFetcher } from "./media_fetch.ts";
  *
  * declare const file: MediaFile;
- * const block = await inlineImage(file, 1024 * 1024); // undefined when not an image or too big
+ * declare const media: MediaFetcher;
+ * // undefined when not an image, too big, or not on fal's media hosts
+ * const block = await inlineImage(file, 1024 * 1024, media.fetch);
  * ```
  *
  * @module
@@ -58,13 +61,14 @@ function base64Chars(bytes: number): number {
 /**
  * An MCP image content block for an `image/*` media file of at most `maxBytes` bytes, or
  * `undefined` when it is not an image, `maxBytes` is 0, the file is (or turns out to be) larger
- * than the cap, or the download fails; the caller still has the file's URL. Cancelling
- * `signal` rejects with its reason.
+ * than the cap, or the download fails or is refused; the caller still has the file's URL.
+ * `fetchImpl` is the server's guarded media fetch (`MediaFetcher.fetch`). Cancelling `signal`
+ * rejects with its reason.
  */
 export async function inlineImage(
   file: MediaFile,
   maxBytes: number,
-  fetchImpl: typeof fetch = fetch,
+  fetchImpl: typeof fetch,
   signal?: AbortSignal,
 ): Promise<ImageContent | undefined> {
   const mimeType = file.contentType?.split(";")[0]?.trim().toLowerCase();

@@ -14,13 +14,11 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { extensionForContentType, type FalStorage } from "../fal/storage.ts";
+import { type LocalFileAccess, localFilePath } from "./local_files.ts";
 
-const ACCEPTED = "Use an http(s) URL, a data: URI, a file:// URL or a local file path " +
-  "(absolute, ~/…, or relative to the server's working directory).";
+export { resolveLocalPath } from "./local_files.ts";
 
 function invalid(message: string, cause?: unknown): FalMcpError {
   return new FalMcpError(message, { status: 400, code: JsonRpcCode.InvalidParams, cause });
@@ -88,41 +86,11 @@ function percentDecodeBytes(text: string): Uint8Array {
 }
 
 /**
- * The absolute local path named by a `file://` URL or a path (absolute, `~/…` expanded with
- * HOME, or relative to the cwd). Throws a 400 {@linkcode FalMcpError} for other URL schemes
- * and empty input.
- */
-export function resolveLocalPath(value: string): string {
-  const input = value.trim();
-  if (/^file:/i.test(input)) {
-    try {
-      return fileURLToPath(input);
-    } catch (error) {
-      throw invalid(`Invalid file URL ${input}: ${errorMessage(error)}. ${ACCEPTED}`, error);
-    }
-  }
-  // A URL scheme (two or more letters before the colon, so `C:\…` stays a Windows path).
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(input)?.[1];
-  if (scheme && /^https?$/i.test(scheme)) {
-    throw invalid(`${input} is already a web URL: models accept it as is, no upload needed`);
-  }
-  if (input === "" || scheme) {
-    const what = input === "" ? "an empty path" : `a URL with scheme ${scheme}:`;
-    throw invalid(`Cannot use ${what} as a media input. ${ACCEPTED}`);
-  }
-  if (input === "~" || input.startsWith("~/") || input.startsWith("~\\")) {
-    const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
-    if (!home) throw invalid(`Cannot resolve ${input}: HOME is not set`);
-    return resolve(home, input.slice(2));
-  }
-  return isAbsolute(input) ? input : resolve(Deno.cwd(), input);
-}
-
-/**
  * Resolves a media input to a URL a fal model can fetch:
  * - `http(s)://` URLs pass through unchanged;
  * - `data:` URIs are decoded and uploaded;
- * - `file://` URLs and local paths (absolute, `~/…`, or relative to the cwd) are uploaded.
+ * - `file://` URLs and local paths (absolute, `~/…`, or relative to the cwd) are uploaded, when
+ *   `options.access` lets the caller name server-side files (default: any file, as for stdio).
  *
  * Anything else (another URL scheme, an empty string) is refused with a 400
  * {@linkcode FalMcpError} listing the accepted forms.
@@ -131,7 +99,7 @@ export async function resolveMediaInput(
   value: string,
   storage: FalStorage,
   signal?: AbortSignal,
-  options: { localFiles?: boolean } = {},
+  options: { access?: LocalFileAccess } = {},
 ): Promise<string> {
   const input = value.trim();
   if (/^https?:\/\//i.test(input)) return input;
@@ -140,24 +108,6 @@ export async function resolveMediaInput(
     const name = `upload.${extensionForContentType(decoded.contentType) ?? "bin"}`;
     return (await storage.uploadBytes(decoded.bytes, decoded.contentType, name, signal)).url;
   }
-  assertLocalFilesAllowed(options.localFiles ?? true);
-  return (await storage.uploadFile(resolveLocalPath(input), signal)).url;
-}
-
-/**
- * Refuses local-path inputs where the caller is not on this machine: a remote client must not
- * make the server upload its files. Stdio and loopback HTTP callers may; others send URLs or
- * `data:` URIs (or the operator passes `--allow-local-files`).
- */
-export function assertLocalFilesAllowed(allowed: boolean): void {
-  if (allowed) return;
-  throw new FalMcpError(
-    "This server does not read local files for remote clients: pass an https URL or a data: " +
-      "URI instead (operators can allow local paths with --allow-local-files).",
-    { status: 403, code: JsonRpcCode.InvalidParams },
-  );
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const path = await localFilePath(input, options.access ?? { kind: "any" });
+  return (await storage.uploadFile(path, signal)).url;
 }

@@ -24,6 +24,7 @@ import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { extensionForContentType } from "../fal/storage.ts";
 import type { MediaFile } from "../tools/media_content.ts";
 import { decodeDataUri } from "./media_input.ts";
+import { MediaNotFetchedError } from "./media_fetch.ts";
 
 /** A media file written to disk. */
 export interface SavedFile {
@@ -43,10 +44,18 @@ export interface SaveOptions {
   subdir?: string | undefined;
   /** Prepended to every file name (joined with `-` unless it ends in `-`, `_` or `.`). */
   prefix?: string | undefined;
-  /** Injected fetch (tests); defaults to the global one. */
-  fetch?: typeof fetch;
+  /**
+   * How the files are fetched: the server passes its guarded, bounded media fetch
+   * (`MediaFetcher.fetch`), so only fal's media hosts are ever downloaded from.
+   */
+  fetch: typeof fetch;
   /** Aborts the downloads; a partly written file is removed. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called for a file whose URL the media rules refuse (nothing was fetched); the others are
+   * still saved. Without it, a refusal fails the save like any other error.
+   */
+  onRefused?: ((file: MediaFile, error: MediaNotFetchedError) => void) | undefined;
 }
 
 /** Longest file name written (well under the 255 bytes most file systems allow). */
@@ -77,6 +86,28 @@ async function realPathOrUndefined(path: string): Promise<string | undefined> {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+}
+
+/**
+ * Checks, before a job is paid for, that its files can be saved as asked: `save_to` needs a
+ * base folder (HTTP callers get one only when the operator set `--output-dir`) and must stay
+ * inside it. Throws a 400 {@linkcode FalMcpError} saying why otherwise.
+ */
+export async function checkSaveTarget(
+  baseDir: string | undefined,
+  subdir: string | undefined,
+): Promise<void> {
+  if (subdir === undefined) return;
+  if (baseDir === undefined) throw savingOff();
+  await targetDirectory(baseDir, subdir);
+}
+
+/** The error for `save_to` on a server that does not save files for this caller. */
+export function savingOff(): FalMcpError {
+  return invalid(
+    "save_to is not available: this server writes files to its disk only when its operator " +
+      "sets --output-dir. Leave save_to out; the result's links are in the answer.",
+  );
 }
 
 /**
@@ -214,6 +245,7 @@ async function openDownload(
     response = await fetchImpl(file.url, { signal: signal ?? null });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
+    if (error instanceof FalMcpError) throw error; // refused by the media rules, or too large
     throw new FalMcpError(
       `Cannot save ${file.path}: the download failed (${errorMessage(error)})`,
       { status: 502, cause: error },
@@ -235,7 +267,7 @@ async function saveOne(
   dir: string,
   options: SaveOptions,
 ): Promise<SavedFile> {
-  const download = await openDownload(file, options.fetch ?? fetch, options.signal);
+  const download = await openDownload(file, options.fetch, options.signal);
   const name = withPrefix(safeName(rawName(file), download.contentType), options.prefix);
   let target: { path: string; file: Deno.FsFile };
   try {
@@ -263,6 +295,12 @@ async function saveOne(
     }
     await Deno.remove(target.path).catch(() => {});
     if (options.signal?.aborted) throw options.signal.reason;
+    if (error instanceof FalMcpError) {
+      throw new FalMcpError(`Cannot save ${file.path}: ${error.message}`, {
+        status: error.status,
+        cause: error,
+      });
+    }
     throw new FalMcpError(
       `Cannot save ${file.path}: the download broke off (${errorMessage(error)})`,
       { status: 502, cause: error },
@@ -276,15 +314,23 @@ async function saveOne(
  * where each one was written. `subdir` must stay inside `baseDir` (else a 400
  * {@linkcode FalMcpError} saying it escapes the output directory, and nothing is written).
  * Existing files are never overwritten. Files are saved one after another; if one fails, the
- * ones already saved stay and the error says which failed.
+ * ones already saved stay and the error says which failed. A file the media rules refuse is
+ * passed to `options.onRefused` (when given) and skipped.
  */
 export async function saveMediaFiles(
   files: MediaFile[],
   baseDir: string,
-  options: SaveOptions = {},
+  options: SaveOptions,
 ): Promise<SavedFile[]> {
   const dir = await targetDirectory(baseDir, options.subdir);
   const saved: SavedFile[] = [];
-  for (const file of files) saved.push(await saveOne(file, dir, options));
+  for (const file of files) {
+    try {
+      saved.push(await saveOne(file, dir, options));
+    } catch (error) {
+      if (!(error instanceof MediaNotFetchedError) || !options.onRefused) throw error;
+      options.onRefused(file, error);
+    }
+  }
   return saved;
 }

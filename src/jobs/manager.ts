@@ -40,6 +40,8 @@ export interface JobManagerOptions {
   maxLogs?: number;
   /** Metrics registry for job counts. */
   metrics?: Metrics | undefined;
+  /** Largest result kept whole, in bytes; over it only the media URLs are kept (default: no cap). */
+  maxResultBytes?: number | undefined;
   /**
    * The client of the server's own fal key. Jobs it submits are recorded as paid by the server
    * key (not by this key in particular), so after the key is rotated they are followed with the
@@ -91,6 +93,7 @@ export class JobManager {
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
   readonly #metrics: Metrics | undefined;
+  readonly #maxResultBytes: number | undefined;
   readonly #serverFal: FalClient | undefined;
   readonly #coordinator: JobCoordinator | undefined;
   readonly #webhookUrl: string | undefined;
@@ -105,6 +108,7 @@ export class JobManager {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
+    this.#maxResultBytes = options.maxResultBytes;
     this.#serverFal = options.serverFal;
     this.#coordinator = options.coordinator;
     this.#webhookUrl = options.webhookUrl;
@@ -403,7 +407,7 @@ export class JobManager {
       // fal's webhook may have brought the result already: it is not fetched again.
       const settled = await this.#store.get(id);
       if (settled?.status === "COMPLETED" && settled.result !== undefined) return;
-      const result = await fal.result(endpointId, id, { signal });
+      const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
       await this.#update(id, {
         status: "COMPLETED",
         result,

@@ -9,6 +9,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { ProgressReporter } from "./progress.ts";
+import { checkSaveTarget } from "../files/save_output.ts";
 import { presentJob } from "./present_job.ts";
 import { guarded } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
@@ -38,6 +39,7 @@ export function registerGetJob(server: McpServer, deps: ServerDeps): void {
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_job", deps, async () => {
+      await checkSaveTarget(deps.settings.saveBaseDir, args.save_to);
       const progress = new ProgressReporter(ctx);
       const record = await deps.jobs.wait(deps, args.job_id, {
         timeoutMs: (args.wait_seconds ?? 0) * 1000,

@@ -7,10 +7,16 @@
 
 import type { CallToolResult, ContentBlock } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
-import { saveMediaFiles } from "../files/save_output.ts";
+import { saveMediaFiles, savingOff } from "../files/save_output.ts";
 import { inlineImage } from "../files/inline_image.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { elideDataUris, findMediaFiles, outputContent } from "./media_content.ts";
+
+/**
+ * Most images inlined into one result, however many it lists: each preview is fetched and held
+ * (base64) in the answer, so their number is bounded; the rest are links.
+ */
+export const MAX_INLINE_IMAGES = 4;
 
 /** Options for {@linkcode presentJob}. */
 export interface PresentOptions {
@@ -93,25 +99,46 @@ export async function presentJob(
     ...(options.notes ?? []),
     ...(options.describe?.(record.result) ?? []),
   ];
-  const { settings } = deps;
+  const { settings, media } = deps;
   const saveTo = options.saveTo ?? (settings.outputDir !== undefined ? "" : undefined);
   if (saveTo !== undefined && files.length) {
+    if (settings.saveBaseDir === undefined) throw savingOff();
+    // Only fal's media (and inline data) is downloaded; any other URL stays a link.
+    let skipped = 0;
     const saved = await saveMediaFiles(files, settings.saveBaseDir, {
       subdir: saveTo || undefined,
       signal: options.signal,
+      fetch: media.fetch,
+      onRefused: (file, error) => {
+        skipped++;
+        deps.logger.info("result file not downloaded", { path: file.path, reason: error.message });
+      },
     });
     for (const file of saved) {
       lines.push(
         `Saved ${file.url.startsWith("data:") ? "inline data" : file.url} to ${file.path}`,
       );
     }
+    if (skipped) {
+      lines.push(`Not saved: ${skipped} file(s) not on fal's media hosts (their links are below).`);
+    }
     structured.saved_files = saved.map((f) => f.path);
   }
   const content: ContentBlock[] = outputContent(lines.join("\n"), record.result);
-  for (const file of files) {
-    const image = await inlineImage(file, settings.inlineMaxBytes, undefined, options.signal)
+  // Previews: the first few images on fal's media hosts (a failed one makes room for the next,
+  // up to twice the bound in tries).
+  const candidates = files.filter((f) =>
+    /^image\//i.test(f.contentType ?? "") && (f.url.startsWith("data:") || !media.refusal(f.url))
+  ).slice(0, 2 * MAX_INLINE_IMAGES);
+  let inlined = 0;
+  for (const file of candidates) {
+    if (inlined >= MAX_INLINE_IMAGES) break;
+    const image = await inlineImage(file, settings.inlineMaxBytes, media.fetch, options.signal)
       .catch(() => undefined);
-    if (image) content.push(image);
+    if (image) {
+      content.push(image);
+      inlined++;
+    }
   }
   structured.result = elideDataUris(record.result);
   return { content, structuredContent: structured };

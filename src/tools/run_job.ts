@@ -9,7 +9,7 @@
 
 import type { CallToolResult, McpServer, ServerContext } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
-import { targetDirectory } from "../files/save_output.ts";
+import { checkSaveTarget } from "../files/save_output.ts";
 import { isFinal } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 import { ProgressReporter } from "./progress.ts";
@@ -47,7 +47,7 @@ export async function runJob(
 ): Promise<CallToolResult> {
   const signal = ctx.mcpReq.signal;
   // A bad save_to is refused before the job is paid for, not after.
-  if (options.saveTo) await targetDirectory(deps.settings.saveBaseDir, options.saveTo);
+  await checkSaveTarget(deps.settings.saveBaseDir, options.saveTo);
   const decision = options.gate
     ? await gateRun(options.gate.server, deps, ctx, options.tool, endpointId, options.gate.args)
     : { kind: "go" as const, estimateUsd: undefined };

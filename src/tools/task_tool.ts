@@ -88,7 +88,7 @@ async function prepare<Args extends Record<string, unknown>>(
     const value = resolved[name];
     if (typeof value === "string") {
       resolved[name] = await resolveMediaInput(value, deps.storage, signal, {
-        localFiles: deps.settings.localFiles,
+        access: deps.settings.localFiles,
       });
     }
   }

@@ -8,7 +8,7 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { FalStorage } from "../fal/storage.ts";
-import { assertLocalFilesAllowed, resolveLocalPath } from "../files/media_input.ts";
+import { type LocalFileAccess, localFilePath } from "../files/local_files.ts";
 import type { Logger } from "../log.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
@@ -17,7 +17,8 @@ import { CREATES_AT_FAL } from "./annotations.ts";
 export const uploadFileInput = z.object({
   path: z.string().min(1).max(4096).describe(
     "Path of a file on the machine running this server: absolute, ~/… or relative to the " +
-      "server's working directory (a file:// URL also works)",
+      "server's working directory (a file:// URL also works). HTTP clients may name only files " +
+      "inside the folder the operator shares (relative paths are taken inside it)",
   ),
 });
 
@@ -27,8 +28,8 @@ export interface UploadFileDeps {
   storage: FalStorage;
   /** The process logger. */
   logger: Logger;
-  /** Whether callers may name local files (false for remote HTTP callers). */
-  settings: { localFiles: boolean };
+  /** Which server-side files callers may name (none for HTTP callers unless a folder is shared). */
+  settings: { localFiles: LocalFileAccess };
 }
 
 /** Registers `upload_file`. */
@@ -44,8 +45,7 @@ export function registerUploadFile(server: McpServer, deps: UploadFileDeps): voi
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("upload_file", deps, async () => {
-      assertLocalFilesAllowed(deps.settings.localFiles);
-      const path = resolveLocalPath(args.path);
+      const path = await localFilePath(args.path, deps.settings.localFiles);
       const uploaded = await deps.storage.uploadFile(path, ctx.mcpReq.signal);
       deps.logger.info("file uploaded", {
         tool: "upload_file",

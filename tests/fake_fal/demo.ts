@@ -1,17 +1,21 @@
 /**
  * `deno task demo`: the fake fal and the HTTP server in one process, so a newcomer can make real
  * tool calls (search, schema, image generation…) without a fal key. Extra arguments pass through
- * to the server (`deno task demo --port 9000`).
+ * to the server (`deno task demo --port 9000`). The demo shares its own folder (this one) with its
+ * HTTP callers (`--allow-local-files`), so `upload_file` can be tried on the files here.
  *
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { parseConfig } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { startServer } from "../../src/runtime.ts";
 import { startFakeFal } from "./server.ts";
 
 const DEMO_KEY = "demo-key";
+/** The folder HTTP callers of the demo may upload files from: the demo's own. */
+const DEMO_FOLDER = fileURLToPath(new URL(".", import.meta.url));
 
 const fake = await startFakeFal({ keys: [DEMO_KEY], jobDurationMs: 2000 });
 let parsed;
@@ -25,6 +29,8 @@ try {
       "memory",
       "--fal-base-url",
       fake.url,
+      "--allow-local-files",
+      DEMO_FOLDER,
       // Runs estimated above a dollar (video) ask first, as a cautious deployment would.
       "--confirm-above-usd",
       "1",
@@ -51,6 +57,7 @@ if (server.httpUrl) {
     `\nfal-mcp demo is running against a local fake fal (${fake.url}).\n` +
       `  Streamable HTTP: ${server.httpUrl}/mcp\n` +
       `  Legacy SSE:      ${server.httpUrl}/sse\n` +
+      `  upload_file may read files in ${DEMO_FOLDER}\n` +
       `Try: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call ` +
       `run_model with {"endpoint_id":"fal-ai/flux/dev","input":{"prompt":"a red fox"}}\n`,
   );

@@ -22,6 +22,7 @@ import {
 } from "./http.ts";
 import type { JobPlan } from "./jobs.ts";
 import { generateOutput } from "./outputs.ts";
+import { hostileOutcome, resultResponse } from "./hostile.ts";
 import type { FakeJob, FakeLog } from "./state.ts";
 import { validateValue, type ValidationIssue } from "./validate.ts";
 
@@ -179,11 +180,14 @@ function invalidJson(message: string): Response {
 export function produceFor(ctx: FakeContext, job: FakeJob): Outcome {
   const model = findModel(job.endpointId);
   if (!model) throw new Error(`Cannot run ${job.endpointId}: not in the catalogue`);
-  return generateOutput(model, job.input, {
-    requestId: job.requestId,
-    files: ctx.files,
-    inferenceSeconds: Math.round(ctx.engine.inferenceSeconds(job) * 1000) / 1000,
-  });
+  return hostileOutcome(
+    job.input,
+    generateOutput(model, job.input, {
+      requestId: job.requestId,
+      files: ctx.files,
+      inferenceSeconds: Math.round(ctx.engine.inferenceSeconds(job) * 1000) / 1000,
+    }),
+  );
 }
 
 /** Handles everything under `{origin}/queue/`. `segments` is the path after `/queue/`. */
@@ -210,7 +214,7 @@ export async function handleQueue(
         if (job.status !== "COMPLETED" || !job.result) {
           return detail(400, "Request is still in progress");
         }
-        return json(job.result.body, job.result.status, {
+        return resultResponse(job.result.body, job.result.status, {
           ...job.result.headers,
           "x-fal-request-id": job.requestId,
         });
@@ -378,7 +382,10 @@ export async function handleRun(
     return outcome;
   };
   const answer = (outcome: Outcome) =>
-    json(outcome.body, outcome.status, { ...outcome.headers, "x-fal-request-id": job.requestId });
+    resultResponse(outcome.body, outcome.status, {
+      ...outcome.headers,
+      "x-fal-request-id": job.requestId,
+    });
 
   if (checked.plan.when === "start" && checked.plan.outcome) {
     return answer(finish(checked.plan.outcome));

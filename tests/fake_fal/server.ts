@@ -16,6 +16,8 @@
  * - `fake_duration_ms` (number ≥ 0): total running time of this job instead of `jobDurationMs`.
  * - `fake_fail` (string): end the job badly; one of the keys of {@linkcode FAKE_FAILURES}
  *   (`model_error`, `content_policy_violation`, `request_timeout`, `runner_disconnected`, …).
+ * - `fake_output` (object) and `fake_output_bytes` (number): a hostile result (any URLs, a huge
+ *   body) and `GET B/redirect?to=URL` (a 302 anywhere); see `hostile.ts`.
  *
  * Transport-level failures (429 with `Retry-After`, 5xx in fal's shapes, status streams that drop
  * before COMPLETED) are injected per request kind with `options.faults` or
@@ -69,6 +71,7 @@ import {
   type WebhookDelivery,
 } from "./state.ts";
 import { handleRest, handleUpload } from "./storage.ts";
+import { handleRedirect } from "./hostile.ts";
 
 export { FAKE_FAILURES };
 export type { Outcome } from "./failures.ts";
@@ -191,6 +194,8 @@ async function route(req: Request, ctx: FakeContext): Promise<Response> {
       return rest.length === 0 ? notFound() : ctx.files.serve(req, rest.join("/"));
     case "upload":
       return await handleUpload(req, ctx, rest);
+    case "redirect":
+      return handleRedirect(req);
     default:
       return notFound();
   }
