@@ -17,11 +17,19 @@
 
 import { HELP_TEXT, parseConfig } from "./src/config.ts";
 import { ConfigError } from "./src/errors.ts";
+import { resolveFalHosts } from "./src/fal/hosts.ts";
+import { missingPermissions, permissionMessage } from "./src/permissions.ts";
 import { startServer } from "./src/runtime.ts";
 import { VERSION } from "./src/version.ts";
 
 /** Runs the CLI with `args`; answers the process exit code. */
 export async function main(args: readonly string[]): Promise<number> {
+  // Without the environment there is no configuration to read: name every missing permission now.
+  const early = missingPermissions();
+  if (early.includes("--allow-env")) {
+    console.error(`fal-mcp: ${permissionMessage(early)}`);
+    return 2;
+  }
   let parsed;
   try {
     parsed = parseConfig(args, Deno.env.toObject());
@@ -29,6 +37,20 @@ export async function main(args: readonly string[]): Promise<number> {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`fal-mcp: ${error.message}`);
     return 2;
+  }
+  if (parsed.kind === "run") {
+    const { config } = parsed;
+    const missing = missingPermissions({
+      folders: [
+        ...(config.jobStore === "sqlite" ? [config.stateDir] : []),
+        ...(config.outputDir ? [config.outputDir] : []),
+      ],
+      hosts: [new URL(resolveFalHosts(config.falBaseUrl).queue).host],
+    });
+    if (missing.length) {
+      console.error(`fal-mcp: ${permissionMessage(missing)}`);
+      return 2;
+    }
   }
   if (parsed.kind === "help") {
     console.log(HELP_TEXT);

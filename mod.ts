@@ -4,18 +4,58 @@
  *
  * @example Serve fal-mcp from your own Deno.serve
  * ```ts
- * import { createHttpApp, createServer, FalClient, resolveFalHosts, silentLogger } from "@fal-mcp/fal-mcp/server";
+ * import {
+ *   createHttpApp,
+ *   createServer,
+ *   FalClient,
+ *   FalStorage,
+ *   JobManager,
+ *   MediaFetcher,
+ *   MemoryJobStore,
+ *   resolveFalHosts,
+ *   SchemaCache,
+ *   type ServerDeps,
+ *   silentLogger,
+ * } from "@fal-mcp/fal-mcp/server";
  *
- * const fal = new FalClient({ hosts: resolveFalHosts(), key: Deno.env.get("FAL_KEY") });
+ * const logger = silentLogger;
+ * const hosts = resolveFalHosts(Deno.env.get("FAL_BASE_URL")); // unset: the real fal hosts
+ * const fal = new FalClient({ hosts, key: Deno.env.get("FAL_KEY"), logger });
+ * const deps: ServerDeps = {
+ *   fal,
+ *   storage: new FalStorage({ fal, hosts, logger }),
+ *   // Result media are fetched only from fal's hosts (and FAL_BASE_URL), at most 512 MiB each.
+ *   media: new MediaFetcher({ maxBytes: 512 * 1024 * 1024, falBaseUrl: Deno.env.get("FAL_BASE_URL") }),
+ *   schemas: new SchemaCache(),
+ *   jobs: new JobManager({ store: new MemoryJobStore(), logger }),
+ *   settings: {
+ *     inlineMaxBytes: 262_144,
+ *     outputDir: undefined,
+ *     saveBaseDir: "fal-output",
+ *     syncWaitMs: 50_000,
+ *     models: {},
+ *     localFiles: { kind: "none" }, // HTTP callers name no server file
+ *   },
+ *   logger,
+ *   principal: { id: "local", kind: "local", scopes: [] }, // who the tools act for
+ * };
  * const app = createHttpApp({
- *   factory: () => createServer({ fal, logger: silentLogger }),
- *   logger: silentLogger,
+ *   factory: () => createServer(deps),
+ *   logger,
  *   guard: { loopback: true },
  *   maxSessions: 100,
  *   sessionTtlMs: 30 * 60_000,
  *   keepAliveMs: 15_000,
  * });
- * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, app.fetch);
+ * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
+ *
+ * // MCP clients connect to /mcp; nothing reaches fal until a tool runs.
+ * const health = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
+ * console.error(health.status, await health.json()); // 200 { status: "ok", … }
+ *
+ * await app.close();
+ * await server.shutdown();
+ * await deps.jobs.close();
  * ```
  *
  * @module
@@ -74,7 +114,6 @@ export type {
   QueueStatus,
   QueueSubmission,
 } from "./src/fal/types.ts";
-export { type FinishedJob, type FollowOptions, runQueuedJob } from "./src/fal/follow_job.ts";
 export { type FalHosts, resolveFalHosts } from "./src/fal/hosts.ts";
 export { FalStorage, type FalStorageOptions, type UploadedFile } from "./src/fal/storage.ts";
 export { type ModelInfo, SchemaCache } from "./src/fal/schema_cache.ts";
@@ -83,6 +122,7 @@ export {
   type JobCaller,
   JobManager,
   type JobManagerOptions,
+  type StoreHealth,
   type WaitOptions,
 } from "./src/jobs/manager.ts";
 export type { JobCoordinator, JobLease, JobUpdate } from "./src/jobs/coordinator.ts";
@@ -100,6 +140,8 @@ export { SqliteJobStore } from "./src/jobs/sqlite_store.ts";
 export { type Labels, Metrics } from "./src/metrics.ts";
 export {
   createLogger,
+  type LogFormat,
+  type LogFormatChoice,
   type Logger,
   type LoggerOptions,
   type LogLevel,
@@ -114,6 +156,12 @@ export {
   type PlannedRun,
 } from "./src/costs/cost_guard.ts";
 export { Catalogue } from "./src/fal/catalogue.ts";
+export {
+  MediaFetcher,
+  type MediaFetchOptions,
+  type MediaGetOptions,
+} from "./src/files/media_fetch.ts";
+export type { LocalFileAccess } from "./src/files/local_files.ts";
 export { Admission, type AdmissionOptions, type AdmissionTicket } from "./src/http/admission.ts";
 export { JobListChanges, type JobListListener } from "./src/jobs/list_changes.ts";
 export {

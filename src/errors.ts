@@ -41,6 +41,23 @@ export class FalMcpError extends Error {
   }
 }
 
+/** The message of anything thrown: an Error's message, or the value as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An error about the caller's arguments: HTTP 400 (or `status`) and JSON-RPC -32602. */
+export function invalidParams(
+  message: string,
+  options: { status?: number; cause?: unknown } = {},
+): FalMcpError {
+  return new FalMcpError(message, {
+    status: options.status ?? 400,
+    code: JsonRpcCode.InvalidParams,
+    cause: options.cause,
+  });
+}
+
 /** A configuration value is missing or invalid. The CLI prints the message and exits 2. */
 export class ConfigError extends Error {
   /** Creates the error; `message` names the setting and what was wrong with it. */

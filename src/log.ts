@@ -1,6 +1,8 @@
 /**
- * One structured logger: JSON lines on stderr. stdout belongs to the protocol in stdio mode, so
- * nothing here ever writes to it. Secrets are redacted before a line is written.
+ * One structured logger on stderr: JSON lines for machines, or short human-readable lines
+ * (`12:00:01 INFO  listening url=http://127.0.0.1:8000`) for a person watching a terminal.
+ * stdout belongs to the protocol in stdio mode, so nothing here ever writes to it. Secrets are
+ * redacted before a line is written, in either format.
  *
  * @module
  */
@@ -10,6 +12,25 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** All log levels in order of severity. */
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** How lines are written: `json` (one object per line) or `pretty` (for people). */
+export type LogFormat = "json" | "pretty";
+
+/** The `--log-format` choices: `auto` is pretty when stderr is a terminal, JSON otherwise. */
+export type LogFormatChoice = LogFormat | "auto";
+
+/** Every `--log-format` choice. */
+export const LOG_FORMATS: readonly LogFormatChoice[] = ["auto", "pretty", "json"];
+
+/** Resolves `auto`: pretty when stderr is a terminal, JSON otherwise (pipes, files, collectors). */
+export function resolveLogFormat(choice: LogFormatChoice): LogFormat {
+  if (choice !== "auto") return choice;
+  try {
+    return Deno.stderr.isTerminal() ? "pretty" : "json";
+  } catch {
+    return "json";
+  }
+}
 
 const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -35,6 +56,10 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   /** Where lines go; defaults to stderr. */
   write?: (line: string) => void;
+  /** Line format (default `json`). */
+  format?: LogFormat;
+  /** Colour the level in pretty lines (default: when stderr is a terminal and NO_COLOR is unset). */
+  color?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -66,11 +91,49 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** Creates a logger writing JSON lines (time, level, msg, fields) to stderr. */
+const LEVEL_COLORS: Record<LogLevel, string> = {
+  debug: "\x1b[90m",
+  info: "\x1b[36m",
+  warn: "\x1b[33m",
+  error: "\x1b[31m",
+};
+
+/** A field value as it reads in a pretty line: bare when it is one plain word, else JSON. */
+function prettyValue(value: unknown): string {
+  if (value && typeof value === "object" && "message" in value && "name" in value) {
+    return JSON.stringify(`${value.name}: ${value.message}`);
+  }
+  if (typeof value === "string" && /^[^\s"=]+$/.test(value)) return value;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** One record as a line for people: `12:00:01 INFO  msg key=value …`. */
+export function prettyLine(record: Record<string, unknown>, color = false): string {
+  const { time, level, msg, ...fields } = record;
+  const clock = typeof time === "string" ? time.slice(11, 19) : "";
+  const name = String(level).toUpperCase().padEnd(5);
+  const tag = color ? `${LEVEL_COLORS[level as LogLevel] ?? ""}${name}\x1b[0m` : name;
+  const rest = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${prettyValue(value)}`);
+  return [clock, tag, String(msg), ...rest].join(" ");
+}
+
+function stderrColor(): boolean {
+  try {
+    return Deno.stderr.isTerminal() && !Deno.noColor;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates a logger writing lines (time, level, msg, fields) to stderr, as JSON or pretty. */
 export function createLogger(options: LoggerOptions): Logger {
   const min = SEVERITY[options.level];
   const secrets = options.secrets ?? [];
   const write = options.write ?? writeStderr;
+  const pretty = options.format === "pretty";
+  const color = pretty && (options.color ?? (options.write === undefined && stderrColor()));
   const make = (base: Record<string, unknown>): Logger => {
     const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
       if (SEVERITY[level] < min) return;
@@ -78,7 +141,7 @@ export function createLogger(options: LoggerOptions): Logger {
       for (const [key, value] of Object.entries({ ...base, ...fields })) {
         record[key] = errorFields(value);
       }
-      write(redact(JSON.stringify(record), secrets));
+      write(redact(pretty ? prettyLine(record, color) : JSON.stringify(record), secrets));
     };
     return {
       debug: (msg, fields) => emit("debug", msg, fields),

@@ -18,7 +18,8 @@ import { JobManager } from "./jobs/manager.ts";
 import { openJobBackend } from "./cluster/job_backend.ts";
 import { falWebhookHandler } from "./cluster/webhook_route.ts";
 import { WebhookVerifier } from "./fal/webhook.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { listenError } from "./listen_error.ts";
+import { createLogger, type Logger, resolveLogFormat } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { assertSafeBind } from "./bind_policy.ts";
 import { createAuthenticator } from "./http/authenticate.ts";
@@ -70,9 +71,11 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   assertSafeBind(config);
+  if (config.transport !== "stdio") probeListen(config.host, config.port);
   const logger = options.logger ??
     createLogger({
       level: config.logLevel,
+      format: resolveLogFormat(config.logFormat),
       secrets: [
         ...(config.falKey ? [config.falKey] : []),
         ...(config.stateSecret ? [config.stateSecret] : []),
@@ -149,6 +152,8 @@ export async function startServer(
       metrics,
       missingKeyMessage: "No fal key: this server uses each client's own key. Send yours in " +
         "the X-Fal-Key header (create one at https://fal.ai/dashboard/keys).",
+      rejectedKeyHint: "this server uses each client's own key: check the key your client " +
+        "sends in X-Fal-Key or Authorization: Key (keys: https://fal.ai/dashboard/keys)",
     });
     return {
       ...httpDeps,
@@ -207,11 +212,23 @@ export async function startServer(
           logger,
         )
         : undefined,
-      readiness: () => ({
-        fal_key_configured: !!config.falKey,
-        byok: config.byok,
-        ...backend.readiness(),
-      }),
+      readiness: async () => {
+        const cluster = backend.readiness();
+        // With Redis away, the store probe would only repeat that: Redis's answer says it all.
+        if (cluster.not_ready !== undefined) {
+          return { fal_key_configured: !!config.falKey, byok: config.byok, ...cluster };
+        }
+        const store = await jobs.storeHealth();
+        return {
+          fal_key_configured: !!config.falKey,
+          byok: config.byok,
+          ...cluster,
+          job_store: store.writable ? "writable" : "cannot write",
+          ...(store.writable ? {} : {
+            not_ready: `the job store cannot write (${store.reason}); jobs cannot be submitted`,
+          }),
+        };
+      },
       listen: createListenHandler({
         events: jobs.events,
         ownerOf: (principal) => depsFor(principal).principal.id,
@@ -222,10 +239,16 @@ export async function startServer(
       }),
     });
     const app = http;
-    httpServer = await listenResilient(
-      { hostname: config.host, port: config.port, logger },
-      (request) => app.fetch(request),
-    );
+    try {
+      httpServer = await listenResilient(
+        { hostname: config.host, port: config.port, logger },
+        (request) => app.fetch(request),
+      );
+    } catch (error) {
+      await Promise.allSettled([http.close(), jobs.close()]);
+      await backend.close();
+      throw listenError(error, config.host, config.port) ?? error;
+    }
     const addr = httpServer.addr;
     httpUrl = `http://${urlHost(addr.hostname)}:${addr.port}`;
     logger.info("listening", {
@@ -277,6 +300,16 @@ export async function startServer(
     stdio.ended.then(() => logger.info("stdio client left; HTTP keeps serving"));
   }
   return { httpUrl, http, finished: done.promise, shutdown };
+}
+
+/** Fails before anything starts (and logs) when `host:port` cannot be listened on. */
+function probeListen(host: string, port: number): void {
+  if (port === 0) return;
+  try {
+    Deno.listen({ hostname: host, port }).close();
+  } catch (error) {
+    throw listenError(error, host, port) ?? error;
+  }
 }
 
 /** Waits until `condition` holds or `timeoutMs` passed. */

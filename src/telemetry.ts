@@ -8,6 +8,7 @@
 
 import { type Attributes, SpanStatusCode, trace } from "@opentelemetry/api";
 import { VERSION } from "./version.ts";
+import { errorMessage } from "./errors.ts";
 
 const tracer = trace.getTracer("fal-mcp", VERSION);
 
@@ -24,7 +25,7 @@ export async function withSpan<T>(
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({
         code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
       throw error;
     } finally {

@@ -39,6 +39,31 @@ Deno.test("cancelling a run_model call (notifications/cancelled) cancels the fal
   });
 });
 
+Deno.test("a call cancelled while its submit is still being answered still gets its fal job cancelled", async () => {
+  await withFakeFal(async (fake) => {
+    // fal accepts the job at once but its answer takes a while: the call is cancelled meanwhile.
+    fake.injectFault({ match: "submit", respond: "delay_answer", delayMs: 1000 });
+    const server = await startTestHttpServer({ env: falEnv(fake) });
+    const client = new Client({ name: "cancel-test", version: "1.0.0" });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+      const controller = new AbortController();
+      const call = client.callTool(
+        { name: "run_model", arguments: { endpoint_id: "fal-ai/flux/dev", input: SLOW_INPUT } },
+        { signal: controller.signal },
+      );
+      await waitFor(() => jobs(fake).length === 1);
+      controller.abort("user changed their mind");
+      await assert.rejects(call);
+      await waitFor(() => jobs(fake)[0]!.cancelled, "the job to be cancelled at fal");
+      assert.equal(jobs(fake)[0]!.cancelled, true);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
 Deno.test("a 2026-07-28 client that disconnects mid-call gets its fal job cancelled", async () => {
   await withFakeFal(async (fake) => {
     const server = await startTestHttpServer({ env: falEnv(fake) });

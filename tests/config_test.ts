@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type Config, DEFAULTS, isLoopbackHost, parseConfig } from "../src/config.ts";
+import { type Config, isLoopbackHost, parseConfig } from "../src/config.ts";
+import { SETTINGS } from "../src/settings.ts";
 import { ConfigError } from "../src/errors.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { VERSION } from "../src/version.ts";
@@ -19,8 +20,8 @@ Deno.test("defaults: stdio on 127.0.0.1:8000 at info level, real fal hosts", () 
   assert.equal(config.port, 8000);
   assert.equal(config.logLevel, "info");
   assert.equal(config.falKey, undefined);
-  assert.equal(config.maxSessions, DEFAULTS.maxSessions);
-  assert.equal(config.sessionTtlMs, DEFAULTS.sessionTtlSeconds * 1000);
+  assert.equal(config.maxSessions, SETTINGS.maxSessions.default);
+  assert.equal(config.sessionTtlMs, Number(SETTINGS.sessionTtlMs.default) * 1000);
   assert.deepEqual(resolveFalHosts(config.falBaseUrl).queue, "https://queue.fal.run");
 });
 
@@ -60,7 +61,8 @@ Deno.test("invalid values throw a ConfigError naming the setting and its source"
     [["--fal-base-url", "ftp://x"], {}, /http or https/],
     [["--fal-base-url", "not a url"], {}, /not a URL/],
     [["--max-sessions", "0"], {}, /--max-sessions/],
-    [["--bogus"], {}, /bogus/],
+    [["--bogus"], {}, /^Unknown option --bogus \(see --help\)$/],
+    [["--port"], {}, /^Missing value for --port/],
     [["--allow-local-files", "/no/such/folder"], {}, /--allow-local-files.*existing folder/],
     [[], { FAL_MCP_ALLOW_LOCAL_FILES: "true" }, /FAL_MCP_ALLOW_LOCAL_FILES "true".*folder/],
     [["--max-download-bytes", "12"], {}, /--max-download-bytes "12"/],
@@ -72,6 +74,46 @@ Deno.test("invalid values throw a ConfigError naming the setting and its source"
       assert.match(error.message, message);
       return true;
     });
+  }
+});
+
+Deno.test("malformed numbers get the same message as out-of-range ones", () => {
+  for (const value of ["-1", "99999", "1e3", "80.5", "0x50", "", " ", "8000abc", "-0"]) {
+    for (
+      const [args, env, source] of [
+        [["--port", value], {}, "--port"],
+        [[`--port=${value}`], {}, "--port"],
+        [[], { FAL_MCP_PORT: value }, "FAL_MCP_PORT"],
+      ] as [string[], Record<string, string>, string][]
+    ) {
+      if (source === "FAL_MCP_PORT" && value.trim() === "") continue; // an empty variable is unset
+      assert.throws(() => parseConfig(args, env), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(
+          error.message,
+          `Invalid ${source} "${value}": expected a whole number from 0 to 65535`,
+        );
+        return true;
+      }, `${args.join(" ")} ${JSON.stringify(env)}`);
+    }
+  }
+  // Any whole-number setting, not only the port.
+  assert.throws(
+    () => parseConfig(["--sync-wait", "-5"], {}),
+    /^ConfigError: Invalid --sync-wait "-5": expected a whole number from 0 to 3600$/,
+  );
+});
+
+Deno.test("every setting in the table reads its default when nothing is given", () => {
+  const config = run([], { HOME: "/home/u" }) as unknown as Record<string, unknown>;
+  assert.equal(config.stateDir, "/home/u/.local/state/fal-mcp");
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    if (!(name in config) || !("default" in setting) || setting.default === undefined) continue;
+    const scale = name.endsWith("Ms") ? 1000 : 1;
+    const expected = typeof setting.default === "number"
+      ? setting.default * scale
+      : setting.default;
+    assert.deepEqual(config[name], expected, name);
   }
 });
 

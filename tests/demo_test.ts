@@ -2,6 +2,7 @@ import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/cli
 import assert from "node:assert/strict";
 import { waitForLogLine } from "./helpers/process.ts";
 import { assertImageGenerated } from "./helpers/scenario.ts";
+import { withToolClient } from "./helpers/tool_client.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -70,4 +71,27 @@ Deno.test("deno task fake-fal: the fake alone announces its URL and serves the c
     await fake.stdout.cancel().catch(() => {});
     await fake.stderr.cancel();
   }
+});
+
+Deno.test("README's demo sentence is what the fake returns for the call it suggests", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const demo = await Deno.readTextFile(new URL("../tests/fake_fal/demo.ts", import.meta.url));
+  const sentence =
+    /call `run_model` with\s+`(\{.*?\})`: the fake renders a real\s+(\d+)x(\d+) (JPEG|PNG)/s
+      .exec(readme);
+  assert.ok(sentence, "README's demo sentence not found");
+  const [, call, width, height, format] = sentence;
+  assert.ok(demo.includes(`'${call}'`), "the demo banner suggests another call than README");
+  await withToolClient(async ({ call: callTool }) => {
+    const result = await callTool("run_model", JSON.parse(call!));
+    assert.ok(!result.isError, JSON.stringify(result));
+    const link = result.content.find((c) => c.type === "resource_link");
+    assert.equal(link?.mimeType, `image/${format!.toLowerCase()}`);
+    const image = (result.structuredContent?.result as { images: Record<string, unknown>[] })
+      .images[0]!;
+    assert.equal(`${image.width}x${image.height}`, `${width}x${height}`);
+    const bytes = new Uint8Array(await (await fetch(String(image.url))).arrayBuffer());
+    const magic = format === "JPEG" ? [0xff, 0xd8, 0xff] : [0x89, 0x50, 0x4e, 0x47];
+    assert.deepEqual([...bytes.slice(0, magic.length)], magic);
+  });
 });

@@ -1,7 +1,7 @@
 /**
- * The documentation and `--help` name the same flags and environment variables: every flag and
- * variable in README.md and docs/*.md exists in `fal-mcp --help`, and every one in `--help` is
- * documented.
+ * The settings table (src/settings.ts) drives `--help` and the docs: docs/configuration.md holds
+ * exactly the tables rendered from it, `fal-mcp --help` names exactly its flags and variables, every
+ * flag and variable in README.md and docs/*.md is one of them, and every one of them is documented.
  *
  * Flags in the docs are read from prose (tables, inline code) and from command lines that run the
  * server (`fal-mcp …`, `main.ts …`, `jsr:@fal-mcp/fal-mcp …`, the image, `deno task start|demo …`),
@@ -12,6 +12,9 @@
  */
 
 import assert from "node:assert/strict";
+import { settingList } from "../src/settings.ts";
+import { CONFIGURATION_DOC, groupsInDoc, updateSettingsTables } from "../scripts/settings_docs.ts";
+import { SETTING_GROUPS } from "../src/settings.ts";
 import { runMain } from "./helpers/process.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -47,10 +50,8 @@ const DOCS_ONLY_FLAGS = new Set([
   "--unstable-no-legacy-abort",
   "--target",
 ]);
-const HELP_ONLY_FLAGS = new Set<string>([]);
 /** `FAL_MCP_MODEL_<TASK>` is a family: the docs show concrete members of it. */
 const DOCS_ONLY_ENV_PREFIXES = ["FAL_MCP_MODEL_"];
-const HELP_ONLY_ENV = new Set<string>([]);
 
 interface Names {
   flags: Set<string>;
@@ -126,10 +127,14 @@ async function docsNames(): Promise<{ names: Names; files: string[] }> {
   return { names, files };
 }
 
-async function helpNames(): Promise<Names> {
-  const help = await runMain(["--help"]);
-  assert.equal(help.code, 0, help.stderr);
-  return namesInHelp(help.stdout);
+/** The flags and variables of the settings table (families such as `FAL_MCP_MODEL_` by prefix). */
+function tableNames(): Names {
+  const names: Names = { flags: new Set(), env: new Set() };
+  for (const [, setting] of settingList()) {
+    if (setting.flag !== undefined) names.flags.add(`--${setting.flag}`);
+    for (const env of setting.env) names.env.add(env.replace(/<[A-Z]+>$/, ""));
+  }
+  return names;
 }
 
 /** A family prefix such as `FAL_MCP_MODEL_` (from `FAL_MCP_MODEL_<TASK>` or `FAL_MCP_*`). */
@@ -137,35 +142,52 @@ function isFamily(name: string): boolean {
   return name.endsWith("_");
 }
 
-Deno.test("every flag named in the docs exists in --help", async () => {
-  const [{ names: docs, files }, help] = await Promise.all([docsNames(), helpNames()]);
-  assert.ok(help.flags.size >= 25, `too few flags parsed from --help: ${[...help.flags]}`);
-  const unknown = [...docs.flags].filter((f) => !help.flags.has(f) && !DOCS_ONLY_FLAGS.has(f));
-  assert.deepEqual(unknown.sort(), [], `flags in ${files.join(", ")} that --help does not list`);
+Deno.test("docs/configuration.md holds the settings tables rendered from the settings table", async () => {
+  const text = await Deno.readTextFile(CONFIGURATION_DOC);
+  assert.deepEqual(groupsInDoc(text).sort(), Object.keys(SETTING_GROUPS).sort());
+  assert.ok(
+    updateSettingsTables(text) === text,
+    "docs/configuration.md is stale: run `deno task docs` to re-render its settings tables",
+  );
 });
 
-Deno.test("every flag in --help is documented", async () => {
-  const [{ names: docs }, help] = await Promise.all([docsNames(), helpNames()]);
-  const undocumented = [...help.flags].filter((f) => !docs.flags.has(f) && !HELP_ONLY_FLAGS.has(f));
-  assert.deepEqual(undocumented.sort(), [], "flags in --help that no document names");
+Deno.test("--help names exactly the flags and variables of the settings table", async () => {
+  const help = await runMain(["--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  const fromHelp = namesInHelp(help.stdout);
+  const table = tableNames();
+  assert.ok(table.flags.size >= 25, `too few flags in the settings table: ${[...table.flags]}`);
+  assert.deepEqual([...fromHelp.flags].sort(), [...table.flags].sort());
+  assert.deepEqual([...fromHelp.env].sort(), [...table.env].sort());
 });
 
-Deno.test("every environment variable named in the docs exists in --help", async () => {
-  const [{ names: docs }, help] = await Promise.all([docsNames(), helpNames()]);
-  assert.ok(help.env.size >= 25, `too few variables parsed from --help: ${[...help.env]}`);
+Deno.test("every flag named in the docs is a setting", async () => {
+  const { names: docs, files } = await docsNames();
+  const table = tableNames();
+  const unknown = [...docs.flags].filter((f) => !table.flags.has(f) && !DOCS_ONLY_FLAGS.has(f));
+  assert.deepEqual(unknown.sort(), [], `flags in ${files.join(", ")} that are not settings`);
+});
+
+Deno.test("every setting's flag is documented", async () => {
+  const { names: docs } = await docsNames();
+  const undocumented = [...tableNames().flags].filter((f) => !docs.flags.has(f));
+  assert.deepEqual(undocumented.sort(), [], "settings whose flag no document names");
+});
+
+Deno.test("every environment variable named in the docs is a setting's", async () => {
+  const { names: docs } = await docsNames();
+  const table = tableNames();
   const unknown = [...docs.env].filter((name) =>
-    !help.env.has(name) && !isFamily(name) &&
+    !table.env.has(name) && !isFamily(name) &&
     !DOCS_ONLY_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))
   );
-  assert.deepEqual(unknown.sort(), [], "variables in the docs that --help does not list");
+  assert.deepEqual(unknown.sort(), [], "variables in the docs that are no setting's");
 });
 
-Deno.test("every environment variable in --help is documented", async () => {
-  const [{ names: docs }, help] = await Promise.all([docsNames(), helpNames()]);
-  const undocumented = [...help.env].filter((name) =>
-    !docs.env.has(name) && !HELP_ONLY_ENV.has(name)
-  );
-  assert.deepEqual(undocumented.sort(), [], "variables in --help that no document names");
+Deno.test("every setting's environment variable is documented", async () => {
+  const { names: docs } = await docsNames();
+  const undocumented = [...tableNames().env].filter((name) => !docs.env.has(name));
+  assert.deepEqual(undocumented.sort(), [], "settings whose variable no document names");
 });
 
 Deno.test("the docs parser reads server flags from command lines only after the server's name", () => {

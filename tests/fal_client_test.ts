@@ -86,8 +86,21 @@ Deno.test("status reads retry 503 and 500, honouring Retry-After", async () => {
   assert.equal(seen.length, 3);
 });
 
-Deno.test("a submit answered 5xx is not retried (it may have been accepted)", async () => {
-  const { fetch, seen } = scriptedFetch([json({ detail: "Bad gateway" }, 502)]);
+Deno.test("a submit answered 502/503/504 is retried, like fal's JS client, then succeeds", async () => {
+  const { fetch, seen } = scriptedFetch([
+    json({ detail: "Bad gateway" }, 502),
+    json({ detail: "busy" }, 503),
+    json({ detail: "Gateway timeout" }, 504),
+    json({ request_id: "req-3" }),
+  ]);
+  assert.equal((await client(fetch).submit("fal-ai/flux/dev", {})).request_id, "req-3");
+  assert.equal(seen.length, 4);
+});
+
+Deno.test("submit retries are bounded: the last 502 is reported", async () => {
+  const { fetch, seen } = scriptedFetch(
+    Array.from({ length: 6 }, () => json({ detail: "Bad gateway" }, 502)),
+  );
   await assert.rejects(client(fetch).submit("fal-ai/flux/dev", {}), (error: unknown) => {
     assert.ok(error instanceof FalApiError);
     assert.equal(error.falStatus, 502);
@@ -97,6 +110,34 @@ Deno.test("a submit answered 5xx is not retried (it may have been accepted)", as
     );
     return true;
   });
+  assert.equal(seen.length, 4, "four attempts, then the error");
+});
+
+Deno.test("a submit that fails with a network error is retried, like fal's JS client", async () => {
+  let calls = 0;
+  const flaky = ((input: RequestInfo | URL, init?: RequestInit) => {
+    calls++;
+    if (calls === 1) return Promise.reject(new TypeError("connection reset"));
+    void new Request(input, init);
+    return Promise.resolve(json({ request_id: "req-net" })());
+  }) as typeof fetch;
+  assert.equal((await client(flaky).submit("fal-ai/flux/dev", {})).request_id, "req-net");
+  assert.equal(calls, 2);
+});
+
+Deno.test("a sync run that fails with a network error is not resent (it would run and bill twice)", async () => {
+  let calls = 0;
+  const broken = (() => {
+    calls++;
+    return Promise.reject(new TypeError("connection reset"));
+  }) as typeof fetch;
+  await assert.rejects(client(broken).run("fal-ai/flux/dev", {}), FalApiError);
+  assert.equal(calls, 1);
+});
+
+Deno.test("a submit answered 500 is not retried (the app answered)", async () => {
+  const { fetch, seen } = scriptedFetch([json({ detail: "oops" }, 500)]);
+  await assert.rejects(client(fetch).submit("fal-ai/flux/dev", {}));
   assert.equal(seen.length, 1);
 });
 

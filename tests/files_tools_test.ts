@@ -74,13 +74,23 @@ Deno.test("save_to refuses paths that escape the output directory and writes not
   });
 });
 
-Deno.test("fal failures: a submit answered 503 is reported clearly and not retried", async () => {
+Deno.test("fal failures: a submit answered 503 is retried and the image is generated", async () => {
   await withToolClient(async (ctx) => {
     const fault = ctx.fake.injectFault({ match: "submit", respond: 503 });
     const answer = await ctx.call("generate_image", { prompt: "x" });
+    assert.notEqual(answer.isError, true, allText(answer));
+    assert.equal(fault.fired, 1);
+    assert.equal(ctx.fake.accepted().length, 1);
+  });
+});
+
+Deno.test("fal failures: a submit answered 503 every time is reported clearly after bounded retries", async () => {
+  await withToolClient(async (ctx) => {
+    const fault = ctx.fake.injectFault({ match: "submit", respond: 503, times: Infinity });
+    const answer = await ctx.call("generate_image", { prompt: "x" });
     assert.equal(answer.isError, true);
     assert.match(textOf(answer), /Cannot submit job to fal-ai\/flux\/dev: fal answered 503/);
-    assert.equal(fault.fired, 1);
+    assert.equal(fault.fired, 4);
     assert.equal(ctx.fake.state.jobs.size, 0);
   });
 });

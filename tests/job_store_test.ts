@@ -201,6 +201,28 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
     );
   });
 
+  test("replace swaps a pending record for the accepted job in one step", async (store) => {
+    await store.put(job("pending-1", 1, { status: "PENDING", result: undefined }));
+    await store.replace("pending-1", job("req-accepted", 1, { status: "IN_QUEUE" }));
+    assert.equal(await store.get("pending-1"), undefined);
+    assert.equal((await store.get("req-accepted"))?.status, "IN_QUEUE");
+    assert.deepEqual(ids(await store.unfinished()), ["req-accepted"]);
+  });
+
+  test("remove deletes a record; probe succeeds on a writable store", async (store) => {
+    await store.put(job("req-gone", 1));
+    await store.remove("req-gone");
+    await store.remove("never-there");
+    assert.equal(await store.get("req-gone"), undefined);
+    await store.probe();
+  });
+
+  test("unfinished includes PENDING records; UNKNOWN ones are final", async (store) => {
+    await store.put(job("pending-2", 2, { status: "PENDING" }));
+    await store.put(job("unknown-1", 1, { status: "UNKNOWN" }));
+    assert.deepEqual(ids(await store.unfinished()), ["pending-2"]);
+  });
+
   test("unfinished lists the non-final jobs of every owner, oldest first", async (store) => {
     await store.put(job("done", 1, { status: "COMPLETED" }));
     await store.put(job("queued-b", 2, { status: "IN_QUEUE", owner: "owner-b" }));
@@ -323,13 +345,38 @@ Deno.test("SqliteJobStore: records survive closing and reopening the file (serve
   });
 });
 
+Deno.test("SqliteJobStore: damaged rows are quarantined, skipped in listings, and kept", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "jobs.sqlite3");
+    const seen: string[] = [];
+    const store = SqliteJobStore.open(path, (id, reason) => seen.push(`${id}: ${reason}`));
+    await store.put(job("good", 1));
+    await store.put(job("bad-json", 2));
+    await store.put(job("bad-shape", 3));
+    const db = new DatabaseSync(path);
+    db.prepare("UPDATE jobs SET record = '{oops' WHERE id = 'bad-json'").run();
+    db.prepare(`UPDATE jobs SET record = '{"id":"bad-shape"}' WHERE id = 'bad-shape'`).run();
+    db.close();
+    assert.deepEqual(ids((await store.list({ owner: "owner-a", limit: 10 })).jobs), ["good"]);
+    assert.equal(await store.get("bad-json"), undefined);
+    assert.deepEqual(seen.map((line) => line.split(":")[0]), ["bad-shape", "bad-json"]);
+    const quarantined = await store.quarantined();
+    assert.deepEqual(quarantined.map((q) => q.id).sort(), ["bad-json", "bad-shape"]);
+    assert.match(quarantined.find((q) => q.id === "bad-json")!.row, /\{oops/);
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("SqliteJobStore: the file records its schema version and uses WAL", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "jobs.sqlite3");
     await SqliteJobStore.open(path).close();
     const db = new DatabaseSync(path);
     try {
-      assert.equal(SQLITE_SCHEMA_VERSION, 1);
+      assert.equal(SQLITE_SCHEMA_VERSION, 2);
       assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, SQLITE_SCHEMA_VERSION);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     } finally {

@@ -8,7 +8,7 @@ import {
   type LegacySseHandlerOptions,
   LegacySseServerTransport,
 } from "../src/transports/sse.ts";
-import { formatSseComment, formatSseEvent, SSE_HEADERS } from "../src/transports/sse_frame.ts";
+import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "../src/transports/sse_frame.ts";
 
 const ECHO_INPUT = z.object({ text: z.string() });
 const PROTOCOL_VERSION = "2024-11-05";
@@ -191,7 +191,7 @@ Deno.test("formatSseEvent writes fields in order and splits multi-line data", ()
     "event: message\nid: 7\nretry: 1000\ndata: a\ndata: b\ndata: c\n\n",
   );
   assert.equal(formatSseEvent({ data: "" }), "data:\n\n");
-  assert.equal(formatSseComment(), ": ping\n\n");
+  assert.equal(SSE_KEEP_ALIVE, ": ping\n\n");
   assert.equal(SSE_HEADERS["Content-Type"], "text/event-stream");
   assert.equal(SSE_HEADERS["Cache-Control"], "no-cache, no-transform");
   assert.equal(SSE_HEADERS["X-Accel-Buffering"], "no");

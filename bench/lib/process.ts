@@ -6,7 +6,8 @@
  */
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-const CONFIG = `${ROOT}deno.json`;
+// The tests and benchmarks config: the server's packages plus the benchmark-only ones (tmcp).
+const CONFIG = `${ROOT}tests/deno.json`;
 
 /** A server process under test. */
 export interface BenchServer {

@@ -18,8 +18,8 @@ export interface JobBackend {
   store: JobStore;
   /** Leases and change notifications, in a cluster. */
   coordinator: JobCoordinator | undefined;
-  /** Readiness facts for `/ready`; `ready: false` when Redis is unreachable. */
-  readiness(): Record<string, unknown>;
+  /** Readiness facts for `/ready`; `not_ready` (a reason) when Redis is unreachable. */
+  readiness(): Record<string, unknown> & { not_ready?: string | undefined };
   /** Closes what the store does not (the cluster's connections); call after the store closed. */
   close(): Promise<void>;
 }
@@ -47,7 +47,10 @@ export async function openJobBackend(
     coordinator: cluster.coordinator,
     readiness: () => {
       const reachable = cluster.ready();
-      return { ready: reachable, redis: reachable ? "reachable" : "unreachable" };
+      return reachable ? { redis: "reachable" } : {
+        redis: "unreachable",
+        not_ready: "the job store (Redis) is unreachable; jobs cannot be read or submitted",
+      };
     },
     close: () => cluster.close(),
   };

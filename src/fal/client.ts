@@ -11,7 +11,13 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { type EndpointId, parseEndpointId } from "./endpoint_id.ts";
-import { describeFalErrorBody, FalApiError, MissingFalKeyError } from "./errors.ts";
+import {
+  describeFalErrorBody,
+  FalApiError,
+  FalKeyRejectedError,
+  MissingFalKeyError,
+  SERVER_KEY_HINT,
+} from "./errors.ts";
 import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
 import { readBoundedResult } from "./bounded_result.ts";
@@ -25,6 +31,7 @@ import type {
   QueueStatus,
   QueueSubmission,
 } from "./types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Options for {@linkcode FalClient}. */
 export interface FalClientOptions {
@@ -44,13 +51,25 @@ export interface FalClientOptions {
   metrics?: Metrics | undefined;
   /** What to tell a caller whose call needs a key when there is none (default: set FAL_KEY). */
   missingKeyMessage?: string | undefined;
+  /** What to tell a caller whose key fal refused (default: check FAL_KEY). */
+  rejectedKeyHint?: string | undefined;
+  /**
+   * A status stream that sends nothing at all (not even fal's `: ping`) for this long is given
+   * up, and the job is polled instead (default 30 000 ms; fal pings about every 15 s).
+   */
+  streamIdleMs?: number | undefined;
 }
 
+/** The default of {@linkcode FalClientOptions.streamIdleMs}. */
+export const DEFAULT_STREAM_IDLE_MS = 30_000;
+
 /**
- * Which failures may be retried: `write` only what fal refused (429), `read` also gateway errors,
- * `status` also 500 (fal's clients retry status reads on 500).
+ * Which failures may be retried: `write` only what fal refused (429), `submit` also gateway
+ * errors (502/503/504) and network errors, as fal's own JS client retries queue submits and
+ * storage upload initiation, `read` gateway errors and network errors, `status` also 500
+ * (fal's clients retry status reads on 500).
  */
-export type RetryPolicy = "read" | "status" | "write";
+export type RetryPolicy = "read" | "status" | "write" | "submit";
 
 /** One call to a fal API, for {@linkcode FalClient.request}. */
 export interface FalRequest {
@@ -60,8 +79,8 @@ export interface FalRequest {
   url: string;
   /** What the call does, as the start of error messages ("Cannot upload x"). */
   what: string;
-  /** Which failures may be retried. */
-  retry: RetryPolicy;
+  /** Which failures may be retried (`none`: the call is tried once). */
+  retry: RetryPolicy | "none";
   /** Whether the key must be sent (`optional`: sent when configured). */
   auth: "required" | "optional" | "none";
   /** JSON body. */
@@ -74,13 +93,20 @@ export interface FalRequest {
   signal?: AbortSignal | undefined;
   /** Statuses that are answers, not errors (e.g. 400 on cancel). */
   accept?: number[];
+  /**
+   * Called each time an attempt got no answer (a network error) and the call is sent again: a
+   * write may then have been received more than once.
+   */
+  onUnanswered?: (() => void) | undefined;
 }
 
 type CallSpec = FalRequest;
 
-const RETRYABLE: Record<RetryPolicy, ReadonlySet<number>> = {
+const RETRYABLE: Record<RetryPolicy | "none", ReadonlySet<number>> = {
+  none: new Set(),
   // A rejected submit (429) was not accepted, so it is safe to send again; a 5xx might have been.
   write: new Set([429]),
+  submit: new Set([429, 502, 503, 504]),
   read: new Set([429, 502, 503, 504]),
   status: new Set([429, 500, 502, 503, 504]),
 };
@@ -117,6 +143,8 @@ export class FalClient {
   readonly #retryBaseMs: number;
   readonly #metrics: Metrics | undefined;
   readonly #missingKeyMessage: string | undefined;
+  readonly #rejectedKeyHint: string;
+  readonly #streamIdleMs: number;
   #owner: string | undefined;
 
   /** Creates a client for the given hosts and key. */
@@ -129,6 +157,8 @@ export class FalClient {
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#metrics = options.metrics;
     this.#missingKeyMessage = options.missingKeyMessage;
+    this.#rejectedKeyHint = options.rejectedKeyHint ?? SERVER_KEY_HINT;
+    this.#streamIdleMs = options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS;
   }
 
   /**
@@ -156,7 +186,7 @@ export class FalClient {
   async submit(
     endpointId: string,
     input: unknown,
-    options: { signal?: AbortSignal; webhookUrl?: string } = {},
+    options: { signal?: AbortSignal; webhookUrl?: string; onUnanswered?: () => void } = {},
   ): Promise<QueueSubmission> {
     const id = parseEndpointId(endpointId);
     const query = options.webhookUrl
@@ -166,10 +196,11 @@ export class FalClient {
       method: "POST",
       url: `${this.#hosts.queue}/${id.full}${query}`,
       what: `Cannot submit job to ${id.full}`,
-      retry: "write",
+      retry: "submit",
       auth: "required",
       body: input,
       signal: options.signal,
+      onUnanswered: options.onUnanswered,
     });
     const submission = body as QueueSubmission;
     if (!submission || typeof submission.request_id !== "string") {
@@ -200,7 +231,11 @@ export class FalClient {
 
   /**
    * Follows a job's status stream, yielding each status until fal closes the stream (after
-   * COMPLETED). The caller falls back to {@linkcode FalClient.status} if the stream drops early.
+   * COMPLETED). The stream is tried once (no retries) and given up when it sends nothing for
+   * the idle timeout; the caller falls back to {@linkcode FalClient.status} on any failure and
+   * when the stream ends early.
+   *
+   * @throws {FalApiError} when the stream cannot be opened or falls silent.
    */
   async *streamStatus(
     endpointId: string,
@@ -208,25 +243,65 @@ export class FalClient {
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<QueueStatus> {
     const id = parseEndpointId(endpointId);
-    const response = await this.#send({
-      method: "GET",
-      url: `${this.#requestUrl(id, requestId)}/status/stream?logs=1`,
-      what: `Cannot follow the status of ${id.app} request ${requestId}`,
-      retry: "status",
-      auth: "required",
-      headers: { accept: "text/event-stream" },
-      signal: options.signal,
-    });
-    if (!response.body) return;
-    for await (const data of readSseData(response.body)) {
-      let status: QueueStatus;
+    const what = `Cannot follow the status of ${id.app} request ${requestId}`;
+    const idle = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.#streamIdleMs);
+    };
+    arm();
+    try {
+      let response: Response;
       try {
-        status = JSON.parse(data) as QueueStatus;
-      } catch {
-        continue; // a malformed event is skipped; the next one carries the full status again
+        response = await this.#send({
+          method: "GET",
+          url: `${this.#requestUrl(id, requestId)}/status/stream?logs=1`,
+          what,
+          retry: "none",
+          auth: "required",
+          headers: { accept: "text/event-stream" },
+          signal,
+        });
+      } catch (error) {
+        if (idle.signal.aborted && !options.signal?.aborted) throw this.#silent(what);
+        throw error;
       }
-      yield status;
+      if (!response.body) return;
+      const body = response.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            arm(); // any byte, a `: ping` included, proves the stream alive
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      try {
+        for await (const data of readSseData(body)) {
+          let status: QueueStatus;
+          try {
+            status = JSON.parse(data) as QueueStatus;
+          } catch {
+            continue; // a malformed event is skipped; the next one carries the full status again
+          }
+          yield status;
+        }
+      } catch (error) {
+        if (idle.signal.aborted && !options.signal?.aborted) throw this.#silent(what);
+        throw error;
+      }
+    } finally {
+      clearTimeout(timer);
+      idle.abort();
     }
+  }
+
+  #silent(what: string): FalApiError {
+    return new FalApiError(
+      `${what}: the status stream sent nothing for ${this.#streamIdleMs} ms`,
+      { falStatus: 0 },
+    );
   }
 
   /**
@@ -396,8 +471,13 @@ export class FalClient {
         });
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason;
-        // A write that failed in flight may have been accepted: never resend it.
-        if (spec.retry !== "write" && replayable && attempt < this.#maxAttempts) {
+        // A write that failed in flight may have been accepted: never resend it (a submit is
+        // resent, as fal's own clients do: its record is written ahead and settled later).
+        if (
+          spec.retry !== "write" && spec.retry !== "none" && replayable &&
+          attempt < this.#maxAttempts
+        ) {
+          spec.onUnanswered?.();
           await this.#backoff(spec, attempt, undefined, `network error: ${error}`);
           continue;
         }
@@ -417,11 +497,23 @@ export class FalClient {
       // An error answer is read up to a bound: its size is fal's (or a model's) to choose.
       const body = await readBoundedResult(response, MAX_ERROR_BODY_BYTES);
       const detail = describeFalErrorBody(body) ?? response.statusText;
+      const errorType = response.headers.get("x-fal-error-type") ??
+        (body as { error_type?: string } | undefined)?.error_type;
+      if ((response.status === 401 || response.status === 403) && headers.authorization) {
+        // The key is the problem, whatever the step was: say so, not "Cannot list models".
+        throw new FalKeyRejectedError({
+          falStatus: response.status,
+          detail,
+          hint: this.#rejectedKeyHint,
+          ...(errorType ? { errorType } : {}),
+          body,
+        });
+      }
       throw new FalApiError(`${spec.what}: fal answered ${response.status}: ${detail}`, {
         falStatus: response.status,
-        errorType: response.headers.get("x-fal-error-type") ??
-          (body as { error_type?: string } | undefined)?.error_type,
+        errorType,
         body,
+        falRequestId: response.headers.get("x-fal-request-id") ?? undefined,
       });
     }
   }
@@ -437,8 +529,4 @@ export class FalClient {
     this.#log.warn("fal call retried", { what: spec.what, reason, attempt, delay_ms: delay });
     await sleep(delay, spec.signal);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

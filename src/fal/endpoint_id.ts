@@ -5,7 +5,7 @@
  * @module
  */
 
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { invalidParams } from "../errors.ts";
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NAMESPACES = new Set(["workflows", "comfy"]);
@@ -27,9 +27,8 @@ export function parseEndpointId(id: string): EndpointId {
   const parts = trimmed.split("/");
   const namespace = parts.length > 2 && NAMESPACES.has(parts[0]!) ? parts.shift()! : undefined;
   if (parts.length < 2 || !parts.every((p) => SEGMENT.test(p) && p !== "..")) {
-    throw new FalMcpError(
+    throw invalidParams(
       `Invalid endpoint id "${id}": expected "owner/app" or "owner/app/path" (for example "fal-ai/flux/dev")`,
-      { status: 400, code: JsonRpcCode.InvalidParams },
     );
   }
   const app = [namespace, parts[0], parts[1]].filter(Boolean).join("/");

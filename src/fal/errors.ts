@@ -14,11 +14,22 @@ export class FalApiError extends FalMcpError {
   readonly errorType: string | undefined;
   /** The parsed response body, when it was JSON. */
   readonly body: unknown;
+  /**
+   * fal's request id of the answer (`X-Fal-Request-Id`), when it had one: then the answer came
+   * from the model app (fal's verdict on the request), not from fal's gateway in front of it.
+   */
+  readonly falRequestId: string | undefined;
 
   /** Creates the error; `message` already says what failed. */
   constructor(
     message: string,
-    init: { falStatus: number; errorType?: string | undefined; body?: unknown; cause?: unknown },
+    init: {
+      falStatus: number;
+      errorType?: string | undefined;
+      body?: unknown;
+      cause?: unknown;
+      falRequestId?: string | undefined;
+    },
   ) {
     super(message, {
       status: init.falStatus >= 400 && init.falStatus < 500 ? 400 : 502,
@@ -31,7 +42,20 @@ export class FalApiError extends FalMcpError {
     this.falStatus = init.falStatus;
     this.errorType = init.errorType;
     this.body = init.body;
+    this.falRequestId = init.falRequestId;
   }
+}
+
+/**
+ * Whether a failed fal call may succeed when tried again later: fal could not be reached, or
+ * its gateway answered 429 or a 5xx without a request id (the request never reached the app).
+ * An answer that carries fal's request id, or any other 4xx, is fal's own verdict.
+ */
+export function isTransientFalError(error: unknown): boolean {
+  if (!(error instanceof FalApiError)) return false;
+  if (error.falStatus === 0) return true;
+  if (error.falRequestId !== undefined) return false;
+  return error.falStatus === 429 || error.falStatus >= 500;
 }
 
 /** The key needed for a fal call is not configured. */
@@ -45,6 +69,24 @@ export class MissingFalKeyError extends FalMcpError {
       { status: 401, code: JsonRpcCode.InvalidRequest },
     );
     this.name = "MissingFalKeyError";
+  }
+}
+
+/** Where the rejected key came from, so the message says which key to check. */
+export const SERVER_KEY_HINT =
+  "check FAL_KEY (copy a valid key from https://fal.ai/dashboard/keys) and restart the server";
+
+/** fal answered 401/403 to a call that carried a key: the key itself was refused. */
+export class FalKeyRejectedError extends FalApiError {
+  /** Creates the error from fal's status and detail; `hint` says which key to check. */
+  constructor(
+    init: { falStatus: number; detail: string; hint: string; errorType?: string; body?: unknown },
+  ) {
+    super(
+      `fal rejected the API key (fal answered ${init.falStatus}: ${init.detail}): ${init.hint}`,
+      init,
+    );
+    this.name = "FalKeyRejectedError";
   }
 }
 

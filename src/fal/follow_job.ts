@@ -1,7 +1,6 @@
 /**
- * Runs a model through the queue: submit, follow the status stream (falling back to polling when
- * the stream drops), fetch the result. If the caller aborts, the fal request is cancelled so
- * nobody pays for a result no one will read.
+ * Following a queued fal job to its end: the status stream for latency, falling back to polling
+ * when the stream drops or fails. The job manager's followers use it.
  *
  * @module
  */
@@ -9,69 +8,19 @@
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { FalClient } from "./client.ts";
-import { FalApiError } from "./errors.ts";
 import type { QueueStatus } from "./types.ts";
 import { sleep } from "../sleep.ts";
 
-/** Callbacks and limits for {@linkcode runQueuedJob}. */
+/** Callbacks and limits for {@linkcode waitForCompletion}. */
 export interface FollowOptions {
-  /** Aborting cancels the fal request. */
+  /** Aborting stops following (the job goes on at fal). */
   signal?: AbortSignal | undefined;
-  /** Called once the job is accepted, with its request id. */
-  onSubmitted?: (requestId: string) => void;
   /** Called with every status update. */
   onStatus?: (status: QueueStatus) => void;
   /** Polling interval when the stream is unavailable (default 1000 ms). */
   pollIntervalMs?: number;
   /** Logger for stream fallbacks. */
   logger?: Logger;
-}
-
-/** A finished queue job. */
-export interface FinishedJob {
-  /** The fal request id. */
-  requestId: string;
-  /** The last status fal reported. */
-  status: QueueStatus;
-  /** What the model returned. */
-  result: unknown;
-}
-
-/** Submits `input` to `endpointId`, waits for completion and returns the result. */
-export async function runQueuedJob(
-  fal: FalClient,
-  endpointId: string,
-  input: unknown,
-  options: FollowOptions = {},
-): Promise<FinishedJob> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const submission = await fal.submit(endpointId, input, signal ? { signal } : {});
-  const requestId = submission.request_id;
-  options.onSubmitted?.(requestId);
-  try {
-    const status = await waitForCompletion(fal, endpointId, requestId, options);
-    if (status.error) {
-      throw new FalApiError(
-        `The ${endpointId} job ${requestId} failed: ${status.error}`,
-        { falStatus: 500, errorType: status.error_type ?? undefined, body: status },
-      );
-    }
-    const result = await fal.result(endpointId, requestId, signal ? { signal } : {});
-    return { requestId, status, result };
-  } catch (error) {
-    if (signal?.aborted) {
-      // Cancel in the background: the caller is gone and should not wait on fal.
-      fal.cancel(endpointId, requestId).catch((cancelError) =>
-        (options.logger ?? silentLogger).warn("fal cancel failed", {
-          endpoint_id: endpointId,
-          request_id: requestId,
-          error: cancelError,
-        })
-      );
-    }
-    throw error;
-  }
 }
 
 /** Follows a job until fal reports COMPLETED; answers that status. */
@@ -91,9 +40,9 @@ export async function waitForCompletion(
     log.debug("fal status stream ended early; polling", { request_id: requestId });
   } catch (error) {
     if (signal?.aborted) throw error;
-    if (error instanceof FalApiError && error.falStatus >= 400 && error.falStatus < 500) {
-      throw error;
-    }
+    // Any failure of the stream (a 4xx such as 405 included, or silence past the idle timeout)
+    // falls back to polling, as fal's own clients poll; a real problem with the request shows
+    // up there.
     log.warn("fal status stream failed; polling", { request_id: requestId, error });
   }
   const interval = options.pollIntervalMs ?? 1000;

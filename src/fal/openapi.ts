@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isRecord } from "../is_record.ts";
+
 /** A JSON Schema object (loosely typed: fal's documents are plain JSON). */
 export type JsonSchema = Record<string, unknown>;
 
@@ -18,16 +20,12 @@ export interface ModelSchemas {
 
 const MAX_DEPTH = 8;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
-
 function lookupRef(doc: JsonSchema, ref: string): unknown {
   if (!ref.startsWith("#/")) return undefined;
   let node: unknown = doc;
   for (const raw of ref.slice(2).split("/")) {
     const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
-    if (!isObject(node)) return undefined;
+    if (!isRecord(node)) return undefined;
     node = node[key];
   }
   return node;
@@ -41,12 +39,12 @@ export function resolveRefs(
   seen: string[] = [],
 ): unknown {
   if (Array.isArray(node)) return node.map((item) => resolveRefs(doc, item, depth, seen));
-  if (!isObject(node)) return node;
+  if (!isRecord(node)) return node;
   if (typeof node.$ref === "string") {
     const ref = node.$ref;
     if (seen.includes(ref) || depth >= MAX_DEPTH) return { $ref: ref };
     const target = lookupRef(doc, ref);
-    if (!isObject(target)) return { $ref: ref };
+    if (!isRecord(target)) return { $ref: ref };
     const { $ref: _, ...siblings } = node;
     return resolveRefs(doc, { ...target, ...siblings }, depth + 1, [...seen, ref]);
   }
@@ -56,31 +54,31 @@ export function resolveRefs(
 }
 
 function jsonBodySchema(container: unknown): unknown {
-  if (!isObject(container)) return undefined;
+  if (!isRecord(container)) return undefined;
   const content = container.content;
-  if (!isObject(content)) return undefined;
+  if (!isRecord(content)) return undefined;
   const json = content["application/json"];
-  return isObject(json) ? json.schema : undefined;
+  return isRecord(json) ? json.schema : undefined;
 }
 
 /** Finds the input and output schemas in a fal OpenAPI document. */
 export function extractModelSchemas(doc: JsonSchema): ModelSchemas {
   let input: unknown;
   let output: unknown;
-  const paths = isObject(doc.paths) ? doc.paths : {};
+  const paths = isRecord(doc.paths) ? doc.paths : {};
   for (const [path, item] of Object.entries(paths)) {
-    if (!isObject(item)) continue;
+    if (!isRecord(item)) continue;
     const post = item.post;
-    if (!input && isObject(post) && !path.includes("{request_id}")) {
+    if (!input && isRecord(post) && !path.includes("{request_id}")) {
       input = jsonBodySchema(post.requestBody);
     }
     const get = item.get;
-    if (!output && isObject(get) && /\/requests\/\{request_id\}$/.test(path)) {
-      const responses = isObject(get.responses) ? get.responses : {};
+    if (!output && isRecord(get) && /\/requests\/\{request_id\}$/.test(path)) {
+      const responses = isRecord(get.responses) ? get.responses : {};
       output = jsonBodySchema(responses["200"]);
     }
   }
-  const schemas = isObject(doc.components) && isObject(doc.components.schemas)
+  const schemas = isRecord(doc.components) && isRecord(doc.components.schemas)
     ? doc.components.schemas
     : {};
   // Fallback: fal names its components `<Model>Input` / `<Model>Output`.
@@ -89,8 +87,8 @@ export function extractModelSchemas(doc: JsonSchema): ModelSchemas {
     if (!output && name.endsWith("Output")) output = schema;
   }
   return {
-    input: isObject(input) ? resolveRefs(doc, input) as JsonSchema : undefined,
-    output: isObject(output) ? resolveRefs(doc, output) as JsonSchema : undefined,
+    input: isRecord(input) ? resolveRefs(doc, input) as JsonSchema : undefined,
+    output: isRecord(output) ? resolveRefs(doc, output) as JsonSchema : undefined,
   };
 }
 
@@ -99,10 +97,10 @@ function typeOf(schema: JsonSchema): string {
   for (const key of ["anyOf", "oneOf"] as const) {
     const options = schema[key];
     if (Array.isArray(options)) {
-      return options.filter(isObject).map((o) => typeOf(o)).filter((t) => t !== "null").join(" | ");
+      return options.filter(isRecord).map((o) => typeOf(o)).filter((t) => t !== "null").join(" | ");
     }
   }
-  if (schema.type === "array" && isObject(schema.items)) return `array of ${typeOf(schema.items)}`;
+  if (schema.type === "array" && isRecord(schema.items)) return `array of ${typeOf(schema.items)}`;
   if (typeof schema.type === "string") {
     return schema.type === "object" && typeof schema.title === "string"
       ? schema.title
@@ -114,11 +112,11 @@ function typeOf(schema: JsonSchema): string {
 
 /** Describes an object schema's fields as lines: name, type, required, default, description. */
 export function describeFields(schema: JsonSchema | undefined, indent = ""): string[] {
-  if (!schema || !isObject(schema.properties)) return [`${indent}(no fields described)`];
+  if (!schema || !isRecord(schema.properties)) return [`${indent}(no fields described)`];
   const required = new Set(Array.isArray(schema.required) ? schema.required : []);
   const lines: string[] = [];
   for (const [name, raw] of Object.entries(schema.properties)) {
-    if (!isObject(raw)) continue;
+    if (!isRecord(raw)) continue;
     const facts = [typeOf(raw)];
     if (required.has(name)) facts.push("required");
     if (raw.default !== undefined) facts.push(`default ${JSON.stringify(raw.default)}`);

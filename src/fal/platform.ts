@@ -18,6 +18,7 @@
 
 import type { FalClient } from "./client.ts";
 import { FalApiError } from "./errors.ts";
+import { isRecord } from "../is_record.ts";
 
 /** The most endpoint ids fal accepts in one pricing call. */
 export const MAX_PRICING_IDS = 50;
@@ -91,10 +92,6 @@ export interface UsageReport {
   pages: number;
   /** Whether fal had more pages than were read (the lines may be incomplete). */
   truncated: boolean;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function isNumber(value: unknown): value is number {
@@ -241,14 +238,28 @@ export async function fetchUsage(
     // Exactly the window asked for, not widened to whole days.
     params.set("bound_to_timeframe", "false");
     if (cursor) params.set("cursor", cursor);
-    const body = await fal.request({
-      method: "GET",
-      url: `${fal.hosts.api}/v1/models/usage?${params}`,
-      what,
-      retry: "read",
-      auth: "required",
-      signal,
-    });
+    let body: unknown;
+    try {
+      body = await fal.request({
+        method: "GET",
+        url: `${fal.hosts.api}/v1/models/usage?${params}`,
+        what,
+        retry: "read",
+        auth: "required",
+        signal,
+      });
+    } catch (error) {
+      if (error instanceof FalApiError && error.falStatus === 403) {
+        throw new FalApiError(
+          `${what}: fal answered 403: fal's usage API needs an Admin-scope API key, and this key ` +
+            "is not one (keys have the API scope by default). Create a key with the Admin scope " +
+            "at https://fal.ai/dashboard/keys and use it as FAL_KEY (with bring-your-own-key, " +
+            "send that key), or read usage in the dashboard at https://fal.ai/dashboard/usage.",
+          { falStatus: 403, body: error.body, cause: error },
+        );
+      }
+      throw error;
+    }
     if (!isRecord(body)) throw unexpected(what, body);
     pages++;
     if (Array.isArray(body.summary)) {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { FalMcpError, invalidParams } from "../errors.ts";
 import type { FalClient } from "./client.ts";
 import { parseEndpointId } from "./endpoint_id.ts";
 import { extractModelSchemas, type JsonSchema } from "./openapi.ts";
@@ -60,9 +60,9 @@ export class SchemaCache {
     const page = await fal.listModels({ endpointIds: [id], expandOpenApi: true }, signal);
     const model = page.models.find((m) => m.endpoint_id === id);
     if (!model) {
-      throw new FalMcpError(
+      throw invalidParams(
         `Unknown endpoint id "${id}": fal's catalogue has no such model. Use search_models to find one.`,
-        { status: 404, code: JsonRpcCode.InvalidParams },
+        { status: 404 },
       );
     }
     const expansionError = (model.openapi?.error as { message?: string } | undefined)?.message;

@@ -29,7 +29,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { basename, extname } from "node:path";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, FalMcpError, invalidParams } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { sleep } from "../sleep.ts";
@@ -41,10 +41,10 @@ import { concatBytes } from "../bytes.ts";
 const MiB = 1024 * 1024;
 
 /** Uploads larger than this go up in parts by default (fal-js uses the same 90 MiB). */
-export const DEFAULT_MULTIPART_THRESHOLD_BYTES: number = 90 * MiB;
+const DEFAULT_MULTIPART_THRESHOLD_BYTES: number = 90 * MiB;
 
 /** Default size of one multipart part (fal-js uses 10 MiB). */
-export const DEFAULT_PART_SIZE_BYTES: number = 10 * MiB;
+const DEFAULT_PART_SIZE_BYTES: number = 10 * MiB;
 
 /** Most parts one multipart upload may have (the store's limit); part size grows to fit. */
 const MAX_PARTS = 10_000;
@@ -329,7 +329,7 @@ export class FalStorage {
       method: "POST",
       url: `${this.#hosts.rest}/storage/upload/${kind}?storage_type=${STORAGE_TYPE}`,
       what,
-      retry: "write",
+      retry: "submit",
       auth: "required",
       body: { content_type: contentType, file_name: fileName },
       signal,
@@ -405,16 +405,8 @@ function isHttpUrl(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function cannotUpload(path: string, why: string, cause?: unknown): FalMcpError {
-  return new FalMcpError(`Cannot upload ${path}: ${why}`, {
-    status: 400,
-    code: JsonRpcCode.InvalidParams,
-    cause,
-  });
+  return invalidParams(`Cannot upload ${path}: ${why}`, { cause });
 }
 
 /** The size of a regular, readable file; a clear 400 error otherwise. */

@@ -6,10 +6,7 @@
  */
 
 import type { JsonSchema } from "./openapi.ts";
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
+import { isRecord } from "../is_record.ts";
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
@@ -30,7 +27,7 @@ function check(value: unknown, schema: JsonSchema, path: string, depth: number):
   for (const key of ["anyOf", "oneOf"] as const) {
     const options = schema[key];
     if (Array.isArray(options) && options.length) {
-      const fits = options.filter(isObject).some((o) =>
+      const fits = options.filter(isRecord).some((o) =>
         check(value, o, path, depth + 1).length === 0
       );
       return fits ? [] : [`${path}: ${JSON.stringify(value)} matches none of the allowed forms`];
@@ -59,13 +56,13 @@ function check(value: unknown, schema: JsonSchema, path: string, depth: number):
     if (typeof schema.maxItems === "number" && value.length > schema.maxItems) {
       problems.push(`${path}: takes at most ${schema.maxItems} item(s)`);
     }
-    if (isObject(schema.items)) {
+    if (isRecord(schema.items)) {
       value.forEach((item, i) =>
         problems.push(...check(item, schema.items as JsonSchema, `${path}[${i}]`, depth + 1))
       );
     }
   }
-  if (isObject(value) && (isObject(schema.properties) || Array.isArray(schema.required))) {
+  if (isRecord(value) && (isRecord(schema.properties) || Array.isArray(schema.required))) {
     problems.push(...checkObject(value, schema, path, depth));
   }
   return problems;
@@ -78,7 +75,7 @@ function checkObject(
   depth: number,
 ): string[] {
   const problems: string[] = [];
-  const properties = isObject(schema.properties) ? schema.properties : {};
+  const properties = isRecord(schema.properties) ? schema.properties : {};
   for (const name of Array.isArray(schema.required) ? schema.required : []) {
     if (typeof name === "string" && value[name] === undefined) {
       problems.push(`${path ? `${path}.` : ""}${name}: required`);
@@ -86,7 +83,7 @@ function checkObject(
   }
   for (const [name, item] of Object.entries(value)) {
     const property = properties[name];
-    if (isObject(property) && item !== undefined) {
+    if (isRecord(property) && item !== undefined) {
       problems.push(...check(item, property, path ? `${path}.${name}` : name, depth + 1));
     }
   }

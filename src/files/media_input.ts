@@ -14,14 +14,14 @@
  * @module
  */
 
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { type FalMcpError, invalidParams } from "../errors.ts";
 import { extensionForContentType, type FalStorage } from "../fal/storage.ts";
 import { type LocalFileAccess, localFilePath } from "./local_files.ts";
 
 export { resolveLocalPath } from "./local_files.ts";
 
 function invalid(message: string, cause?: unknown): FalMcpError {
-  return new FalMcpError(message, { status: 400, code: JsonRpcCode.InvalidParams, cause });
+  return invalidParams(message, { cause });
 }
 
 /** A decoded `data:` URI. */

@@ -8,10 +8,13 @@
  * ```ts
  * import { saveMediaFiles } from "./save_output.ts";
  * import { findMediaFiles } from "../tools/media_content.ts";
+ * import type { MediaFetcher } from "./media_fetch.ts";
  *
  * declare const output: unknown;
+ * declare const media: MediaFetcher; // fal's media hosts only, bounded
  * const saved = await saveMediaFiles(findMediaFiles(output), "/home/me/fal-outputs", {
  *   subdir: "cats",
+ *   fetch: media.fetch,
  * });
  * saved[0]?.path; // "/home/me/fal-outputs/cats/image-0.png"
  * ```
@@ -20,7 +23,7 @@
  */
 
 import { isAbsolute, join, relative, sep } from "node:path";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, FalMcpError, invalidParams } from "../errors.ts";
 import { extensionForContentType } from "../fal/storage.ts";
 import type { MediaFile } from "../tools/media_content.ts";
 import { decodeDataUri } from "./media_input.ts";
@@ -64,7 +67,7 @@ const MAX_EXTENSION_CHARS = 10;
 const MAX_SUFFIX = 10_000;
 
 function invalid(message: string, cause?: unknown): FalMcpError {
-  return new FalMcpError(message, { status: 400, code: JsonRpcCode.InvalidParams, cause });
+  return invalidParams(message, { cause });
 }
 
 function escapes(subdir: string): FalMcpError {
@@ -213,10 +216,6 @@ async function createUnique(
 
 function shortUrl(url: string): string {
   return url.startsWith("data:") ? `${url.slice(0, url.indexOf(",") + 1)}…` : url;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Where the bytes come from: a data URI's payload or an HTTP response body. */

@@ -67,8 +67,13 @@ export interface HttpAppOptions {
   wellKnown?: ((request: Request, path: string) => Response | undefined) | undefined;
   /** Serves fal's webhook deliveries at `/fal/webhook` (verified by fal's signature, not auth). */
   falWebhook?: ((request: Request) => Promise<Response>) | undefined;
-  /** Extra readiness facts (e.g. whether a fal key is configured). */
-  readiness?: () => Record<string, unknown>;
+  /**
+   * Extra readiness facts (e.g. whether a fal key is configured). `not_ready` (a reason) makes
+   * `/ready` answer 503.
+   */
+  readiness?: () =>
+    | Record<string, unknown>
+    | Promise<Record<string, unknown> & { not_ready?: string | undefined }>;
   /** Serves 2026-07-28 `subscriptions/listen` on `/mcp`. */
   listen?: ListenHandler | undefined;
 }
@@ -226,16 +231,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       ];
     }
     if (path === "/ready") {
-      // A dependency the server cannot serve without (e.g. the cluster's Redis) says ready: false.
-      const facts = options.readiness?.() ?? {};
-      const ready = !draining && facts.ready !== false;
+      const facts = await options.readiness?.() ?? {};
+      const notReady = typeof facts.not_ready === "string";
       return [json({
-        status: draining ? "draining" : ready ? "ready" : "not_ready",
+        status: draining ? "draining" : notReady ? "not_ready" : "ready",
         version: VERSION,
         sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
         streams: openStreams,
         ...facts,
-      }, ready ? 200 : 503)];
+      }, draining || notReady ? 503 : 200)];
     }
     if (path === "/metrics") {
       return [

@@ -36,6 +36,7 @@ import {
 } from "jose";
 import type { Logger } from "../log.ts";
 import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import { errorMessage } from "../errors.ts";
 
 /** JSON-RPC error code carried by every authentication or authorization failure. */
 const AUTH_ERROR_CODE = -32001;
@@ -477,10 +478,6 @@ function isHttpUrl(value: string): boolean {
 /** Escapes a value for a quoted-string in a `WWW-Authenticate` parameter. */
 function quote(value: string): string {
   return value.replace(/[\\"]/g, (char) => `\\${char}`).replace(/[\r\n]/g, " ");
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Which check a token failed, in words safe to send back (nothing from the token itself). */

@@ -1,23 +1,27 @@
 /**
- * The job machinery every generating tool shares. A submit is recorded the moment fal accepts
- * it; a follower per job tracks fal's status stream (falling back to polling), keeps queue
- * position and recent logs, and fetches the result as soon as the job completes (fal drops large
- * results after minutes). Callers wait on a job with a bound, or come back later; after a
- * restart, unfinished jobs are followed again.
+ * The job machinery every generating tool shares. A submit is written ahead as `PENDING` before
+ * it is sent (a store that cannot write refuses the submit before anything is paid) and gets
+ * fal's request id once fal answers; a follower per job tracks fal's status stream (falling back
+ * to polling), keeps queue position and recent logs, and fetches the result as soon as the job
+ * completes (fal drops large results after minutes), retrying transient failures for as long as
+ * fal keeps results. Callers wait on a job with a bound, or come back later; after a restart,
+ * pending records are settled against fal's request listing and unfinished jobs are followed
+ * again.
  *
  * @module
  */
 
 import { JobListChanges } from "./list_changes.ts";
 import type { FalClient } from "../fal/client.ts";
-import { FalApiError } from "../fal/errors.ts";
+import { FalApiError, isTransientFalError } from "../fal/errors.ts";
 import { waitForCompletion } from "../fal/follow_job.ts";
 import type { QueueStatus } from "../fal/types.ts";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
 import type { JobCoordinator } from "./coordinator.ts";
+import { matchPending, unknownOutcome } from "./settle.ts";
 import { JobEvents } from "./events.ts";
 import {
   isFinal,
@@ -25,8 +29,22 @@ import {
   type JobQuery,
   type JobRecord,
   type JobStore,
+  PENDING_ID_PREFIX,
   SERVER_KEY,
 } from "./types.ts";
+
+/** How long fal keeps a finished job's result (1 hour; 6 minutes when it is 10 KB or more). */
+export const FAL_RESULT_RETENTION_MS = 60 * 60 * 1000;
+/** How long a pending record is looked for in fal's listing before it is marked `UNKNOWN`. */
+export const DEFAULT_SETTLE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Whether the job store can write, as last seen. */
+export interface StoreHealth {
+  /** Whether the last write (or probe) succeeded. */
+  writable: boolean;
+  /** Why it cannot write, when it cannot. */
+  reason?: string | undefined;
+}
 
 /** Options for {@linkcode JobManager}. */
 export interface JobManagerOptions {
@@ -57,6 +75,17 @@ export interface JobManagerOptions {
   webhookUrl?: string | undefined;
   /** With a coordinator: how often unfinished jobs nobody follows are taken over (default 2000 ms). */
   takeoverIntervalMs?: number;
+  /**
+   * How long after fal reports a job complete its result fetch is retried on transient failures
+   * (default {@linkcode FAL_RESULT_RETENTION_MS}: as long as fal keeps results).
+   */
+  resultRetentionMs?: number | undefined;
+  /** Longest pause between result-fetch retries (default 30 000 ms). */
+  resultRetryMaxMs?: number | undefined;
+  /** How long a pending record is looked for at fal (default {@linkcode DEFAULT_SETTLE_WINDOW_MS}). */
+  settleWindowMs?: number | undefined;
+  /** Pause between looks for pending records in fal's listing (default 30 000 ms). */
+  settleIntervalMs?: number | undefined;
 }
 
 /**
@@ -98,6 +127,19 @@ export class JobManager {
   readonly #coordinator: JobCoordinator | undefined;
   readonly #webhookUrl: string | undefined;
   #takeover: ReturnType<typeof setInterval> | undefined;
+  readonly #resultRetentionMs: number;
+  readonly #resultRetryMaxMs: number;
+  readonly #settleWindowMs: number;
+  readonly #settleIntervalMs: number;
+  /** Accepted jobs whose record could not be written yet (the store failed); retried. */
+  readonly #unsaved = new Map<string, JobRecord>();
+  /** Pending records to settle, with the client to ask fal with. */
+  readonly #pending = new Map<string, FalClient>();
+  #settling: Promise<void> | undefined;
+  /** Submits being sent now, per endpoint (their fal requests must not be claimed by others). */
+  readonly #sending = new Map<string, number>();
+  #storeFault: string | undefined;
+  #probing: Promise<StoreHealth> | undefined;
   /** Every job creation and change, for live views (subscriptions, task notifications). */
   readonly events: JobEvents = new JobEvents();
 
@@ -110,6 +152,10 @@ export class JobManager {
     this.#metrics = options.metrics;
     this.#maxResultBytes = options.maxResultBytes;
     this.#serverFal = options.serverFal;
+    this.#resultRetentionMs = options.resultRetentionMs ?? FAL_RESULT_RETENTION_MS;
+    this.#resultRetryMaxMs = options.resultRetryMaxMs ?? 30_000;
+    this.#settleWindowMs = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
+    this.#settleIntervalMs = options.settleIntervalMs ?? 30_000;
     this.#coordinator = options.coordinator;
     this.#webhookUrl = options.webhookUrl;
     if (this.#coordinator) {
@@ -134,14 +180,43 @@ export class JobManager {
   /** "This owner's job list changed" events (a job recorded or changing status). */
   readonly listChanges: JobListChanges = new JobListChanges();
 
-  /** The store (for resources and listings). */
+  /** The store (for adopting records of earlier versions at start). */
   get store(): JobStore {
     return this.#store;
   }
 
   /**
-   * Submits a job and records it before answering; following starts in the background.
-   * Answers the new record.
+   * Whether the store can write now: probes it with a tiny durable write (one probe at a time;
+   * callers arriving meanwhile share its answer).
+   */
+  storeHealth(): Promise<StoreHealth> {
+    this.#probing ??= this.#store.probe().then(
+      () => {
+        this.#storeFault = undefined;
+        return { writable: true };
+      },
+      (error) => {
+        this.#storeFailed(error);
+        return { writable: false, reason: this.#storeFault };
+      },
+    ).finally(() => this.#probing = undefined);
+    return this.#probing;
+  }
+
+  #storeFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.#storeFault !== reason) {
+      this.#log.error("the job store cannot write", { reason });
+    }
+    this.#storeFault = reason;
+  }
+
+  /**
+   * Submits a job: writes it ahead as `PENDING`, sends it, and records fal's request id; following
+   * starts in the background. Answers the new record.
+   *
+   * @throws {FalMcpError} 503 before anything is sent when the store cannot write (nothing is
+   * charged); fal's error when fal refuses the submit.
    */
   async submit(
     caller: JobCaller,
@@ -149,32 +224,146 @@ export class JobManager {
     input: unknown,
     options: { tool?: string; signal?: AbortSignal } = {},
   ): Promise<JobRecord> {
+    options.signal?.throwIfAborted();
     const { fal } = caller;
-    const submission = await fal.submit(endpointId, input, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(this.#webhookUrl ? { webhookUrl: this.#webhookUrl } : {}),
-    });
     const now = new Date().toISOString();
-    const record: JobRecord = {
-      id: submission.request_id,
+    const pending: JobRecord = {
+      id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}`,
       endpointId,
       owner: caller.principal.id,
       keyId: fal === this.#serverFal ? SERVER_KEY : fal.owner,
-      status: "IN_QUEUE",
-      queuePosition: submission.queue_position,
+      status: "PENDING",
       logs: [],
       input,
       tool: options.tool,
       createdAt: now,
       updatedAt: now,
     };
-    await this.#store.put(record);
+    try {
+      await this.#store.put(pending);
+      this.#storeFault = undefined;
+    } catch (error) {
+      this.#storeFailed(error);
+      throw new FalMcpError(
+        `Cannot submit job to ${endpointId}: the job store cannot record it ` +
+          `(${this.#storeFault}), so nothing was sent to fal and nothing was charged. Free ` +
+          "space in the server's state directory (or make it writable) and try again.",
+        { status: 503, code: JsonRpcCode.InternalError, cause: error },
+      );
+    }
+    let submission;
+    let unanswered = 0;
+    this.#sending.set(endpointId, (this.#sending.get(endpointId) ?? 0) + 1);
+    try {
+      // Not aborted when the caller leaves: a submit cut off mid-flight may still be accepted
+      // (and billed) with its id lost. It is short; once answered, the caller's tool cancels
+      // the job it no longer wants.
+      submission = await fal.submit(endpointId, input, {
+        onUnanswered: () => unanswered++,
+        ...(this.#webhookUrl ? { webhookUrl: this.#webhookUrl } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof FalApiError && error.falStatus === 0)) {
+        // fal answered (the submit was refused), or nothing was sent (no key, a bad endpoint
+        // id): there is no job to keep.
+        await this.#store.remove(pending.id).catch((removeError) =>
+          this.#log.warn("cannot remove a refused submit's record", {
+            job_id: pending.id,
+            error: removeError,
+          })
+        );
+        throw error;
+      }
+      // No answer (fal could not be reached): fal may still have accepted it. The record
+      // stays PENDING and is settled against fal's listing of the endpoint's requests.
+      this.#log.warn("a submit's outcome is unknown; settling it with fal's listing", {
+        job_id: pending.id,
+        endpoint_id: endpointId,
+        error,
+      });
+      this.#pending.set(pending.id, fal);
+      if (unanswered > 0) await this.#recordPossibleDuplicates(fal, pending, unanswered);
+      this.#startSettling();
+      throw error;
+    } finally {
+      const left = (this.#sending.get(endpointId) ?? 1) - 1;
+      if (left > 0) this.#sending.set(endpointId, left);
+      else this.#sending.delete(endpointId);
+    }
+    const record: JobRecord = {
+      ...pending,
+      id: submission.request_id,
+      status: "IN_QUEUE",
+      queuePosition: submission.queue_position,
+      updatedAt: new Date().toISOString(),
+    };
+    try {
+      await this.#store.replace(pending.id, record);
+      this.#follow(fal, record);
+    } catch (error) {
+      // fal accepted the job: the caller gets its id now, and the record is written when the
+      // store can write again (the PENDING record already on disk is settled after a restart).
+      this.#storeFailed(error);
+      this.#log.error("fal accepted a job but its record could not be written; retrying", {
+        job_id: record.id,
+        endpoint_id: endpointId,
+      });
+      this.#unsaved.set(record.id, record);
+      void this.#saveLater(fal, pending.id, record);
+    }
     this.#countStatus(record.status);
     this.events.publish({ kind: "created", record });
     this.listChanges.emit(record.owner);
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
-    this.#follow(fal, record);
+    if (unanswered > 0) await this.#recordPossibleDuplicates(fal, pending, unanswered);
     return record;
+  }
+
+  /**
+   * A submit that was sent again after an attempt got no answer may have been accepted more than
+   * once: each unanswered attempt gets a pending record of its own, settled like any other (a
+   * match in fal's listing becomes a job of its own; none, and it ends `UNKNOWN`).
+   */
+  async #recordPossibleDuplicates(
+    fal: FalClient,
+    pending: JobRecord,
+    count: number,
+  ): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const extra: JobRecord = { ...pending, id: `${PENDING_ID_PREFIX}${crypto.randomUUID()}` };
+      try {
+        await this.#store.put(extra);
+        this.#pending.set(extra.id, fal);
+      } catch (error) {
+        this.#storeFailed(error);
+        this.#log.error("cannot record a possibly duplicated submit", {
+          endpoint_id: pending.endpointId,
+          created_at: pending.createdAt,
+        });
+      }
+    }
+    this.#log.warn("a submit was resent after an unanswered attempt; checking fal for duplicates", {
+      endpoint_id: pending.endpointId,
+      attempts: count,
+    });
+    this.#startSettling();
+  }
+
+  async #saveLater(fal: FalClient, pendingId: string, record: JobRecord): Promise<void> {
+    for (let attempt = 1; !this.#stopping.signal.aborted; attempt++) {
+      try {
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)), this.#stopping.signal);
+        await this.#store.replace(pendingId, record);
+        this.#storeFault = undefined;
+        this.#unsaved.delete(record.id);
+        this.#log.info("job record written after the store recovered", { job_id: record.id });
+        this.#follow(fal, record);
+        return;
+      } catch (error) {
+        if (this.#stopping.signal.aborted) return;
+        this.#storeFailed(error);
+      }
+    }
   }
 
   /**
@@ -186,17 +375,18 @@ export class JobManager {
     const record = await this.#owned(caller, id);
     if (!isFinal(record.status)) {
       const fal = this.#followerFor(caller, record);
-      if (fal) this.#follow(fal, record);
+      if (fal && record.status === "PENDING") this.#settleLater(record.id, fal);
+      else if (fal) this.#follow(fal, record);
     }
     return record;
   }
 
   async #owned(caller: JobCaller, id: string): Promise<JobRecord> {
-    const record = await this.#store.get(id);
+    const record = await this.#store.get(id) ?? this.#unsaved.get(id);
     if (!record || record.owner !== caller.principal.id) {
-      throw new FalMcpError(
+      throw invalidParams(
         `Unknown job id "${id}": you have no job with this id. Use list_jobs to see your jobs.`,
-        { status: 404, code: JsonRpcCode.InvalidParams },
+        { status: 404 },
       );
     }
     return record;
@@ -224,7 +414,10 @@ export class JobManager {
    */
   async wait(caller: JobCaller, id: string, options: WaitOptions = {}): Promise<JobRecord> {
     let record = await this.#owned(caller, id);
-    if (isFinal(record.status)) return record;
+    // A pending record gets another id once settled: there is nothing to wait on under this one.
+    if (isFinal(record.status) || record.status === "PENDING") return record;
+    // The caller may have left already (during the submit): then there is nobody to wait for.
+    if (options.signal?.aborted) return record;
     const fal = this.#followerFor(caller, record);
     // Nothing can follow it with the caller's key: the record as it stands is all there is.
     if (!fal && !this.#followers.has(id) && !this.#coordinator) return record;
@@ -258,12 +451,19 @@ export class JobManager {
   async cancel(caller: JobCaller, id: string): Promise<{ outcome: string; record: JobRecord }> {
     const record = await this.#owned(caller, id);
     if (isFinal(record.status)) return { outcome: "ALREADY_FINISHED", record };
+    if (record.status === "PENDING") {
+      throw new FalMcpError(
+        `Cannot cancel job ${id} yet: its submit was interrupted before fal answered, and it is ` +
+          "still being matched with fal's records. Look again with list_jobs in a minute.",
+        { status: 409, code: JsonRpcCode.InvalidParams },
+      );
+    }
     const fal = this.#followerFor(caller, record);
     if (!fal) {
-      throw new FalMcpError(
+      throw invalidParams(
         `Cannot cancel job "${id}": it was submitted with another fal key, and only that key ` +
           "can cancel it at fal. Send that key (X-Fal-Key) and try again.",
-        { status: 409, code: JsonRpcCode.InvalidParams },
+        { status: 409 },
       );
     }
     const outcome = await fal.cancel(record.endpointId, id);
@@ -285,21 +485,35 @@ export class JobManager {
    * are followed again when that key comes back (any read of the job by its owner).
    */
   async resume(): Promise<number> {
-    const { resumed, waiting } = await this.#followUnfinished();
+    const { resumed, waiting, pending } = await this.#followUnfinished(true);
     if (resumed || waiting) {
       this.#log.info("following unfinished jobs again", {
         jobs: resumed,
         waiting_for_caller_key: waiting,
       });
     }
+    if (pending) {
+      this.#log.warn("settling interrupted submits with fal's request listing", { jobs: pending });
+      this.#startSettling();
+    }
     return resumed;
   }
 
-  async #followUnfinished(): Promise<{ resumed: number; waiting: number }> {
+  /**
+   * Follows the unfinished jobs of the server's key nobody here follows yet. `settlePending`: also
+   * queue pending records for settling (at start only: in a cluster, a pending record seen later
+   * may be another instance's submit under way).
+   */
+  async #followUnfinished(
+    settlePending = false,
+  ): Promise<{ resumed: number; waiting: number; pending: number }> {
     const fal = this.#serverFal;
-    if (!fal?.hasKey || this.#stopping.signal.aborted) return { resumed: 0, waiting: 0 };
+    if (!fal?.hasKey || this.#stopping.signal.aborted) {
+      return { resumed: 0, waiting: 0, pending: 0 };
+    }
     let resumed = 0;
     let waiting = 0;
+    let pending = 0;
     for (const record of await this.#store.unfinished()) {
       const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
         record.keyId === fal.owner;
@@ -307,11 +521,18 @@ export class JobManager {
         waiting++;
         continue;
       }
+      if (record.status === "PENDING") {
+        if (settlePending && !this.#pending.has(record.id)) {
+          this.#pending.set(record.id, fal);
+          pending++;
+        }
+        continue;
+      }
       if (this.#followers.has(record.id)) continue;
       this.#follow(fal, record);
       resumed++;
     }
-    return { resumed, waiting };
+    return { resumed, waiting, pending };
   }
 
   /**
@@ -333,6 +554,107 @@ export class JobManager {
     return updated !== undefined && updated.status !== record.status;
   }
 
+  /** Settles a pending record with `fal` (its submitter's key is back). */
+  #settleLater(id: string, fal: FalClient): void {
+    if (this.#pending.has(id)) return;
+    this.#pending.set(id, fal);
+    this.#startSettling();
+  }
+
+  /** Resolves once every pending record known now was settled (matched or marked unknown). */
+  async settled(): Promise<void> {
+    while (this.#settling) await this.#settling;
+  }
+
+  #startSettling(): void {
+    if (this.#settling || this.#stopping.signal.aborted) return;
+    this.#settling = this.#settleLoop()
+      .catch((error) => this.#log.error("settling pending jobs failed", { error }))
+      .finally(() => this.#settling = undefined);
+  }
+
+  async #settleLoop(): Promise<void> {
+    const signal = this.#stopping.signal;
+    while (this.#pending.size > 0 && !signal.aborted) {
+      const byClient = new Map<FalClient, JobRecord[]>();
+      for (const [id, fal] of this.#pending) {
+        const record = await this.#store.get(id);
+        if (!record || record.status !== "PENDING") {
+          this.#pending.delete(id);
+          continue;
+        }
+        // While other submits to the endpoint are under way, one of them may own the fal
+        // request that matches: wait for them to be recorded first.
+        if (this.#sending.has(record.endpointId)) continue;
+        byClient.set(fal, [...(byClient.get(fal) ?? []), record]);
+      }
+      for (const [fal, records] of byClient) {
+        try {
+          await this.#settleWith(fal, records, signal);
+        } catch (error) {
+          if (signal.aborted) return;
+          this.#log.warn("cannot read fal's request listing; trying again later", { error });
+          const reason = error instanceof Error ? error.message : String(error);
+          for (const record of records) await this.#giveUpIfOld(record, reason);
+        }
+      }
+      if (this.#pending.size === 0) return;
+      try {
+        await sleep(this.#settleIntervalMs, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async #settleWith(fal: FalClient, records: JobRecord[], signal: AbortSignal): Promise<void> {
+    const matches = await matchPending(
+      fal,
+      records,
+      async (requestId) => (await this.#store.get(requestId)) !== undefined,
+      signal,
+    );
+    for (const record of records) {
+      const requestId = matches.get(record.id);
+      if (requestId !== undefined) {
+        const settled: JobRecord = {
+          ...record,
+          id: requestId,
+          status: "IN_QUEUE",
+          updatedAt: new Date().toISOString(),
+        };
+        await this.#store.replace(record.id, settled);
+        this.#pending.delete(record.id);
+        this.#countStatus(settled.status);
+        this.listChanges.emit(settled.owner);
+        this.events.publish({ kind: "created", record: settled });
+        this.#log.info("interrupted submit found at fal", {
+          job_id: requestId,
+          pending_id: record.id,
+          endpoint_id: record.endpointId,
+        });
+        this.#follow(fal, settled);
+      } else {
+        await this.#giveUpIfOld(record);
+      }
+    }
+  }
+
+  /** Marks a pending record `UNKNOWN` once it was looked for longer than the settle window. */
+  async #giveUpIfOld(record: JobRecord, listingError?: string): Promise<void> {
+    if (Date.now() - Date.parse(record.createdAt) < this.#settleWindowMs) return;
+    await this.#update(record.id, {
+      status: "UNKNOWN",
+      error: unknownOutcome(record, this.#settleWindowMs, listingError),
+    });
+    this.#pending.delete(record.id);
+    this.#log.warn("interrupted submit not found at fal; marked unknown", {
+      job_id: record.id,
+      endpoint_id: record.endpointId,
+      created_at: record.createdAt,
+    });
+  }
+
   /** Stops following (jobs go on at fal and are picked up again on the next start). */
   async close(): Promise<void> {
     clearInterval(this.#takeover);
@@ -342,6 +664,7 @@ export class JobManager {
   }
 
   #follow(fal: FalClient, record: JobRecord): void {
+    if (record.status === "PENDING") return;
     if (this.#followers.has(record.id) || this.#stopping.signal.aborted) return;
     const follower = this.#leaseAndFollow(fal, record)
       .catch((error) => this.#log.error("job follower failed", { job_id: record.id, error }))
@@ -403,22 +726,50 @@ export class JobManager {
       });
       return;
     }
-    try {
-      // fal's webhook may have brought the result already: it is not fetched again.
-      const settled = await this.#store.get(id);
-      if (settled?.status === "COMPLETED" && settled.result !== undefined) return;
-      const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
-      await this.#update(id, {
-        status: "COMPLETED",
-        result,
-        metrics: final.metrics,
-        error: undefined,
-      });
-      this.#log.info("fal job completed", { job_id: id, endpoint_id: endpointId });
-    } catch (error) {
-      if (signal.aborted) return;
-      const message = error instanceof Error ? error.message : String(error);
-      await this.#update(id, { status: "FAILED", error: message, metrics: final.metrics });
+    const completedAt = Date.now();
+    for (let attempt = 1;; attempt++) {
+      try {
+        // fal's webhook may have brought the result already: it is not fetched again.
+        const settled = await this.#store.get(id);
+        if (settled?.status === "COMPLETED" && settled.result !== undefined) return;
+        const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
+        await this.#update(id, {
+          status: "COMPLETED",
+          result,
+          metrics: final.metrics,
+          error: undefined,
+        });
+        this.#log.info("fal job completed", { job_id: id, endpoint_id: endpointId });
+        return;
+      } catch (error) {
+        if (signal.aborted) return;
+        // fal unreachable, or its gateway failing: the result is still kept at fal, so try again
+        // (slower each time) for as long as fal keeps results. Only fal's answer fails the job.
+        if (
+          isTransientFalError(error) && Date.now() - completedAt < this.#resultRetentionMs
+        ) {
+          const delay = Math.min(this.#resultRetryMaxMs, this.#pollIntervalMs * 2 ** attempt);
+          this.#log.warn("fetching a job's result failed; retrying", {
+            job_id: id,
+            attempt,
+            delay_ms: delay,
+            error,
+          });
+          try {
+            await sleep(delay, signal);
+          } catch {
+            return;
+          }
+          continue;
+        }
+        let message = errorMessage(error);
+        if (error instanceof FalApiError && error.falStatus === 404) {
+          message += " (fal keeps a result for 1 hour after the job ends, 6 minutes when it " +
+            "is 10 KB or more)";
+        }
+        await this.#update(id, { status: "FAILED", error: message, metrics: final.metrics });
+        return;
+      }
     }
   }
 

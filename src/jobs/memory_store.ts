@@ -43,7 +43,7 @@ export interface MemoryJobStoreOptions {
 }
 
 /** The default of {@linkcode MemoryJobStoreOptions.maxJobs}. */
-export const DEFAULT_MAX_MEMORY_JOBS = 10_000;
+const DEFAULT_MAX_MEMORY_JOBS = 10_000;
 
 /** A stored record: the fields queries look at, and the record as JSON (a private copy). */
 interface Entry extends JobPosition {
@@ -106,6 +106,33 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
+  /** Writes `job` and deletes the record `previousId` in one step. */
+  replace(previousId: string, job: JobRecord): Promise<void> {
+    return this.#run(() => {
+      checkRecord(job);
+      this.#entries.delete(previousId);
+      this.#entries.set(job.id, {
+        id: job.id,
+        createdAt: job.createdAt,
+        owner: job.owner,
+        endpointId: job.endpointId,
+        status: job.status,
+        json: JSON.stringify(job),
+      });
+      this.#evict();
+    });
+  }
+
+  /** Deletes the record with this id, if any. */
+  remove(id: string): Promise<void> {
+    return this.#run(() => void this.#entries.delete(id));
+  }
+
+  /** Always writable while open (memory). */
+  probe(): Promise<void> {
+    return this.#run(() => {});
+  }
+
   /** The record with this id, if any (a fresh copy). */
   get(id: string): Promise<JobRecord | undefined> {
     return this.#run(() => {
@@ -143,7 +170,7 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
-  /** Every record in `IN_QUEUE` or `IN_PROGRESS`, of every owner, oldest first. */
+  /** Every record in `PENDING`, `IN_QUEUE` or `IN_PROGRESS`, of every owner, oldest first. */
   unfinished(): Promise<JobRecord[]> {
     return this.#run(() =>
       [...this.#entries.values()]

@@ -18,6 +18,7 @@ import type { Logger } from "../log.ts";
 import { MemoryJobStore } from "./memory_store.ts";
 import { SqliteJobStore } from "./sqlite_store.ts";
 import type { JobStore } from "./types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** The kinds of job store `--job-store` accepts. */
 export type JobStoreKind = "sqlite" | "memory";
@@ -38,11 +39,37 @@ export function openJobStore(kind: JobStoreKind, stateDir: string, logger: Logge
     return new MemoryJobStore();
   }
   const path = join(stateDir, JOB_DB_FILE);
+  const onQuarantine = (id: string, reason: string) =>
+    logger.error("damaged job record quarantined", {
+      job_id: id,
+      reason,
+      path,
+      note: "the row is kept in the quarantine table of the job store; the server goes on",
+    });
   let store: SqliteJobStore;
   try {
-    store = SqliteJobStore.open(path);
+    try {
+      store = SqliteJobStore.open(path, onQuarantine);
+    } catch (error) {
+      if (!isDamagedFile(error)) throw error;
+      // A damaged file never stops the server: keep it aside for inspection, start a new one.
+      const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      for (const suffix of ["", "-wal", "-shm"]) {
+        try {
+          Deno.renameSync(path + suffix, aside + suffix);
+        } catch (renameError) {
+          if (!(renameError instanceof Deno.errors.NotFound)) throw renameError;
+        }
+      }
+      logger.error("damaged job store file moved aside; starting a new one", {
+        path,
+        moved_to: aside,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      store = SqliteJobStore.open(path, onQuarantine);
+    }
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new Error(
       `Cannot open the job store at ${path}: ${reason}. Use --state-dir to pick a writable ` +
         "folder, or --job-store memory to keep jobs in memory only",
@@ -51,4 +78,11 @@ export function openJobStore(kind: JobStoreKind, stateDir: string, logger: Logge
   }
   logger.info("job store opened", { kind, path });
   return store;
+}
+
+/** Whether opening failed because the file is not (or no longer) an SQLite database. */
+function isDamagedFile(error: unknown): boolean {
+  // SQLITE_NOTADB and SQLITE_CORRUPT, as node:sqlite words them (it sets no numeric code).
+  const message = error instanceof Error ? error.message : "";
+  return /file is not a database|database disk image is malformed/i.test(message);
 }

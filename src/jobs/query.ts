@@ -18,7 +18,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { type FalMcpError, invalidParams } from "../errors.ts";
 import { JOB_STATUSES, type JobRecord } from "./types.ts";
 
 /** A position in the newest-first order of jobs. */
@@ -63,12 +63,8 @@ export function encodeCursor(position: JobPosition): string {
 }
 
 function invalidCursor(reason: string): FalMcpError {
-  return new FalMcpError(
+  return invalidParams(
     `Invalid job list cursor: ${reason}; pass a nextCursor from a previous page`,
-    {
-      status: 400,
-      code: JsonRpcCode.InvalidParams,
-    },
   );
 }
 
@@ -105,10 +101,7 @@ export function decodeCursor(cursor: string): JobPosition {
  */
 export function checkLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new FalMcpError(`Invalid job list limit ${limit}: it must be a positive integer`, {
-      status: 400,
-      code: JsonRpcCode.InvalidParams,
-    });
+    throw invalidParams(`Invalid job list limit ${limit}: it must be a positive integer`);
   }
   return limit;
 }

@@ -86,6 +86,37 @@ end
 return 1
 `;
 
+/**
+ * KEYS: job, idx, unfinished (of the record to delete). ARGV: id, prefix. Deletes the record and
+ * its index entries.
+ */
+const REMOVE_BODY = `
+local old = redis.call('GET', KEYS[2])
+if old then
+  local nl = string.find(old, '\\n', 1, true)
+  redis.call('ZREM', ARGV[2] .. 'owner:' .. string.sub(old, 1, nl - 1),
+    string.sub(old, nl + 1) .. '\\0' .. ARGV[1])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+`;
+
+const REMOVE_SCRIPT = `${REMOVE_BODY}return 1\n`;
+
+/**
+ * KEYS: job, idx, unfinished (of the new record), then job, idx (of the previous one). ARGV: as
+ * {@linkcode PUT_SCRIPT}, then the previous id. Deletes the previous record and writes the new one
+ * in one step.
+ */
+const REPLACE_SCRIPT = `
+local prevKeys = { KEYS[4], KEYS[5], KEYS[3] }
+local prevArgs = { ARGV[7], ARGV[6] }
+local function removePrevious(KEYS, ARGV)
+${REMOVE_BODY}
+end
+removePrevious(prevKeys, prevArgs)
+${PUT_SCRIPT}`;
+
 /** Redis failures become one clear, retryable error; validation errors pass unchanged. */
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -146,6 +177,53 @@ export class RedisJobStore implements JobStore {
           isFinal(job.status) ? "1" : "0",
           this.#prefix,
         ],
+      });
+    });
+  }
+
+  /** Writes `job` and deletes the record `previousId`, in one script (one atomic step). */
+  replace(previousId: string, job: JobRecord): Promise<void> {
+    return guarded(async () => {
+      this.#open();
+      checkRecord(job);
+      await this.#client.eval(REPLACE_SCRIPT, {
+        keys: [
+          this.#key("job", job.id),
+          this.#key("idx", job.id),
+          this.#key("unfinished"),
+          this.#key("job", previousId),
+          this.#key("idx", previousId),
+        ],
+        arguments: [
+          JSON.stringify(job),
+          job.owner,
+          job.createdAt,
+          job.id,
+          isFinal(job.status) ? "1" : "0",
+          this.#prefix,
+          previousId,
+        ],
+      });
+    });
+  }
+
+  /** Deletes the record with this id and its index entries, if any. */
+  remove(id: string): Promise<void> {
+    return guarded(async () => {
+      this.#open();
+      await this.#client.eval(REMOVE_SCRIPT, {
+        keys: [this.#key("job", id), this.#key("idx", id), this.#key("unfinished")],
+        arguments: [id, this.#prefix],
+      });
+    });
+  }
+
+  /** Proves Redis accepts a write now (a short-lived key); rejects with the reason otherwise. */
+  probe(): Promise<void> {
+    return guarded(async () => {
+      this.#open();
+      await this.#client.set(this.#key("probe"), new Date().toISOString(), {
+        PX: 60_000,
       });
     });
   }

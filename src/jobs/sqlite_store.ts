@@ -36,6 +36,15 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE INDEX jobs_owner_created ON jobs (owner, created_at DESC, id DESC);
    CREATE INDEX jobs_status ON jobs (status);`,
+  // Records that could not be read are moved here (never deleted), so one damaged row never
+  // stops the server; `probe` writes its one row to `health`.
+  `CREATE TABLE quarantine (
+     id TEXT NOT NULL,
+     quarantined_at TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     row TEXT NOT NULL -- JSON of the damaged row as it was read
+   ) STRICT;
+   CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), probed_at TEXT NOT NULL) STRICT;`,
 ];
 
 /** The schema version (`PRAGMA user_version`) this code writes. */
@@ -71,12 +80,34 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-function recordOf(row: Record<string, unknown> | undefined): JobRecord | undefined {
-  if (row === undefined) return undefined;
+/** A row that cannot be read as a job record. */
+class DamagedRecord extends Error {}
+
+/** Parses a row's record, checking the fields queries and followers rely on. */
+function parseRecord(row: Record<string, unknown>): JobRecord {
   const text = row.record;
-  if (typeof text !== "string") throw new Error("Corrupt job store: a record is not text");
-  return JSON.parse(text) as JobRecord;
+  if (typeof text !== "string") throw new DamagedRecord("the record is not text");
+  let record: JobRecord;
+  try {
+    record = JSON.parse(text) as JobRecord;
+  } catch (error) {
+    throw new DamagedRecord(`the record is not JSON (${(error as Error).message})`);
+  }
+  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+    throw new DamagedRecord("the record is not an object");
+  }
+  try {
+    checkRecord(record);
+  } catch (error) {
+    throw new DamagedRecord((error as Error).message);
+  }
+  if (record.id !== row.id) throw new DamagedRecord("the record's id differs from its row");
+  if (!Array.isArray(record.logs)) throw new DamagedRecord("the record's logs are not a list");
+  return record;
 }
+
+/** Called with every record moved to quarantine (for logging). */
+export type QuarantineListener = (id: string, reason: string) => void;
 
 /**
  * A {@linkcode JobStore} in one SQLite file. Calls run synchronously under the hood (the
@@ -93,10 +124,15 @@ export class SqliteJobStore implements JobStore {
   #listFirst: StatementSync;
   #listAfter: StatementSync;
   #unfinished: StatementSync;
+  #delete: StatementSync;
+  #quarantine: StatementSync;
+  #probe: StatementSync;
+  #onQuarantine: QuarantineListener | undefined;
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(path: string, db: DatabaseSync, onQuarantine?: QuarantineListener) {
     this.path = path;
     this.#db = db;
+    this.#onQuarantine = onQuarantine;
     this.#put = db.prepare(
       `INSERT INTO jobs (id, owner, endpoint_id, status, created_at, updated_at, record)
        VALUES (:id, :owner, :endpoint, :status, :created, :updated, :record)
@@ -105,16 +141,61 @@ export class SqliteJobStore implements JobStore {
          created_at = excluded.created_at, updated_at = excluded.updated_at,
          record = excluded.record`,
     );
-    this.#get = db.prepare("SELECT record FROM jobs WHERE id = ?");
-    this.#listFirst = db.prepare(`SELECT record FROM jobs WHERE owner = :owner ${FILTERS}`);
+    this.#get = db.prepare("SELECT id, record FROM jobs WHERE id = ?");
+    this.#listFirst = db.prepare(`SELECT id, record FROM jobs WHERE owner = :owner ${FILTERS}`);
     this.#listAfter = db.prepare(
-      `SELECT record FROM jobs WHERE owner = :owner AND (created_at, id) < (:created, :id)
+      `SELECT id, record FROM jobs WHERE owner = :owner AND (created_at, id) < (:created, :id)
        ${FILTERS}`,
     );
     this.#unfinished = db.prepare(
-      `SELECT record FROM jobs WHERE status IN ('IN_QUEUE', 'IN_PROGRESS')
+      `SELECT id, record FROM jobs WHERE status IN ('PENDING', 'IN_QUEUE', 'IN_PROGRESS')
        ORDER BY created_at, id`,
     );
+    this.#delete = db.prepare("DELETE FROM jobs WHERE id = ?");
+    this.#quarantine = db.prepare(
+      `INSERT INTO quarantine (id, quarantined_at, reason, row)
+       SELECT id, :at, :reason, json_object('owner', owner, 'endpoint_id', endpoint_id,
+         'status', status, 'created_at', created_at, 'updated_at', updated_at, 'record', record)
+       FROM jobs WHERE id = :id`,
+    );
+    this.#probe = db.prepare(
+      `INSERT INTO health (id, probed_at) VALUES (1, :at)
+       ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`,
+    );
+  }
+
+  /**
+   * The records of `rows`; a row that cannot be read is moved to the `quarantine` table (kept,
+   * never deleted) and skipped, so one damaged record never stops a listing or a start.
+   */
+  #records(rows: Record<string, unknown>[]): JobRecord[] {
+    const records: JobRecord[] = [];
+    for (const row of rows) {
+      try {
+        records.push(parseRecord(row));
+      } catch (error) {
+        if (!(error instanceof DamagedRecord)) throw error;
+        this.#quarantineRow(String(row.id), error.message);
+      }
+    }
+    return records;
+  }
+
+  #quarantineRow(id: string, reason: string): void {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#quarantine.run({ id, at: new Date().toISOString(), reason });
+        this.#delete.run(id);
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch {
+      // The store cannot write now: the row stays where it is and is skipped again next time.
+    }
+    this.#onQuarantine?.(id, reason);
   }
 
   /**
@@ -124,7 +205,7 @@ export class SqliteJobStore implements JobStore {
    * @throws {Error} when the folder or file cannot be created or opened, or the file holds a
    * newer schema than this code understands.
    */
-  static open(path: string): SqliteJobStore {
+  static open(path: string, onQuarantine?: QuarantineListener): SqliteJobStore {
     if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
     try {
@@ -137,7 +218,7 @@ export class SqliteJobStore implements JobStore {
       db.exec("PRAGMA synchronous = FULL");
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       migrate(db);
-      return new SqliteJobStore(path, db);
+      return new SqliteJobStore(path, db, onQuarantine);
     } catch (error) {
       db.close();
       throw error;
@@ -165,9 +246,49 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  /** The record with this id, if any (a fresh copy). */
+  /**
+   * Writes `job` and deletes the record `previousId` in one transaction; durable when this
+   * resolves.
+   */
+  replace(previousId: string, job: JobRecord): Promise<void> {
+    return this.#run(() => {
+      checkRecord(job);
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#delete.run(previousId);
+        this.#put.run({
+          id: job.id,
+          owner: job.owner,
+          endpoint: job.endpointId,
+          status: job.status,
+          created: job.createdAt,
+          updated: job.updatedAt,
+          record: JSON.stringify(job),
+        });
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  /** Deletes the record with this id, if any; durable when this resolves. */
+  remove(id: string): Promise<void> {
+    return this.#run(() => void this.#delete.run(id));
+  }
+
+  /** Writes one row durably; rejects when the file cannot be written (full or read-only). */
+  probe(): Promise<void> {
+    return this.#run(() => void this.#probe.run({ at: new Date().toISOString() }));
+  }
+
+  /** The record with this id, if any (a fresh copy); a damaged one is quarantined. */
   get(id: string): Promise<JobRecord | undefined> {
-    return this.#run(() => recordOf(this.#get.get(id)));
+    return this.#run(() => {
+      const row = this.#get.get(id);
+      return row === undefined ? undefined : this.#records([row])[0];
+    });
   }
 
   /**
@@ -191,7 +312,7 @@ export class SqliteJobStore implements JobStore {
         const after = decodeCursor(query.cursor);
         rows = this.#listAfter.all({ ...params, created: after.createdAt, id: after.id });
       }
-      const jobs = rows.slice(0, limit).map((row) => recordOf(row)!);
+      const jobs = this.#records(rows.slice(0, limit));
       const last = jobs.at(-1);
       const page: JobPage = { jobs };
       if (rows.length > limit && last !== undefined) {
@@ -201,9 +322,22 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  /** Every record in `IN_QUEUE` or `IN_PROGRESS`, of every owner, oldest first. */
+  /** Every record in `PENDING`, `IN_QUEUE` or `IN_PROGRESS`, of every owner, oldest first. */
   unfinished(): Promise<JobRecord[]> {
-    return this.#run(() => this.#unfinished.all().map((row) => recordOf(row)!));
+    return this.#run(() => this.#records(this.#unfinished.all()));
+  }
+
+  /** The quarantined rows, oldest first (for operators and tests). */
+  quarantined(): Promise<{ id: string; reason: string; quarantinedAt: string; row: string }[]> {
+    return this.#run(() =>
+      this.#db.prepare("SELECT id, reason, quarantined_at, row FROM quarantine ORDER BY rowid")
+        .all().map((r) => ({
+          id: String(r.id),
+          reason: String(r.reason),
+          quarantinedAt: String(r.quarantined_at),
+          row: String(r.row),
+        }))
+    );
   }
 
   /** Gives the records of each owner `rewrite` maps their new owner and key id, atomically. */
@@ -214,7 +348,8 @@ export class SqliteJobStore implements JobStore {
       const update = this.#db.prepare(
         `UPDATE jobs SET owner = :owner,
            record = json_set(record, '$.owner', :owner, '$.keyId', :keyId)
-         WHERE owner = :from`,
+         WHERE owner = :from AND json_valid(record) -- damaged rows are quarantined on read
+        `,
       );
       let changed = 0;
       this.#db.exec("BEGIN IMMEDIATE");

@@ -1,21 +1,36 @@
 /**
- * Job records: every fal job this server submitted, from the moment fal accepted it. They are
- * written before the submit call returns, so a timed-out client or a restarted server can
- * always find a paid-for result again.
+ * Job records: every fal job this server submitted. A record is written ahead, as `PENDING`,
+ * before the submit leaves for fal, and gets fal's request id as soon as fal answers; so a
+ * timed-out client, a killed process or a restarted server can always find a paid-for result
+ * again.
  *
  * @module
  */
 
-/** Where a job stands. `FAILED` and `CANCELLED` are final, like `COMPLETED`. */
-export type JobStatus = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "FAILED" | "CANCELLED";
+/**
+ * Where a job stands. `PENDING`: recorded, the submit is being sent and fal's request id is not
+ * known yet. `UNKNOWN`: the submit's outcome could not be established (the process stopped
+ * while sending it and fal's request listing did not show it); the record says how to look for
+ * it. `COMPLETED`, `FAILED`, `CANCELLED` and `UNKNOWN` are final.
+ */
+export type JobStatus =
+  | "PENDING"
+  | "IN_QUEUE"
+  | "IN_PROGRESS"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELLED"
+  | "UNKNOWN";
 
 /** Every job status, for validation and filters. */
 export const JOB_STATUSES: readonly JobStatus[] = [
+  "PENDING",
   "IN_QUEUE",
   "IN_PROGRESS",
   "COMPLETED",
   "FAILED",
   "CANCELLED",
+  "UNKNOWN",
 ];
 
 /** {@linkcode JobRecord.keyId} of jobs paid with the server's own fal key. */
@@ -23,8 +38,12 @@ export const SERVER_KEY = "server";
 
 /** Whether a status is final (the job will not change again). */
 export function isFinal(status: JobStatus): boolean {
-  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
+  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED" ||
+    status === "UNKNOWN";
 }
+
+/** The prefix of the provisional id a `PENDING` record has until fal's request id is known. */
+export const PENDING_ID_PREFIX = "pending-";
 
 /** One log line kept with a job. */
 export interface JobLog {
@@ -36,7 +55,7 @@ export interface JobLog {
 
 /** A job record. */
 export interface JobRecord {
-  /** The job id: fal's request id. */
+  /** The job id: fal's request id (a provisional `pending-…` id while `PENDING`). */
   id: string;
   /** The endpoint the job was submitted to, e.g. `fal-ai/flux/dev`. */
   endpointId: string;
@@ -113,8 +132,23 @@ export interface JobStore {
   get(id: string): Promise<JobRecord | undefined>;
   /** Records matching the query, newest first. */
   list(query: JobQuery): Promise<JobPage>;
-  /** Every record not in a final status (to resume following them after a restart). */
+  /**
+   * Every record not in a final status, `PENDING` ones included (to settle and resume them after
+   * a restart).
+   */
   unfinished(): Promise<JobRecord[]>;
+  /**
+   * Writes `job` and removes the record `previousId` in one durable step (a `PENDING` record
+   * becoming the job fal accepted).
+   */
+  replace(previousId: string, job: JobRecord): Promise<void>;
+  /** Deletes the record with this id, if any (a submit fal refused leaves no record). */
+  remove(id: string): Promise<void>;
+  /**
+   * Proves the store can write now (a tiny durable write); rejects with the reason when it
+   * cannot (disk full, read-only).
+   */
+  probe(): Promise<void>;
   /**
    * Gives the records of each owner `rewrite` maps a new owner and key id (a one-time migration
    * of records written by earlier versions). Answers how many records changed.

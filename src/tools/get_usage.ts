@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { fetchUsage, formatAmount, roundAmount } from "../fal/platform.ts";
-import { FalMcpError, JsonRpcCode } from "../errors.ts";
+import { invalidParams } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
 
@@ -35,10 +35,6 @@ const DEFAULT_CURRENCY = "USD";
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
-
-function invalidParams(message: string): FalMcpError {
-  return new FalMcpError(message, { status: 400, code: JsonRpcCode.InvalidParams });
-}
 
 /**
  * Parses an ISO 8601 date or date-time into a Date, refusing what `Date` would silently bend

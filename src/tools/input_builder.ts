@@ -8,10 +8,7 @@
  */
 
 import type { JsonSchema } from "../fal/openapi.ts";
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
+import { isRecord } from "../is_record.ts";
 
 /** Builds one model input against the model's input schema. */
 export class InputBuilder {
@@ -24,7 +21,7 @@ export class InputBuilder {
 
   /** Starts an input for `endpointId`, whose input schema is `schema` (if known). */
   constructor(schema: JsonSchema | undefined, endpointId: string) {
-    this.#properties = schema && isObject(schema.properties) ? schema.properties : undefined;
+    this.#properties = schema && isRecord(schema.properties) ? schema.properties : undefined;
     this.#endpointId = endpointId;
   }
 
@@ -36,7 +33,7 @@ export class InputBuilder {
   /** The schema of one input field, when known. */
   property(field: string): JsonSchema | undefined {
     const property = this.#properties?.[field];
-    return isObject(property) ? property : undefined;
+    return isRecord(property) ? property : undefined;
   }
 
   /**

@@ -23,7 +23,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
-import { FalMcpError } from "../errors.ts";
+import { errorMessage, FalMcpError } from "../errors.ts";
 import { isFinal, type JobRecord } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 import { ConfirmationNeeded } from "./cost_gate.ts";
@@ -84,7 +84,7 @@ const RELATED_TASK = "io.modelcontextprotocol/related-task";
 function toTask(record: JobRecord): Record<string, unknown> {
   const status = record.status === "COMPLETED"
     ? "completed"
-    : record.status === "FAILED"
+    : record.status === "FAILED" || record.status === "UNKNOWN"
     ? "failed"
     : record.status === "CANCELLED"
     ? "cancelled"
@@ -237,7 +237,7 @@ export function installMcpTasks(server: McpServer, deps: ServerDeps): McpTaskReg
         if (error instanceof ConfirmationNeeded && error.decision.kind === "answer") {
           return error.decision.result; // declined
         }
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, message);
       }
     });

@@ -7,6 +7,7 @@
  */
 
 import type { ContentBlock } from "@modelcontextprotocol/server";
+import { isRecord } from "../is_record.ts";
 
 /** A media file found in a model's output. */
 export interface MediaFile {
@@ -27,10 +28,6 @@ export interface MediaFile {
 }
 
 const MAX_TEXT_CHARS = 20_000;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === "object" && !Array.isArray(value);
-}
 
 const num = (v: unknown): number | undefined => typeof v === "number" ? v : undefined;
 const str = (v: unknown): string | undefined => typeof v === "string" ? v : undefined;

@@ -73,12 +73,25 @@ export async function presentJob(
       structuredContent: structured,
     };
   }
-  if (record.status === "FAILED") {
+  if (record.status === "PENDING") {
+    return {
+      content: [{
+        type: "text",
+        text: `Job ${record.id} (${record.endpointId}): its submit was interrupted before fal ` +
+          "answered. It is being matched with fal's records of recent requests; list_jobs " +
+          "shows it under fal's request id once found.",
+      }],
+      structuredContent: structured,
+    };
+  }
+  if (record.status === "FAILED" || record.status === "UNKNOWN") {
     return {
       isError: true,
       content: [{
         type: "text",
-        text: `Job ${record.id} (${record.endpointId}) failed: ${record.error}`,
+        text: record.status === "UNKNOWN"
+          ? `Job ${record.id} (${record.endpointId}): outcome unknown. ${record.error}`
+          : `Job ${record.id} (${record.endpointId}) failed: ${record.error}`,
       }],
       structuredContent: structured,
     };

@@ -5,7 +5,7 @@
  */
 
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { FalMcpError } from "../errors.ts";
+import { errorMessage, FalMcpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { withSpan } from "../telemetry.ts";
@@ -29,7 +29,7 @@ export function errorResult(error: unknown, logger: Logger, tool: string): CallT
     return { isError: true, content: [{ type: "text", text: `${tool} was cancelled` }] };
   }
   logger.error("tool failed", { tool, error });
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return { isError: true, content: [{ type: "text", text: `${tool} failed: ${message}` }] };
 }
 

@@ -41,20 +41,21 @@ import type { AuthInfo } from "../sdk_types.ts";
 import { noteRpc } from "../http/request_info.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Default interval of keep-alive comments on idle streams. */
-export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /** Default cap on concurrent SSE sessions. */
-export const DEFAULT_MAX_SESSIONS = 1000;
+const DEFAULT_MAX_SESSIONS = 1000;
 /** Default cap on one POSTed message (4 MiB, as the reference SDK). */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Default cap on bytes queued for a client that does not read its stream (1 MiB). */
-export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 /** The `retry` hint sent to open streams when the server shuts down. */
 const RECONNECT_HINT_MS = 2000;
 
 /** Default path clients POST to, resolved against the directory of the `GET /sse` URL. */
-export const DEFAULT_MESSAGES_PATH = "/messages/";
+const DEFAULT_MESSAGES_PATH = "/messages/";
 
 const encoder = new TextEncoder();
 
@@ -600,7 +601,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     try {
       value = JSON.parse(body.text);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       return jsonRpcErrorResponse(400, PARSE_ERROR, `Parse error: ${reason}`);
     }
     noteRpc(req, value);

@@ -1,10 +1,11 @@
 /**
  * Runs the official MCP conformance suite (`npm:@modelcontextprotocol/conformance`, pinned in
- * `deno.json` and `deno.lock`) against a Streamable HTTP endpoint and parses its results.
+ * `tests/deno.json` and `tests/deno.lock`) against a Streamable HTTP endpoint and parses its
+ * results.
  *
  * The suite is a Node CLI whose bundle runs on import and calls `process.exit`, so it is run as
- * a subprocess of this Deno executable, from the repository root with the repository's
- * `deno.json` (frozen lockfile, `node_modules/`), which works offline once the package is cached.
+ * a subprocess of this Deno executable, from the repository root with the tests' `deno.json`
+ * (frozen lockfile, `tests/node_modules/`), which works offline once the package is cached.
  * Every scenario writes `server-<scenario>-<timestamp>/checks.json` into a temporary `-o`
  * directory; those files, not the pretty-printed stdout, are the source of truth.
  *
@@ -26,11 +27,11 @@
 
 import { fileURLToPath } from "node:url";
 
-/** The suite package, exactly as pinned in `deno.json` and `deno.lock`. */
+/** The suite package, exactly as pinned in `tests/deno.json` and `tests/deno.lock`. */
 export const CONFORMANCE_PACKAGE = "npm:@modelcontextprotocol/conformance@0.2.0-alpha.12";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const DENO_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
+const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 
 /** One check as the suite writes it to `checks.json`. */
 export interface ConformanceCheck {

@@ -25,6 +25,12 @@ export interface ResolvedOptions {
   validateOnSubmit: boolean;
   /** Bytes kept in memory per uploaded file; beyond that bytes are only counted. */
   maxKeptBytes: number;
+  /** How long a result is kept after completion, in ms (fal: 1 hour). */
+  resultRetentionMs: number;
+  /** How long a result of 10 KB or more is kept, in ms (fal: 6 minutes). */
+  largeResultRetentionMs: number;
+  /** Keys with the Admin scope (the usage API answers 403 to others); all keys when absent. */
+  adminKeys?: ReadonlySet<string>;
 }
 
 /** Shared state of one running fake. */

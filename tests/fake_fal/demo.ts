@@ -17,6 +17,9 @@ const DEMO_KEY = "demo-key";
 /** The folder HTTP callers of the demo may upload files from: the demo's own. */
 const DEMO_FOLDER = fileURLToPath(new URL(".", import.meta.url));
 
+/** The call README.md suggests trying (tests/demo_test.ts checks README and the fake agree). */
+const DEMO_CALL = '{"endpoint_id": "fal-ai/flux/dev", "input": {"prompt": "a red fox"}}';
+
 const fake = await startFakeFal({ keys: [DEMO_KEY], jobDurationMs: 2000 });
 let parsed;
 try {
@@ -51,15 +54,24 @@ if (parsed.kind !== "run") {
   await fake.close();
   Deno.exit(0);
 }
-const server = await startServer(parsed.config);
+let server;
+try {
+  server = await startServer(parsed.config);
+} catch (error) {
+  await fake.close();
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`fal-mcp demo: ${error.message}`);
+  Deno.exit(2);
+}
 if (server.httpUrl) {
   console.error(
-    `\nfal-mcp demo is running against a local fake fal (${fake.url}).\n` +
+    `\nfal-mcp demo: the server runs against a local fake fal (${fake.url}), no fal key needed.\n` +
       `  Streamable HTTP: ${server.httpUrl}/mcp\n` +
       `  Legacy SSE:      ${server.httpUrl}/sse\n` +
       `  upload_file may read files in ${DEMO_FOLDER}\n` +
-      `Try: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call ` +
-      `run_model with {"endpoint_id":"fal-ai/flux/dev","input":{"prompt":"a red fox"}}\n`,
+      `Try it: npx @modelcontextprotocol/inspector, connect to ${server.httpUrl}/mcp and call\n` +
+      `  run_model with ${DEMO_CALL}\n` +
+      `Ctrl+C stops it.\n`,
   );
 }
 const stop = () => void server.shutdown();

@@ -8,8 +8,13 @@
  *   `X-Fal-Error-Type` on the inference hosts (500 `internal_error`, 503
  *   `runner_scheduling_failure`, 504 `request_timeout`; a 502 is a bare gateway error without a
  *   type), `{"error":{"type":"server_error","message"}}` on the platform API;
+ * - `405`: `Method Not Allowed` (as a proxy that does not pass streams might answer);
  * - `"drop_stream"`: the real status stream, cut after `events` events (default 1) and never
- *   carrying COMPLETED, so the client has to fall back to polling.
+ *   carrying COMPLETED, so the client has to fall back to polling;
+ * - `"silent_stream"`: a `text/event-stream` that stays open and sends nothing at all (not even
+ *   a ping), so the client has to notice the silence and poll;
+ * - `"delay_answer"`: the request is served as usual (a submit is accepted, its job runs) but the
+ *   answer is held back for `delayMs` (the window in which a client that dies loses the id).
  *
  * Faults answer before auth and routing, like a gateway in front of fal would. Each rule counts
  * how often it fired.
@@ -51,6 +56,8 @@ export type FaultTarget =
   | "estimate"
   /** `GET /api/v1/models/usage`. */
   | "usage"
+  /** `GET /api/v1/models/requests/by-endpoint`. */
+  | "requests"
   /** Anything under `/rest/storage/upload/`. */
   | "upload";
 
@@ -67,7 +74,18 @@ export interface FaultRule {
   /** Which requests it applies to. */
   match: FaultMatch;
   /** What to answer. `drop_stream` only applies to status streams. */
-  respond: 429 | 500 | 502 | 503 | 504 | "drop_stream";
+  respond:
+    | 405
+    | 429
+    | 500
+    | 502
+    | 503
+    | 504
+    | "drop_stream"
+    | "silent_stream"
+    | "delay_answer";
+  /** How long a `delay_answer` holds the answer back, in ms (default 60 000). */
+  delayMs?: number;
   /** How many matching requests it answers (default 1; `Infinity` for all). */
   times?: number;
   /** `Retry-After` seconds of a 429 (default 1; 0 allowed). */
@@ -101,6 +119,7 @@ const TARGETS: Record<FaultTarget, (method: string, path: string) => boolean> = 
   pricing: (m, p) => m === "GET" && /^\/api\/v1\/models\/pricing\/?$/.test(p),
   estimate: (m, p) => m === "POST" && /^\/api\/v1\/models\/pricing\/estimate\/?$/.test(p),
   usage: (m, p) => m === "GET" && /^\/api\/v1\/models\/usage\/?$/.test(p),
+  requests: (m, p) => m === "GET" && /^\/api\/v1\/models\/requests\/by-endpoint\/?$/.test(p),
   upload: (_m, p) => p.startsWith("/rest/storage/upload/"),
 };
 
@@ -111,6 +130,7 @@ const DEFAULT_TYPES: Record<number, string | undefined> = {
 };
 
 const DEFAULT_MESSAGES: Record<number, string> = {
+  405: "Method Not Allowed",
   429: "Rate limit exceeded: too many concurrent requests. Retry later.",
   500: "Internal error",
   502: "Bad Gateway",
@@ -145,8 +165,16 @@ function validate(rule: FaultRule): void {
   if (rule.respond === "drop_stream") {
     const events = rule.events ?? 1;
     if (!Number.isInteger(events) || events < 0) throw problem("events must be an integer >= 0");
-  } else if (![429, 500, 502, 503, 504].includes(rule.respond)) {
-    throw problem("respond must be 429, 500, 502, 503, 504 or drop_stream");
+  } else if (
+    rule.respond !== "silent_stream" && rule.respond !== "delay_answer" &&
+    ![405, 429, 500, 502, 503, 504].includes(rule.respond)
+  ) {
+    throw problem(
+      "respond must be 405, 429, 500, 502, 503, 504, drop_stream, silent_stream or delay_answer",
+    );
+  }
+  if (rule.delayMs !== undefined && !(rule.delayMs >= 0)) {
+    throw problem("delayMs must be a number of milliseconds >= 0");
   }
   if (rule.retryAfter !== undefined && !(rule.retryAfter >= 0)) {
     throw problem("retryAfter must be a number of seconds >= 0");
@@ -195,6 +223,11 @@ export function faultResponse(rule: Readonly<FaultRule>, path: string): Response
       : detail(429, message, headers);
     if (platform) response.headers.set("retry-after", headers["retry-after"]);
     return response;
+  }
+  if (status === 405) {
+    return platform
+      ? platformError(405, "validation_error", message)
+      : detail(405, message, { allow: "GET" });
   }
   if (platform) return platformError(status, "server_error", message);
   const type = rule.errorType ?? DEFAULT_TYPES[status];
@@ -250,4 +283,25 @@ export function dropStreamAfter(response: Response, events: number): Response {
     },
   });
   return new Response(stream, { status: response.status, headers: response.headers });
+}
+
+/** A `text/event-stream` that sends nothing until the client leaves or the fake closes. */
+export function silentStream(clientGone: AbortSignal, closing: AbortSignal): Response {
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const end = () => {
+        try {
+          controller.close();
+        } catch {
+          // already closed or cancelled
+        }
+      };
+      clientGone.addEventListener("abort", end, { once: true });
+      closing.addEventListener("abort", end, { once: true });
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
 }

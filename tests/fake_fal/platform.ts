@@ -302,6 +302,67 @@ function usage(ctx: FakeContext, url: URL, key: string): Response {
   return json(body);
 }
 
+const REQUEST_STATUSES = ["success", "error", "user_error"];
+const REQUEST_EXPANSIONS = ["payloads", "billing"];
+const REQUEST_SORTS = ["ended_at", "duration"];
+
+/**
+ * `GET /v1/models/requests/by-endpoint`: the key's queue requests of the given endpoints that
+ * ended, newest end first, with inputs and outputs under `expand=payloads`.
+ */
+function requestsByEndpoint(ctx: FakeContext, url: URL, key: string): Response {
+  const params = url.searchParams;
+  const ids = endpointIds(params);
+  if (ids.length === 0) fail(400, "validation_error", "endpoint_id is required");
+  const requestId = params.get("request_id") ?? undefined;
+  const now = new Date();
+  const end = parseDate(params.get("end"), "end", now);
+  const defaultSpan = requestId === undefined ? 86_400_000 : 90 * 86_400_000;
+  const start = parseDate(params.get("start"), "start", new Date(end.getTime() - defaultSpan));
+  const status = params.get("status");
+  if (status !== null && !REQUEST_STATUSES.includes(status)) {
+    fail(400, "validation_error", `status must be one of: ${REQUEST_STATUSES.join(", ")}`);
+  }
+  const expand = listParam(params, "expand");
+  const unknown = expand.find((value) => !REQUEST_EXPANSIONS.includes(value));
+  if (unknown !== undefined) fail(400, "validation_error", `Unsupported expand value '${unknown}'`);
+  const sortBy = params.get("sort_by") ?? "ended_at";
+  if (!REQUEST_SORTS.includes(sortBy)) {
+    fail(400, "validation_error", `sort_by must be one of: ${REQUEST_SORTS.join(", ")}`);
+  }
+  const { limit, page } = paging(params, 50);
+  const duration = (job: FakeJob) =>
+    (Date.parse(job.completedAt!) - Date.parse(job.submittedAt)) / 1000;
+  const jobs = [...ctx.state.jobs.values()].filter((job) => {
+    if (job.key !== key || job.mode !== "queue" || !job.completedAt || !job.result) return false;
+    if (!ids.includes(job.endpointId)) return false;
+    if (requestId !== undefined && job.requestId !== requestId) return false;
+    const ended = new Date(job.completedAt);
+    if (ended < start || ended >= end) return false;
+    const code = job.result.status;
+    const kind = code < 400 ? "success" : code < 500 ? "user_error" : "error";
+    return status === null || status === kind;
+  });
+  jobs.sort((a, b) =>
+    sortBy === "duration" ? duration(b) - duration(a) : b.completedAt!.localeCompare(a.completedAt!)
+  );
+  const { slice, next_cursor, has_more } = paginate(jobs, limit, page);
+  const items = slice.map((job) => ({
+    request_id: job.requestId,
+    endpoint_id: job.endpointId,
+    sent_at: job.submittedAt,
+    started_at: job.startedAt ?? null,
+    ended_at: job.completedAt,
+    status_code: job.result!.status,
+    duration: duration(job),
+    ...(expand.includes("payloads")
+      ? { json_input: job.input, json_output: job.result!.body }
+      : {}),
+    ...(expand.includes("billing") ? { billable_units: job.units } : {}),
+  }));
+  return json({ items, next_cursor, has_more });
+}
+
 /** Handles everything under `{origin}/api/`. `segments` is the path after `/api/`. */
 export async function handlePlatform(
   req: Request,
@@ -315,6 +376,7 @@ export async function handlePlatform(
     "v1/models/pricing": { method: "GET", auth: true },
     "v1/models/pricing/estimate": { method: "POST", auth: true },
     "v1/models/usage": { method: "GET", auth: true },
+    "v1/models/requests/by-endpoint": { method: "GET", auth: true },
   };
   const route = routes[path];
   if (!route) return platformError(404, "not_found", `No route for ${url.pathname}`);
@@ -335,8 +397,19 @@ export async function handlePlatform(
         return pricing(url);
       case "v1/models/pricing/estimate":
         return await estimate(req);
-      default:
-        return usage(ctx, url, auth.ok ? auth.key : "");
+      case "v1/models/requests/by-endpoint":
+        return requestsByEndpoint(ctx, url, auth.ok ? auth.key : "");
+      default: {
+        const key = auth.ok ? auth.key : "";
+        if (ctx.options.adminKeys && !ctx.options.adminKeys.has(key)) {
+          return platformError(
+            403,
+            "authorization_error",
+            "This operation requires an API key with the ADMIN scope",
+          );
+        }
+        return usage(ctx, url, key);
+      }
     }
   } catch (error) {
     if (error instanceof PlatformFailure) return error.response;

@@ -8,6 +8,7 @@
 import { CATALOGUE, type CatalogueModel, findModel, schemasOf } from "./catalogue.ts";
 import { type FakeContext, sameAccount } from "./context.ts";
 import { FAKE_FAILURES, type Outcome, requestError, validationFailure } from "./failures.ts";
+import { inputDownloadFailure } from "./input_urls.ts";
 import {
   detail,
   isObject,
@@ -133,6 +134,14 @@ function precheck(model: CatalogueModel, body: unknown): {
   };
 }
 
+/** {@linkcode precheck}, then the input URLs: one fal cannot download fails the job at its end. */
+async function precheckWithUrls(ctx: FakeContext, model: CatalogueModel, body: unknown) {
+  const checked = precheck(model, body);
+  if (checked.issues.length > 0 || checked.plan.outcome) return checked;
+  const failure = await inputDownloadFailure(ctx, checked.input);
+  return failure ? { ...checked, plan: { when: "end" as const, outcome: failure } } : checked;
+}
+
 function durationOf(ctx: FakeContext, input: Record<string, unknown>): number {
   const value = input.fake_duration_ms;
   return typeof value === "number" && value >= 0 ? value : ctx.options.jobDurationMs;
@@ -155,13 +164,28 @@ function statusBody(ctx: FakeContext, job: FakeJob, logs: FakeLog[] | null) {
   if (job.status === "IN_QUEUE") body.queue_position = job.queuePosition;
   if (job.status === "COMPLETED") {
     if (job.inferenceTime !== undefined) body.metrics = { inference_time: job.inferenceTime };
-    if (job.error) {
+    // Gateway and request errors (timeouts, runner failures, cancellation) show on the status;
+    // a model's own failure (validation included) only comes with the result.
+    if (job.error?.type) {
       body.error = job.error.message;
       if (job.error.type) body.error_type = job.error.type;
     }
   }
   return body;
 }
+
+/** Whether fal has dropped the job's result: kept 1 hour, or less when it is 10 KB or more. */
+function resultExpired(ctx: FakeContext, job: FakeJob): boolean {
+  if (!job.completedAt || !job.result) return false;
+  const size = new TextEncoder().encode(JSON.stringify(job.result.body ?? null)).length;
+  const keep = size >= LARGE_RESULT_BYTES
+    ? ctx.options.largeResultRetentionMs
+    : ctx.options.resultRetentionMs;
+  return Date.now() - Date.parse(job.completedAt) >= keep;
+}
+
+/** Results of this size or more are kept for `largeResultRetentionMs` only. */
+export const LARGE_RESULT_BYTES = 10 * 1024;
 
 function wantsLogs(url: URL): boolean {
   const value = url.searchParams.get("logs");
@@ -204,9 +228,9 @@ export async function handleQueue(
     const requestId = segments[at + 1]!;
     const tail = segments.slice(at + 2).join("/");
     const job = ctx.state.jobs.get(requestId);
+    // Like fal, a request answers only under its app id (`owner/app`), not the full endpoint id.
     const visible = job !== undefined && job.mode === "queue" &&
-      sameAccount(ctx.options, job.key, key) &&
-      (appPath === job.appId || appPath === job.endpointId);
+      sameAccount(ctx.options, job.key, key) && appPath === job.appId;
     switch (tail) {
       case "":
         if (req.method !== "GET") return methodNotAllowed(["GET"]);
@@ -214,6 +238,7 @@ export async function handleQueue(
         if (job.status !== "COMPLETED" || !job.result) {
           return detail(400, "Request is still in progress");
         }
+        if (resultExpired(ctx, job)) return detail(404, "Request not found");
         return resultResponse(job.result.body, job.result.status, {
           ...job.result.headers,
           "x-fal-request-id": job.requestId,
@@ -251,7 +276,7 @@ export async function handleQueue(
   }
   const body = await readJson(req);
   if (!body.ok) return invalidJson(body.message);
-  const checked = precheck(model, body.value);
+  const checked = await precheckWithUrls(ctx, model, body.value);
   if (ctx.options.validateOnSubmit && checked.issues.length > 0) {
     return detail(422, checked.issues);
   }
@@ -353,7 +378,7 @@ export async function handleRun(
   if (timeoutMs instanceof Response) return timeoutMs;
   const body = await readJson(req);
   if (!body.ok) return invalidJson(body.message);
-  const checked = precheck(model, body.value);
+  const checked = await precheckWithUrls(ctx, model, body.value);
   const job: FakeJob = {
     requestId: crypto.randomUUID(),
     endpointId: ref.endpointId,

@@ -23,9 +23,14 @@
  * before COMPLETED) are injected per request kind with `options.faults` or
  * {@linkcode FakeFal.injectFault}; see `faults.ts`.
  *
- * Like real fal, the queue accepts any JSON body: invalid input surfaces when the job runs
- * (COMPLETED with `error`, result 422). Sync runs answer 422 at once. Set `validateOnSubmit` to
- * reject invalid queue submits with 422 instead.
+ * Like real fal, the queue accepts any JSON body: invalid input surfaces when the result is
+ * fetched (the job reaches COMPLETED with only its logs; the result answers 422). Model failures
+ * surface the same way; only gateway and request errors (timeouts, runner failures,
+ * cancellation) put `error`/`error_type` on the COMPLETED status. Sync runs answer 422 at once.
+ * Set `validateOnSubmit` to reject invalid queue submits with 422 instead. Status, result and
+ * cancel answer only under the app id (`owner/app`), and results expire like fal's (1 hour, 6
+ * minutes when 10 KB or more; `resultRetentionMs`, `largeResultRetentionMs`), after which the
+ * result answers 404.
  *
  * @example Start, call, close
  * ```ts
@@ -55,10 +60,12 @@ import {
   type FaultRule,
   FaultTable,
   type InjectedFault,
+  silentStream,
 } from "./faults.ts";
 import { FileStore } from "./files.ts";
-import { detail, notFound } from "./http.ts";
+import { detail, notFound, sleep } from "./http.ts";
 import { JobEngine } from "./jobs.ts";
+import { listenError } from "../../src/listen_error.ts";
 import { renderPng } from "./media.ts";
 import { hashString } from "./outputs.ts";
 import { handlePlatform } from "./platform.ts";
@@ -120,6 +127,12 @@ export interface FakeFalOptions {
   webhookSigning?: WebhookSigningKey;
   /** Faults in force from the start (see {@linkcode FakeFal.injectFault}). */
   faults?: readonly FaultRule[];
+  /** How long results are kept after completion, in ms; default 3 600 000 (fal's hour). */
+  resultRetentionMs?: number;
+  /** How long results of 10 KB or more are kept, in ms; default 360 000 (fal's 6 minutes). */
+  largeResultRetentionMs?: number;
+  /** Keys with the Admin scope; the usage API answers 403 to other keys. All keys by default. */
+  adminKeys?: readonly string[];
 }
 
 /** A running fake fal server. */
@@ -140,6 +153,8 @@ export interface FakeFal {
   injectFault(rule: FaultRule): InjectedFault;
   /** Removes every fault rule. */
   clearFaults(): void;
+  /** Request ids of every queue submit the fake accepted (answered with a request id), in order. */
+  accepted(): string[];
   /** Stops timers, closes open streams, waits for webhook deliveries and shuts the server down. */
   close(): Promise<void>;
 }
@@ -158,11 +173,18 @@ function resolveOptions(options: FakeFalOptions): ResolvedOptions {
     pingIntervalMs: Math.max(1, nonNegative(options.pingIntervalMs, 15_000, "pingIntervalMs")),
     validateOnSubmit: options.validateOnSubmit ?? false,
     maxKeptBytes: nonNegative(options.maxKeptUploadBytes, 16 * 1024 * 1024, "maxKeptUploadBytes"),
+    resultRetentionMs: nonNegative(options.resultRetentionMs, 3_600_000, "resultRetentionMs"),
+    largeResultRetentionMs: nonNegative(
+      options.largeResultRetentionMs,
+      360_000,
+      "largeResultRetentionMs",
+    ),
     accounts: new Map(
       (options.accounts ?? []).flatMap((group, account) => group.map((key) => [key, account])),
     ),
   };
   if (options.keys) resolved.keys = new Set(options.keys);
+  if (options.adminKeys) resolved.adminKeys = new Set(options.adminKeys);
   return resolved;
 }
 
@@ -247,7 +269,12 @@ function start(options: FakeFalOptions): FakeFal {
     try {
       const fault = faults.take(req.method, url.pathname);
       if (fault) record.fault = String(fault.rule.respond);
-      if (fault && fault.rule.respond !== "drop_stream") {
+      if (fault && fault.rule.respond === "silent_stream") {
+        response = silentStream(req.signal, closing.signal);
+      } else if (fault && fault.rule.respond === "delay_answer") {
+        response = await route(req, context);
+        await sleep(fault.rule.delayMs ?? 60_000, req.signal, closing.signal).catch(() => {});
+      } else if (fault && fault.rule.respond !== "drop_stream") {
         response = faultResponse(fault.rule, url.pathname);
       } else {
         response = await route(req, context);
@@ -262,7 +289,12 @@ function start(options: FakeFalOptions): FakeFal {
   };
 
   const hostname = options.hostname ?? "127.0.0.1";
-  const server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port: options.port ?? 0, onListen: () => {} }, handler);
+  } catch (error) {
+    throw listenError(error, hostname, options.port ?? 0) ?? error;
+  }
   const port = server.addr.port;
   const origin = (options.publicUrl ?? originFor(hostname, port)).replace(/\/+$/, "");
   const files = new FileStore(origin);
@@ -353,6 +385,8 @@ function start(options: FakeFalOptions): FakeFal {
     },
     injectFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
+    accepted: () =>
+      [...state.jobs.values()].filter((job) => job.mode === "queue").map((job) => job.requestId),
     close,
   };
 }

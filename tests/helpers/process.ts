@@ -13,14 +13,21 @@ export function mainArgs(...args: string[]): string[] {
   return ["run", "-A", "--quiet", "--config", config, MAIN, ...args];
 }
 
-/** Runs main.ts to completion; answers exit code, stdout and stderr. */
-export async function runMain(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+/** What a finished process answered. */
+export interface ProcessOutput {
+  /** Exit code. */
+  code: number;
+  /** Everything written to stdout. */
+  stdout: string;
+  /** Everything written to stderr. */
+  stderr: string;
+}
+
+/** Runs this Deno executable with `args` and only `env` (stdin closed) to completion. */
+export async function runDeno(args: string[], env: Record<string, string>): Promise<ProcessOutput> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: mainArgs(...args),
-    env: { FAL_MCP_JOB_STORE: "memory", ...env },
+    args,
+    env,
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
@@ -32,6 +39,14 @@ export async function runMain(
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/** Runs main.ts to completion; answers exit code, stdout and stderr. */
+export async function runMain(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ProcessOutput> {
+  return await runDeno(mainArgs(...args), { FAL_MCP_JOB_STORE: "memory", ...env });
 }
 
 /** Reads JSON log lines from a stderr stream until one matches; answers it. */
