@@ -74,7 +74,7 @@ export interface Config {
   outputDir: string | undefined;
   /** Base folder for per-call `save_to` (the output dir, or `./fal-output` for stdio callers). */
   saveBaseDir: string;
-  /** Images up to this many bytes are also returned inline (0 disables). */
+  /** Inline image previews of one result take at most this many bytes in all (0 disables). */
   inlineMaxBytes: number;
   /** Slow tools (video, music) answer with a job handle after waiting this long. */
   syncWaitMs: number;

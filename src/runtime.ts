@@ -35,6 +35,7 @@ import { adoptLegacyJobs } from "./jobs/legacy_owners.ts";
 import { sleep } from "./sleep.ts";
 import { TOOLS_IN_FLIGHT } from "./tools/tool_result.ts";
 import { createServer, type ServerDeps } from "./server.ts";
+import { createStudio } from "./studio/handler.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
@@ -229,6 +230,7 @@ export async function startServer(
           }),
         };
       },
+      studio: createStudio(depsFor),
       listen: createListenHandler({
         events: jobs.events,
         ownerOf: (principal) => depsFor(principal).principal.id,
@@ -255,6 +257,7 @@ export async function startServer(
       url: httpUrl,
       mcp: `${httpUrl}/mcp`,
       sse: `${httpUrl}/sse`,
+      studio: `${httpUrl}/studio`,
       auth: config.oauth ? "oauth" : config.authTokens.length ? "tokens" : "none",
       byok: config.byok,
     });

@@ -41,6 +41,7 @@ import { registerTranscribeAudio } from "./tools/tasks/transcribe_audio.ts";
 import { registerUpscaleImage } from "./tools/tasks/upscale_image.ts";
 import { registerUploadFile } from "./tools/upload_file.ts";
 import { recordTools } from "./tool_catalog.ts";
+import { linkMediaTools, registerMediaApp } from "./ui/media_app.ts";
 import { SERVER_NAME, VERSION } from "./version.ts";
 import { icons, toolIcons } from "./icons.ts";
 import { SERVER_CACHE_HINTS } from "./cache_hints.ts";
@@ -55,7 +56,7 @@ use any other fal endpoint. For anything else: search_models to find an endpoint
 get_model_schema for its inputs, run_model to run it. Video and music take minutes: they (or
 submit_job) hand back a job_id; get_job fetches the result later, list_jobs finds lost ids.
 get_pricing and estimate_cost tell what a run costs. Media inputs accept URLs, local paths or
-data: URIs; results are URLs (resource links), small images also inline.`;
+data: URIs; results are URLs (resource links), images also as small inline previews.`;
 
 /** Builds a fresh MCP server with every fal tool, resource and prompt registered. */
 export function createServer(deps: ServerDeps): McpServer {
@@ -85,6 +86,7 @@ export function createServer(deps: ServerDeps): McpServer {
   }) as typeof server.registerTool;
   const tasks = installMcpTasks(server, deps);
   installJobSubscriptions(server, deps);
+  linkMediaTools(server);
   const registrations: ((server: McpServer, deps: ServerDeps, tasks: McpTaskRegistry) => void)[] = [
     registerGenerateImage,
     registerEditImage,
@@ -109,6 +111,7 @@ export function createServer(deps: ServerDeps): McpServer {
     registerJobResource,
     registerModelSchemaResource,
     registerJobListNotifier,
+    registerMediaApp,
   ];
   for (const register of registrations) register(server, deps, tasks);
   registerCreateMediaPrompt(server, deps.catalogue ?? catalogueOf(deps.fal));

@@ -698,8 +698,8 @@ export const SETTINGS = {
     min: 0,
     max: 50 * 1024 * 1024,
     default: 262_144,
-    help: "inline images up to N bytes, 0 = never",
-    doc: "images up to N bytes are also returned inline (`0` = never; at most 50 MiB)",
+    help: "inline image previews, N bytes per result, 0 = none",
+    doc: "inline image previews per result, at most N bytes in all (`0` = none; at most 50 MiB)",
   }),
   maxDownloadBytes: integer({
     flag: "max-download-bytes",

@@ -200,6 +200,7 @@ Deno.test("BYOK with bearer tokens: jobs belong to the token holder; only the fa
       const submitted = await call(alice, "submit_job", {
         endpoint_id: "fal-ai/flux/dev",
         input: { prompt: "slow", fake_duration_ms: 60_000 },
+        validate: false,
       });
       const job = submitted.structuredContent?.job_id as string;
       assert.equal(fake.state.jobs.get(job)?.key, KEY_ALICE);

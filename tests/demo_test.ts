@@ -42,6 +42,12 @@ Deno.test("deno task demo: an MCP client generates an image and uploads a file o
     } finally {
       await client.close();
     }
+    // The studio works offline against the fake, and shows the job just made.
+    assert.equal(listening.studio, `${new URL(String(listening.mcp)).origin}/studio`);
+    const page = await fetch(String(listening.studio));
+    assert.match(await page.text(), /fal studio/);
+    const jobs = await (await fetch(`${listening.studio}/api/jobs`)).json();
+    assert.ok(jobs.jobs.length >= 1);
   } finally {
     demo.kill("SIGTERM");
     const status = await demo.status;

@@ -143,6 +143,7 @@ Deno.test("icons and cache hints: the server and every tool have a PNG icon; lis
         arguments: {
           endpoint_id: "fal-ai/flux/dev",
           input: { prompt: "x", fake_duration_ms: 5000 },
+          validate: false, // fake_duration_ms is the fake's test hook, not in the schema
         },
       });
       const jobId = (submitted.result?.structuredContent as { job_id: string }).job_id;

@@ -157,6 +157,7 @@ Deno.test("the fast engine streams progress of a long call on the call's own str
         arguments: {
           endpoint_id: "fal-ai/flux/schnell",
           input: { prompt: "slow", fake_duration_ms: 600 },
+          validate: false,
         },
       });
       (request.body.params as { _meta: Record<string, unknown> })._meta.progressToken = "tok";
@@ -234,6 +235,7 @@ Deno.test("two callers' interleaved concurrent calls through the fast engine nev
           arguments: {
             endpoint_id: "fal-ai/flux/schnell",
             input: { prompt: `${caller.name} run ${i}`, fake_duration_ms: 300 },
+            validate: false,
           },
           _meta: { progressToken: `${caller.name}-${i}` },
         };

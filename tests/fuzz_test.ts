@@ -246,8 +246,13 @@ function argumentsFor(name: string): fc.Arbitrary<unknown> {
     run_model: fc.record({
       endpoint_id: fc.oneof(fc.constant("fal-ai/flux/dev"), text),
       input: fc.oneof(quickInput, value),
+      validate: fc.boolean(),
     }),
-    submit_job: fc.record({ endpoint_id: fc.constant("fal-ai/flux/dev"), input: quickInput }),
+    submit_job: fc.record({
+      endpoint_id: fc.constant("fal-ai/flux/dev"),
+      input: quickInput,
+      validate: fc.boolean(),
+    }),
     generate_image: fc.record({ prompt: text, count: scalar }, { requiredKeys: ["prompt"] }),
   };
   return fc.oneof(

@@ -93,6 +93,7 @@ Deno.test("two bearer tokens never see each other's jobs: every listing, read an
       const submitted = await call(alice, "submit_job", {
         endpoint_id: "fal-ai/flux/dev",
         input: { prompt: "alice's long job", fake_duration_ms: 60_000 },
+        validate: false,
       });
       assert.notEqual(submitted.isError, true, allText(submitted));
       const job = submitted.structuredContent?.job_id as string;

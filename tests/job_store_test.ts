@@ -7,10 +7,7 @@ import { createLogger, silentLogger } from "../src/log.ts";
 import { MemoryJobStore } from "../src/jobs/memory_store.ts";
 import { openJobStore } from "../src/jobs/open_store.ts";
 import { decodeCursor, encodeCursor } from "../src/jobs/query.ts";
-import {
-  SQLITE_SCHEMA_VERSION,
-  SqliteJobStore,
-} from "../src/jobs/sqlite_store.ts";
+import { SQLITE_SCHEMA_VERSION, SqliteJobStore } from "../src/jobs/sqlite_store.ts";
 import type { JobRecord, JobStatus, JobStore } from "../src/jobs/types.ts";
 import { RedisJobStore } from "../src/jobs/redis_store.ts";
 import { startRedis } from "./helpers/redis_server.ts";

@@ -12,6 +12,7 @@ Deno.test("submit_job answers at once with a job id; get_job waits and returns t
     const submitted = await ctx.call("submit_job", {
       endpoint_id: "fal-ai/flux/dev",
       input: { prompt: "a fox", fake_duration_ms: 4000 },
+      validate: false,
     });
     assert.notEqual(submitted.isError, true, allText(submitted));
     const jobId = submitted.structuredContent?.job_id as string;
@@ -90,6 +91,7 @@ Deno.test("cancel_job cancels a running job; get_job then reports it cancelled",
     const submitted = await ctx.call("submit_job", {
       endpoint_id: "fal-ai/kling-video/v2/master/text-to-video",
       input: { prompt: "waves", fake_duration_ms: 20_000 },
+      validate: false,
     });
     const jobId = submitted.structuredContent?.job_id as string;
     const cancelled = await ctx.call("cancel_job", { job_id: jobId });
@@ -118,6 +120,7 @@ Deno.test("a job that fails at fal is reported as FAILED with fal's reason", asy
     const answer = await ctx.call("run_model", {
       endpoint_id: "fal-ai/flux/dev",
       input: { prompt: "x", fake_fail: "model_error" },
+      validate: false,
     });
     assert.equal(answer.isError, true);
     assert.match(textOf(answer), /failed: /);
@@ -148,6 +151,7 @@ Deno.test("restart: a job submitted before a restart is followed again and get_j
       const submitted = await callOn(client, "submit_job", {
         endpoint_id: "fal-ai/kling-video/v2/master/text-to-video",
         input: { prompt: "waves", fake_duration_ms: 1500 },
+        validate: false,
       });
       const jobId = submitted.structuredContent?.job_id as string;
       await client.close();
@@ -179,6 +183,7 @@ Deno.test("restart: a job that finished while the server was down has its result
       const submitted = await callOn(client, "submit_job", {
         endpoint_id: "fal-ai/flux/dev",
         input: { prompt: "a fox", fake_duration_ms: 600 },
+        validate: false,
       });
       const jobId = submitted.structuredContent?.job_id as string;
       await client.close();
@@ -221,6 +226,7 @@ Deno.test("rotating FAL_KEY keeps the job history and follows an unfinished job 
         const slow = await callOn(client, "submit_job", {
           endpoint_id: "fal-ai/flux/dev",
           input: { prompt: "still running at the rotation", fake_duration_ms: 3000 },
+          validate: false,
         });
         running = slow.structuredContent?.job_id as string;
       } finally {

@@ -25,6 +25,7 @@ async function submit(client: ModernClient, durationMs: number): Promise<string>
     arguments: {
       endpoint_id: "fal-ai/flux/dev",
       input: { prompt: "a lighthouse", fake_duration_ms: durationMs },
+      validate: false,
     },
   });
   const id = (answer.result?.structuredContent as { job_id?: string } | undefined)?.job_id;
@@ -133,6 +134,7 @@ Deno.test("resources/subscribe: a 2025 session hears fal://jobs/{id} updates and
         arguments: {
           endpoint_id: "fal-ai/flux/dev",
           input: { prompt: "x", fake_duration_ms: 1500 },
+          validate: false,
         },
       });
       const jobId = (submitted.structuredContent as { job_id: string }).job_id;
@@ -177,6 +179,7 @@ for (const transport of ["http", "stdio"] as const) {
           arguments: {
             endpoint_id: "fal-ai/flux/dev",
             input: { prompt: "x", fake_duration_ms: 1500 },
+            validate: false,
           },
         });
         const uri = `fal://jobs/${(submitted.structuredContent as { job_id: string }).job_id}`;

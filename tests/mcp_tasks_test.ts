@@ -81,6 +81,7 @@ Deno.test("MCP tasks: tasks/cancel cancels the fal job; a finished task cannot b
       arguments: {
         endpoint_id: "fal-ai/flux/dev",
         input: { prompt: "x", fake_duration_ms: 20_000 },
+        validate: false,
       },
     });
     const first = await stream.next();
@@ -106,7 +107,7 @@ Deno.test("MCP tasks: an invalid task-augmented call is refused before anything 
       })
     ) messages.push(message);
     assert.equal(messages[0]?.type, "error");
-    assert.match(String((messages[0] as { error: Error }).error.message), /image_url: required/);
+    assert.match(String((messages[0] as { error: Error }).error.message), /image_url is required/);
     assert.equal(fake.state.jobs.size, 0);
   });
 });

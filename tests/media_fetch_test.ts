@@ -72,6 +72,7 @@ Deno.test("a result pointing at a loopback URL, at the server's own /metrics, or
                   images: hostile.map((url) => ({ url, content_type: "image/png" })),
                 },
               },
+              validate: false,
             },
           }, { timeout: 60_000 }) as ToolAnswer;
           assert.notEqual(answer.isError, true, allText(answer));

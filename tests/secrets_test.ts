@@ -231,10 +231,12 @@ async function exerciseTools(caller: Caller, fake: FakeFal, tmpFile: string): Pr
   const run = await ok("run_model", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt: "a red fox", fake_duration_ms: 0 },
+    validate: false,
   });
   const submitted = await ok("submit_job", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt: "a blue fox", fake_duration_ms: 0 },
+    validate: false,
   });
   const jobId = String(submitted.structuredContent?.job_id ?? "");
   assert.ok(jobId, JSON.stringify(submitted));
@@ -251,10 +253,12 @@ async function exerciseTools(caller: Caller, fake: FakeFal, tmpFile: string): Pr
   await failed("run_model", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt: "x", fake_duration_ms: 0, fake_fail: "model_error" },
+    validate: false,
   });
   await failed("run_model", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt: "x", fake_duration_ms: 0, fake_fail: "content_policy_violation" },
+    validate: false,
   });
   await callTool(caller, "run_model", {
     endpoint_id: "fal-ai/no-such-model",
@@ -293,6 +297,7 @@ async function exerciseTools(caller: Caller, fake: FakeFal, tmpFile: string): Pr
   await callTool(caller, "run_model", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt: "y", fake_duration_ms: 0 },
+    validate: false,
   });
   fake.clearFaults();
 
@@ -378,6 +383,7 @@ async function exerciseSessions(caller: Caller): Promise<void> {
       arguments: {
         endpoint_id: "fal-ai/flux/dev",
         input: { prompt: "z", fake_fail: "model_error" },
+        validate: false,
       },
     },
   };
@@ -638,6 +644,7 @@ Deno.test("secrets: the real process over stdio writes no secret to stdout or st
       await call(5, "run_model", {
         endpoint_id: "fal-ai/flux/dev",
         input: { prompt: "a fox", fake_fail: "model_error" },
+        validate: false,
       });
       await call(6, "run_model", { endpoint_id: 42 });
       await call(7, "get_model_schema", { endpoint_id: "fal-ai/no-such-model-at-all" });

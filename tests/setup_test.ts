@@ -16,7 +16,8 @@ const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
 async function readmeCommands(): Promise<string[]> {
   const readme = await read("README.md");
   const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
-  return block.split("\n").map((line) => line.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+  return block.split("\n").map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter(Boolean);
 }
 
 /** The Deno version CI pins. */
@@ -33,7 +34,10 @@ Deno.test("README starts with the start and test commands through npx and the pi
     `npx -y deno@${version} task test`,
   ]);
   const ci = await read(".github/workflows/ci.yml");
-  assert.match(ci, new RegExp(`deno-version: ${version.replaceAll(".", "\\.")}\\b`));
+  assert.match(
+    ci,
+    new RegExp(`deno-version: ${version.replaceAll(".", "\\.")}\\b`),
+  );
 });
 
 Deno.test(".ci/run runs exactly the test command README.md shows", async () => {
@@ -47,7 +51,11 @@ Deno.test(".ci/run runs exactly the test command README.md shows", async () => {
   const fromReadme = (await readmeCommands()).find((line) => / task test$/.test(line));
   assert.equal(command, fromReadme);
   const script = await read(".ci/run");
-  assert.match(script, /bash -c "\$TEST_COMMAND"/, ".ci/run runs the extracted command");
+  assert.match(
+    script,
+    /bash -c "\$TEST_COMMAND"/,
+    ".ci/run runs the extracted command",
+  );
 });
 
 /** Bare specifiers (`zod`, `@modelcontextprotocol/server/stdio`) imported by files in `paths`. */
@@ -72,29 +80,42 @@ async function bareImports(paths: string[]): Promise<Set<string>> {
 }
 
 /** The import-map key a bare specifier resolves through. */
-function importKey(specifier: string, imports: Record<string, string>): string | undefined {
+function importKey(
+  specifier: string,
+  imports: Record<string, string>,
+): string | undefined {
   if (specifier in imports) return specifier;
   return Object.keys(imports).find((key) => key.endsWith("/") && specifier.startsWith(key));
 }
 
 Deno.test("the server's deno.json and deno.lock hold only what the server and demo import", async () => {
   const root = JSON.parse(await read("deno.json"));
-  const used = [...await bareImports(["main.ts", "mod.ts", "src", "tests/fake_fal"])]
+  const used = [
+    ...await bareImports(["main.ts", "mod.ts", "src", "tests/fake_fal"]),
+  ]
     .filter((s) => !s.startsWith(`${root.name}/`)); // the package itself, in its examples
   const keys = new Set([...used].map((s) => importKey(s, root.imports)));
   assert.ok(!keys.has(undefined), `unmapped imports: ${used}`);
-  assert.deepEqual(Object.keys(root.imports).sort(), [...keys].sort(), "unused server imports");
+  assert.deepEqual(
+    Object.keys(root.imports).sort(),
+    [...keys].sort(),
+    "unused server imports",
+  );
   const lock = JSON.parse(await read("deno.lock"));
   const packages = Object.keys(lock.npm ?? {});
   for (
+    // (`@modelcontextprotocol/client` is not on this list: ext-apps, which serves the MCP App
+    // view, requires it as a peer.)
     const testOnly of [
-      "@modelcontextprotocol/client",
       "@modelcontextprotocol/sdk",
       "@modelcontextprotocol/conformance",
       "fast-check",
     ]
   ) {
-    assert.ok(!packages.some((p) => p.startsWith(`${testOnly}@`)), `${testOnly} in deno.lock`);
+    assert.ok(
+      !packages.some((p) => p.startsWith(`${testOnly}@`)),
+      `${testOnly} in deno.lock`,
+    );
   }
 });
 
@@ -108,16 +129,27 @@ Deno.test("tests/deno.json pins the server's packages exactly as deno.json does"
   assert.deepEqual(tests.unstable, root.unstable);
   // Test-only packages are never imported by what ships.
   const shipped = await bareImports(["main.ts", "mod.ts", "src"]);
-  for (const key of Object.keys(tests.imports).filter((k) => !(k in root.imports))) {
-    assert.ok(![...shipped].some((s) => importKey(s, { [key]: "" }) === key), key);
+  for (
+    const key of Object.keys(tests.imports).filter((k) => !(k in root.imports))
+  ) {
+    assert.ok(
+      ![...shipped].some((s) => importKey(s, { [key]: "" }) === key),
+      key,
+    );
   }
 });
 
 Deno.test("deno task check and .ci/run type-check every documentation example", async () => {
-  const tasks = JSON.parse(await read("deno.json")).tasks as Record<string, string>;
+  const tasks = JSON.parse(await read("deno.json")).tasks as Record<
+    string,
+    string
+  >;
   assert.match(tasks.check!, /deno check --doc main\.ts mod\.ts src\//);
   assert.match(tasks.check!, /deno check --doc-only README\.md docs\//);
-  assert.match(tasks.check!, /--config tests\/deno\.json --doc tests\/ bench\//);
+  assert.match(
+    tasks.check!,
+    /--config tests\/deno\.json --doc tests\/ bench\//,
+  );
   assert.match(tasks.ok!, /deno task check/);
   assert.match(await read(".ci/run"), /^deno task check$/m);
 });

@@ -37,6 +37,7 @@ Deno.test("SIGTERM answers a waiting tasks/result with an error naming the job, 
           arguments: {
             endpoint_id: "fal-ai/flux/dev",
             input: { prompt: "a slow owl", fake_duration_ms: 60_000 },
+            validate: false,
           },
           task: { ttl: 600_000 },
         },

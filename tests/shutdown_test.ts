@@ -55,6 +55,7 @@ Deno.test("SIGTERM during a long call: the call completes, then the process exit
           arguments: {
             endpoint_id: "fal-ai/flux/dev",
             input: { prompt: "x", fake_duration_ms: 1200 },
+            validate: false,
           },
         }, { timeout: 30_000 }) as Promise<ToolAnswer>;
         await waitFor(() => fake.state.jobs.size === 1);
@@ -87,6 +88,7 @@ Deno.test("SIGTERM with no grace: the call answers with its job id, exit 0, and 
           arguments: {
             endpoint_id: "fal-ai/flux/dev",
             input: { prompt: "x", fake_duration_ms: 6000 },
+            validate: false,
           },
         }, { timeout: 30_000 }) as Promise<ToolAnswer>;
         await waitFor(() => fake.state.jobs.size === 1);

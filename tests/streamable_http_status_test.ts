@@ -220,6 +220,8 @@ Deno.test("a 2026-07-28 tools/list lists the fal tools", async () => {
       "get_pricing",
       "get_usage",
       "list_jobs",
+      "media_action",
+      "media_job",
       "recommend_model",
       "remove_background",
       "run_model",

@@ -33,10 +33,10 @@ Deno.test("generate_image maps friendly arguments onto the default model's input
     });
     assert.equal(links(answer).length, 2);
     assert.ok(links(answer).every((l) => l.mimeType === "image/png"));
-    // Small images also come back inline so clients can show them.
+    // Each image also comes back inline as a small preview, so clients can show it.
     const images = answer.content.filter((c) => c.type === "image");
     assert.equal(images.length, 2);
-    assert.equal(images[0]!.mimeType, "image/png");
+    assert.equal(images[0]!.mimeType, "image/jpeg");
   });
 });
 
@@ -66,11 +66,14 @@ Deno.test("a task tool's input that does not fit the model's schema is refused b
     assert.equal(wrongModel.isError, true);
     assert.match(
       textOf(wrongModel),
-      /fal-ai\/flux-pro\/kontext does not fit its schema: image_url: required/,
+      /Cannot run fal-ai\/flux-pro\/kontext: image_url is required/,
     );
     const badSize = await ctx.call("generate_image", { prompt: "x", size: "enormous" });
     assert.equal(badSize.isError, true);
-    assert.match(textOf(badSize), /image_size: "enormous" matches none of the allowed forms/);
+    assert.match(
+      textOf(badSize),
+      /^size must be one of square_hd, square, .* for fal-ai\/flux\/dev \(got enormous\)/,
+    );
     assert.equal(ctx.fake.state.jobs.size, 0, "nothing was submitted (or paid for)");
   });
 });
@@ -204,7 +207,7 @@ Deno.test("text_to_speech speaks text with a voice", async () => {
     assert.match(links(answer)[0]?.mimeType ?? "", /^audio\//);
     const badVoice = await ctx.call("text_to_speech", { text: "x", voice: "nobody" });
     assert.equal(badVoice.isError, true);
-    assert.match(textOf(badVoice), /voice: must be one of/);
+    assert.match(textOf(badVoice), /^voice must be one of af_heart, af_alloy, .*am_santa for/);
   });
 });
 
@@ -231,14 +234,20 @@ Deno.test("every tool sets its annotations on purpose", async () => {
     const { tools } = await ctx.client.listTools();
     for (const tool of tools) {
       const a = tool.annotations ?? {};
-      for (const hint of ["readOnlyHint", "openWorldHint"] as const) {
-        assert.equal(typeof a[hint], "boolean", `${tool.name} lacks ${hint}`);
+      // readOnlyHint is always said; the other hints are sent only where they differ from the
+      // protocol's defaults (destructive, not idempotent, open-world) and mean something.
+      assert.equal(typeof a.readOnlyHint, "boolean", `${tool.name} lacks readOnlyHint`);
+      if (a.readOnlyHint === false) {
+        assert.equal(typeof a.destructiveHint, "boolean", `${tool.name} lacks destructiveHint`);
       }
-      assert.ok(tool.description && tool.description.length > 60, `${tool.name} description`);
+      assert.ok(tool.description && tool.description.length > 40, `${tool.name} description`);
     }
     const byName = new Map(tools.map((t) => [t.name, t.annotations ?? {}]));
     assert.equal(byName.get("get_pricing")?.readOnlyHint, true);
     assert.equal(byName.get("cancel_job")?.destructiveHint, true);
     assert.equal(byName.get("generate_video")?.readOnlyHint, false);
+    assert.equal(byName.get("generate_video")?.destructiveHint, false);
+    assert.equal(byName.get("list_jobs")?.openWorldHint, false, "jobs are this server's own");
+    assert.equal(byName.get("search_models")?.openWorldHint ?? true, true);
   });
 });

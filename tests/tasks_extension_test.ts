@@ -68,6 +68,7 @@ Deno.test("tasks extension: tasks/cancel from another connection cancels the fal
         arguments: {
           endpoint_id: "fal-ai/flux/dev",
           input: { prompt: "x", fake_duration_ms: 20_000 },
+          validate: false,
         },
       });
       assert.equal(call.result?.resultType, "task");
@@ -136,6 +137,7 @@ Deno.test("tasks extension: another caller's task reads as unknown and is left o
         arguments: {
           endpoint_id: "fal-ai/flux/dev",
           input: { prompt: "x", fake_duration_ms: 5000 },
+          validate: false,
         },
       });
       const taskId = String(call.result?.taskId);

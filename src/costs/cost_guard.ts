@@ -244,6 +244,7 @@ export class CostGuard {
             `"confirm_token": "${token}" (valid once, for ${CONFIRM_TTL_SECONDS / 60} minutes).`,
         }],
         structuredContent: {
+          status: "confirmation_required",
           confirmation_required: true,
           endpoint_id: run.endpointId,
           estimate_usd: roundAmount(estimate),

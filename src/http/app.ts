@@ -74,6 +74,11 @@ export interface HttpAppOptions {
   readiness?: () =>
     | Record<string, unknown>
     | Promise<Record<string, unknown> & { not_ready?: string | undefined }>;
+  /**
+   * The studio at `/studio`: called with no principal for its page, and with the authenticated
+   * caller for its API under `/studio/api/`.
+   */
+  studio?: ((request: Request, path: string, caller?: Principal) => Promise<Response>) | undefined;
   /** Serves 2026-07-28 `subscriptions/listen` on `/mcp`. */
   listen?: ListenHandler | undefined;
 }
@@ -212,6 +217,26 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return [withCors(request, await route(request, path, principal)), principal];
   }
 
+  /** The studio: its page is static; its API sits behind the same guard, auth and limit as MCP. */
+  async function serveStudio(request: Request, path: string): Promise<[Response, Principal?]> {
+    const refused = guard(request);
+    if (refused) return [refused];
+    if (!path.startsWith("/studio/api/")) return [await options.studio!(request, path)];
+    const principal = await authenticate(request);
+    if (principal instanceof Response) return [principal];
+    const decision = limiter.take(principal.id);
+    if (!decision.ok) {
+      return [
+        Response.json({ error: { message: "Too Many Requests: slow down" } }, {
+          status: 429,
+          headers: { "retry-after": String(decision.retryAfterSeconds) },
+        }),
+        principal,
+      ];
+    }
+    return [await options.studio!(request, path, principal), principal];
+  }
+
   async function serve(request: Request, path: string): Promise<[Response, Principal?]> {
     if (path === "/fal/webhook" && options.falWebhook) return [await options.falWebhook(request)];
     if (path === "/health") {
@@ -251,6 +276,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const metadata = options.wellKnown?.(request, path);
     if (metadata) return [metadata];
     if (MCP_PATHS.has(path)) return await serveMcp(request, path);
+    if (options.studio && (path === "/studio" || path.startsWith("/studio/"))) {
+      return await serveStudio(request, path);
+    }
     return [jsonRpcErrorResponse(
       404,
       JsonRpcCode.InvalidRequest,

@@ -6,18 +6,15 @@
 
 import type { ToolAnnotations } from "@modelcontextprotocol/server";
 
-/** Reads fal (catalogue, pricing, jobs) and changes nothing: safe to call and to repeat. */
-export const READS_FAL: ToolAnnotations = {
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
-  openWorldHint: true,
-};
+/**
+ * Reads fal (catalogue, pricing, jobs) and changes nothing: safe to call and to repeat. The
+ * destructive and idempotent hints mean nothing for a read-only tool, and openWorldHint's
+ * default (true: it talks to fal) is what it is, so they are not sent.
+ */
+export const READS_FAL: ToolAnnotations = { readOnlyHint: true };
 
-/** Starts paid work at fal (or stores a file there): each call creates something new. */
-export const CREATES_AT_FAL: ToolAnnotations = {
-  readOnlyHint: false,
-  destructiveHint: false,
-  idempotentHint: false,
-  openWorldHint: true,
-};
+/**
+ * Starts paid work at fal (or stores a file there): each call creates something new and
+ * destroys nothing. Not idempotent and open-world are the protocol's defaults, so not sent.
+ */
+export const CREATES_AT_FAL: ToolAnnotations = { readOnlyHint: false, destructiveHint: false };

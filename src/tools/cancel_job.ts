@@ -9,10 +9,12 @@ import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { cancelJobOutput } from "./output_schemas.ts";
 
 /** Input schema of `cancel_job`. */
 export const cancelJobInput = z.object({
-  job_id: z.string().min(1).max(200).describe("The job to cancel"),
+  job_id: z.string().min(1).max(200),
 });
 
 const OUTCOMES: Record<string, (id: string) => string> = {
@@ -27,15 +29,10 @@ const OUTCOMES: Record<string, (id: string) => string> = {
 export function registerCancelJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("cancel_job", {
     title: "Cancel a fal job",
-    description: "Cancel a queued or running fal job (e.g. a video you no longer need). A job " +
-      "that already started may still be billed.",
-    inputSchema: cancelJobInput,
-    annotations: {
-      readOnlyHint: false,
-      destructiveHint: true,
-      idempotentHint: true,
-      openWorldHint: true,
-    },
+    description: "Cancel a queued or running job; one already running may still be billed.",
+    inputSchema: toolSchema(cancelJobInput),
+    outputSchema: cancelJobOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   }, (args) =>
     guarded("cancel_job", deps, async () => {
       const { outcome, record } = await deps.jobs.cancel(deps, args.job_id);

@@ -10,12 +10,12 @@ import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { canElicit, type CostDecision } from "../costs/cost_guard.ts";
 
-/** The `confirm_token` argument of paid tools. */
+/**
+ * The `confirm_token` argument of paid tools. Undescribed in the listing, to keep it lean: the
+ * confirmation answer that hands out a token says how to pass it back.
+ */
 export const confirmTokenArg: z.ZodOptional<z.ZodString> = z.string().min(1).max(4000)
-  .optional().describe(
-    "Only when a previous call answered confirmation_required: the confirm_token it gave, " +
-      "after the user agreed to the cost",
-  );
+  .optional();
 
 /** Raised by a task starter when the run needs a confirmation first (it then runs as a call). */
 export class ConfirmationNeeded extends Error {

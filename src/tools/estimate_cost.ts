@@ -14,19 +14,19 @@ import { estimateCost, fetchPricing, formatAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { estimateOutput } from "./output_schemas.ts";
 
 /** Input schema of `estimate_cost`. */
 export const estimateCostInput = z.object({
   endpoint_id: z.string().min(3).max(200).describe(
-    'Full endpoint id, e.g. "fal-ai/flux/dev" (not an app-level id like "fal-ai/flux")',
+    'A full endpoint id, e.g. "fal-ai/flux/dev"',
   ),
   quantity: z.number().positive().max(1e9).describe(
-    "How many calls (basis calls) or billing units (basis units) to estimate",
+    "Calls, or billing units with basis units",
   ),
   basis: z.enum(["calls", "units"]).optional().describe(
-    '"calls" (default): number of model calls, priced at fal\'s historical average cost per ' +
-      'call. "units": number of billing units (images, seconds of video, megapixels, …; see ' +
-      "get_pricing for the unit), priced at the unit price.",
+    "calls (default; fal's average cost per call) or units (the model's billing unit)",
   ),
 });
 
@@ -37,12 +37,10 @@ export function registerEstimateCost(
 ): void {
   server.registerTool("estimate_cost", {
     title: "Estimate the cost of fal runs",
-    description: "Estimate what running a fal.ai model would cost before doing it: total cost " +
-      "and currency for a number of calls (using fal's historical average per call) or of " +
-      "billing units (e.g. 10 seconds of video). Use it before large or expensive jobs (video, " +
-      "batches) or when the user asks what something will cost. Free: nothing runs and " +
-      "nothing is billed. Needs FAL_KEY.",
-    inputSchema: estimateCostInput,
+    description: "A model's cost for a number of calls (fal's average) or billing units, " +
+      "before running it. Free; needs FAL_KEY.",
+    inputSchema: toolSchema(estimateCostInput),
+    outputSchema: estimateOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("estimate_cost", deps, async () => {

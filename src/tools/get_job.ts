@@ -13,18 +13,20 @@ import { checkSaveTarget } from "../files/save_output.ts";
 import { presentJob } from "./present_job.ts";
 import { guarded } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { jobOutput } from "./output_schemas.ts";
 
 /** Longest wait a single get_job call may ask for. */
 export const MAX_WAIT_SECONDS = 60;
 
 /** Input schema of `get_job`. */
 export const getJobInput = z.object({
-  job_id: z.string().min(1).max(200).describe("The job id from submit_job or a task tool"),
+  job_id: z.string().min(1).max(200),
   wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).optional().describe(
-    `Wait up to this long for the job to finish (0-${MAX_WAIT_SECONDS}, default 0)`,
+    `Seconds to wait for it to finish (default 0)`,
   ),
   save_to: z.string().max(200).optional().describe(
-    "Save the result's files under this folder of the output directory",
+    "Subfolder to also save files in",
   ),
 });
 
@@ -32,10 +34,10 @@ export const getJobInput = z.object({
 export function registerGetJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("get_job", {
     title: "Check a fal job",
-    description: "Check a job started with submit_job (or handed back by a slow tool): status, " +
-      "queue position, recent logs, and the result (media URLs) once it is done. Pass " +
-      "wait_seconds to wait for it. Results survive client timeouts and server restarts. Free.",
-    inputSchema: getJobInput,
+    description: "A job's status, logs and, once done, its result (kept across timeouts and " +
+      "restarts); wait_seconds waits for it. Free.",
+    inputSchema: toolSchema(getJobInput),
+    outputSchema: jobOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_job", deps, async () => {

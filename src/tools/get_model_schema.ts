@@ -11,20 +11,22 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { describeFields } from "../fal/openapi.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { modelSchemaOutput } from "./output_schemas.ts";
 
 /** Input schema of `get_model_schema`. */
 export const getModelSchemaInput = z.object({
-  endpoint_id: z.string().min(3).max(200).describe('The model endpoint id, e.g. "fal-ai/flux/dev"'),
+  endpoint_id: z.string().min(3).max(200).describe('e.g. "fal-ai/flux/dev"'),
 });
 
 /** Registers `get_model_schema`. */
 export function registerGetModelSchema(server: McpServer, deps: ServerDeps): void {
   server.registerTool("get_model_schema", {
     title: "Get a fal model's input/output schema",
-    description: "Describe the inputs a fal model accepts (names, types, required fields, " +
-      "defaults, allowed values) and what it returns. Call it before run_model for a model you " +
-      "have not used yet. Free and fast.",
-    inputSchema: getModelSchemaInput,
+    description: "A model's inputs (types, defaults, allowed values) and outputs; read it " +
+      "before run_model. Free.",
+    inputSchema: toolSchema(getModelSchemaInput),
+    outputSchema: modelSchemaOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_model_schema", deps, async () => {

@@ -16,12 +16,13 @@ import { type EndpointPrice, fetchPricing, formatAmount } from "../fal/platform.
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { pricingOutput } from "./output_schemas.ts";
 
 /** Input schema of `get_pricing`. */
 export const getPricingInput = z.object({
   endpoint_ids: z.array(z.string().min(3).max(200)).min(1).max(50).describe(
-    'Endpoint ids to price, e.g. ["fal-ai/flux/dev", "fal-ai/kling-video/v2/master/text-to-video"]. ' +
-      'An app-level id like "fal-ai/flux" is expanded to every endpoint of that app.',
+    'e.g. ["fal-ai/flux/dev"]',
   ),
 });
 
@@ -120,12 +121,10 @@ export function registerGetPricing(
 ): void {
   server.registerTool("get_pricing", {
     title: "Get fal model prices",
-    description: "Look up what fal.ai charges for models: the price per billing unit (per " +
-      "image, per second of video, per megapixel, …) and currency, for up to 50 endpoint ids. " +
-      "Use it before running a model when cost matters or the user asks about price; use " +
-      "estimate_cost for the total of a planned batch. App-level ids (e.g. fal-ai/flux) are " +
-      "expanded to their endpoints. Free: this looks prices up and runs nothing. Needs FAL_KEY.",
-    inputSchema: getPricingInput,
+    description: "fal's price per billing unit (image, second…) of up to 50 endpoints; app ids " +
+      "like fal-ai/flux expand. Free; needs FAL_KEY.",
+    inputSchema: toolSchema(getPricingInput),
+    outputSchema: pricingOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_pricing", deps, async () => {

@@ -14,18 +14,19 @@ import { fetchUsage, formatAmount, roundAmount } from "../fal/platform.ts";
 import { invalidParams } from "../errors.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { usageOutput } from "./output_schemas.ts";
 
 /** Input schema of `get_usage`. */
 export const getUsageInput = z.object({
   start: z.string().min(1).max(40).describe(
-    'Start of the window, inclusive: an ISO 8601 date ("2025-01-01", midnight UTC) or ' +
-      'date-time ("2025-01-01T09:00:00Z"; UTC when no offset is given)',
+    'ISO date or date-time, e.g. "2025-01-01" (UTC unless an offset is given)',
   ),
   end: z.string().min(1).max(40).optional().describe(
-    "End of the window, exclusive, in the same formats (default: now)",
+    "Exclusive (default now)",
   ),
   endpoint_id: z.string().min(3).max(200).optional().describe(
-    'Only this endpoint, e.g. "fal-ai/flux/dev" (default: every endpoint)',
+    "Only this endpoint",
   ),
 });
 
@@ -94,12 +95,10 @@ export function registerGetUsage(
 ): void {
   server.registerTool("get_usage", {
     title: "Get fal usage and spend",
-    description: "Report what this fal.ai account used and spent in a time window: per model, " +
-      "the quantity in its billing unit, the unit price and the cost (quantity × unit price), " +
-      'plus the total per currency. Use it when the user asks "what did I spend", to check ' +
-      "the cost of jobs already run, or to compare models by spend. Free: it reads the " +
-      "account's records and runs nothing. Needs FAL_KEY.",
-    inputSchema: getUsageInput,
+    description: "What this fal account used and spent in a time window, per model and in " +
+      "total. Free; needs FAL_KEY.",
+    inputSchema: toolSchema(getUsageInput),
+    outputSchema: usageOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("get_usage", deps, async () => {

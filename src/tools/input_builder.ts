@@ -8,7 +8,9 @@
  */
 
 import type { JsonSchema } from "../fal/openapi.ts";
+import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { isRecord } from "../is_record.ts";
+import { fitValue, ratioOf, shown } from "./fit_value.ts";
 
 /** Builds one model input against the model's input schema. */
 export class InputBuilder {
@@ -37,8 +39,10 @@ export class InputBuilder {
   }
 
   /**
-   * Sets `value` on the first of `fields` the model has; when none, notes that `label` was left
-   * out. Undefined values are skipped. Answers the field used, if any.
+   * Sets `value` on the first of `fields` the model has, fitted to that field's schema (see
+   * {@linkcode fitValue}); when none, notes that `label` was left out. Undefined values are
+   * skipped. Answers the field used, if any. A value the field cannot take is refused with the
+   * values it does take.
    */
   set(label: string, value: unknown, ...fields: string[]): string | undefined {
     if (value === undefined) return undefined;
@@ -47,8 +51,27 @@ export class InputBuilder {
       this.notes.push(`Note: ${this.#endpointId} takes no ${label} input, so it was left out.`);
       return undefined;
     }
-    this.input[field] = value;
+    const fitted = fitValue(value, this.property(field));
+    if (!fitted.ok) {
+      throw new FalMcpError(
+        `${label} must be one of ${fitted.allowed.map(shown).join(", ")} for ` +
+          `${this.#endpointId} (got ${shown(value)}).`,
+        { status: 400, code: JsonRpcCode.InvalidParams },
+      );
+    }
+    if (fitted.note) this.note(`${label} ${fitted.note}, the nearest ${this.#endpointId} takes.`);
+    this.input[field] = fitted.value;
     return field;
+  }
+
+  /** Adds a note for the caller. */
+  note(text: string): void {
+    this.notes.push(`Note: ${text}`);
+  }
+
+  /** The endpoint this input is for. */
+  get endpointId(): string {
+    return this.#endpointId;
   }
 
   /** The allowed values of a field, when it is an enum. */
@@ -58,7 +81,17 @@ export class InputBuilder {
   }
 }
 
-const ASPECT_TO_IMAGE_SIZE: Record<string, string> = {
+/** fal's named image sizes and their pixel sizes. */
+const IMAGE_SIZE_PRESETS: Readonly<Record<string, { width: number; height: number }>> = {
+  square_hd: { width: 1024, height: 1024 },
+  square: { width: 512, height: 512 },
+  landscape_4_3: { width: 1024, height: 768 },
+  landscape_16_9: { width: 1024, height: 576 },
+  portrait_4_3: { width: 768, height: 1024 },
+  portrait_16_9: { width: 576, height: 1024 },
+};
+
+const ASPECT_TO_IMAGE_SIZE: Readonly<Record<string, string>> = {
   "1:1": "square_hd",
   "4:3": "landscape_4_3",
   "16:9": "landscape_16_9",
@@ -66,9 +99,24 @@ const ASPECT_TO_IMAGE_SIZE: Record<string, string> = {
   "9:16": "portrait_16_9",
 };
 
+function takesExplicitSize(schema: JsonSchema | undefined): boolean {
+  const options = schema?.anyOf ?? schema?.oneOf;
+  if (!Array.isArray(options)) return false;
+  return options.some((o) =>
+    isRecord(o) && isRecord(o.properties) && "width" in o.properties && "height" in o.properties
+  );
+}
+
+/** About one megapixel at `ratio`, both sides multiples of 16. */
+function sizeForRatio(ratio: number): { width: number; height: number } {
+  const width = Math.round(Math.sqrt(1024 * 1024 * ratio) / 16) * 16;
+  return { width, height: Math.round(width / ratio / 16) * 16 };
+}
+
 /**
  * Sets the image size: `size` as a preset name (`square_hd`, `landscape_16_9`…) or `WxH`, and
- * `aspect_ratio` as `W:H`, onto whichever of `image_size` / `aspect_ratio` the model has.
+ * `aspect_ratio` as `W:H`, onto whichever of `image_size` / `aspect_ratio` the model has. A ratio
+ * no preset has becomes an explicit size (when the model takes one) or the nearest preset.
  */
 export function setImageSize(
   builder: InputBuilder,
@@ -83,8 +131,41 @@ export function setImageSize(
   if (aspectRatio === undefined) return;
   if (builder.property("aspect_ratio") || !builder.has("image_size")) {
     builder.set("aspect_ratio", aspectRatio, "aspect_ratio");
-  } else if (size === undefined) {
-    const preset = ASPECT_TO_IMAGE_SIZE[aspectRatio];
-    builder.set("aspect_ratio", preset ?? aspectRatio, "image_size");
+    return;
   }
+  if (size !== undefined) {
+    builder.note(`aspect_ratio was left out because size ${size} was given.`);
+    return;
+  }
+  const preset = ASPECT_TO_IMAGE_SIZE[aspectRatio];
+  const ratio = ratioOf(aspectRatio);
+  if (preset || ratio === undefined) {
+    builder.set("aspect_ratio", preset ?? aspectRatio, "image_size");
+  } else if (takesExplicitSize(builder.property("image_size"))) {
+    const explicit = sizeForRatio(ratio);
+    builder.set("aspect_ratio", explicit, "image_size");
+    builder.note(`aspect_ratio ${aspectRatio} was sent as ${explicit.width}x${explicit.height}.`);
+  } else {
+    const [name] = Object.entries(IMAGE_SIZE_PRESETS).map(([n, d]) =>
+      [n, Math.abs(Math.log(d.width / d.height / ratio))] as const
+    ).sort((a, b) => a[1] - b[1])[0]!;
+    builder.set("aspect_ratio", name, "image_size");
+    builder.note(`aspect_ratio ${aspectRatio} became ${name}, the nearest size preset.`);
+  }
+}
+
+/**
+ * Sets the output image format; a format the model does not make becomes one it does (PNG
+ * first, as it loses nothing), with a note.
+ */
+export function setFormat(builder: InputBuilder, format: string | undefined): void {
+  if (format === undefined) return;
+  const allowed = builder.allowed("output_format")?.map(String);
+  if (!allowed || allowed.includes(format)) {
+    builder.set("format", format, "output_format");
+    return;
+  }
+  const chosen = ["png", "jpeg", "webp"].find((f) => allowed.includes(f)) ?? allowed[0]!;
+  builder.set("format", chosen, "output_format");
+  builder.note(`${builder.endpointId} makes no ${format} images, so it makes ${chosen}.`);
 }

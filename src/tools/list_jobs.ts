@@ -10,30 +10,27 @@ import type { ServerDeps } from "../context.ts";
 import { JOB_STATUSES } from "../jobs/types.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { listJobsOutput } from "./output_schemas.ts";
 
 /** Input schema of `list_jobs`. */
 export const listJobsInput = z.object({
   status: z.enum(JOB_STATUSES as [string, ...string[]]).optional().describe(
-    "Only jobs in this status",
+    JOB_STATUSES.join(" "),
   ),
-  endpoint_id: z.string().max(200).optional().describe("Only jobs of this model"),
-  limit: z.number().int().min(1).max(100).optional().describe("Jobs per page (default 20)"),
-  cursor: z.string().max(500).optional().describe("next_cursor from a previous page"),
+  endpoint_id: z.string().max(200).optional().describe("Only this model"),
+  limit: z.number().int().min(1).max(100).optional().describe("Per page (default 20)"),
+  cursor: z.string().max(500).optional().describe("next_cursor of the last page"),
 });
 
 /** Registers `list_jobs`. */
 export function registerListJobs(server: McpServer, deps: ServerDeps): void {
   server.registerTool("list_jobs", {
     title: "List fal jobs",
-    description: "List the jobs submitted with your fal key, newest first (job id, model, " +
-      "status, when). Use it to find a job whose id you lost, e.g. after a timeout. Free.",
-    inputSchema: listJobsInput,
-    annotations: {
-      readOnlyHint: true,
-      destructiveHint: false,
-      idempotentHint: true,
-      openWorldHint: false,
-    },
+    description: "Your jobs, newest first (id, model, status): finds a lost job_id. Free.",
+    inputSchema: toolSchema(listJobsInput),
+    outputSchema: listJobsOutput,
+    annotations: { readOnlyHint: true, openWorldHint: false },
   }, (args) =>
     guarded("list_jobs", deps, async () => {
       const page = await deps.jobs.list({

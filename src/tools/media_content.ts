@@ -90,9 +90,15 @@ function describe(file: MediaFile): string {
   return `${file.path}: ${facts.filter(Boolean).join(", ")}`;
 }
 
-/** MCP content for a model output: a summary, the (elided) JSON, and one link per media file. */
-export function outputContent(summary: string, output: unknown): ContentBlock[] {
-  const files = findMediaFiles(output);
+/**
+ * MCP content for a model output: a summary, the (elided) JSON, and one link per media file
+ * (`files`, found in the output unless given).
+ */
+export function outputContent(
+  summary: string,
+  output: unknown,
+  files: MediaFile[] = findMediaFiles(output),
+): ContentBlock[] {
   let json = JSON.stringify(elideDataUris(output), null, 2);
   if (json.length > MAX_TEXT_CHARS) {
     json = `${json.slice(0, MAX_TEXT_CHARS)}\n… (output truncated at ${MAX_TEXT_CHARS} characters)`;

@@ -1,6 +1,6 @@
 /**
  * How a job is shown to the model: a status line while it runs; when it completed, the media as
- * resource links (small images also inline) and saved to local files when asked.
+ * resource links (images also as small inline previews) and saved to local files when asked.
  *
  * @module
  */
@@ -8,9 +8,9 @@
 import type { CallToolResult, ContentBlock } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
 import { saveMediaFiles, savingOff } from "../files/save_output.ts";
-import { inlineImage } from "../files/inline_image.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { elideDataUris, findMediaFiles, outputContent } from "./media_content.ts";
+import { imagePreviews } from "./image_previews.ts";
 
 /**
  * Most images inlined into one result, however many it lists: each preview is fetched and held
@@ -137,22 +137,21 @@ export async function presentJob(
     }
     structured.saved_files = saved.map((f) => f.path);
   }
-  const content: ContentBlock[] = outputContent(lines.join("\n"), record.result);
   // Previews: the first few images on fal's media hosts (a failed one makes room for the next,
   // up to twice the bound in tries).
   const candidates = files.filter((f) =>
     /^image\//i.test(f.contentType ?? "") && (f.url.startsWith("data:") || !media.refusal(f.url))
   ).slice(0, 2 * MAX_INLINE_IMAGES);
-  let inlined = 0;
-  for (const file of candidates) {
-    if (inlined >= MAX_INLINE_IMAGES) break;
-    const image = await inlineImage(file, settings.inlineMaxBytes, media.fetch, options.signal)
-      .catch(() => undefined);
-    if (image) {
-      content.push(image);
-      inlined++;
-    }
-  }
+  const previews = await imagePreviews(
+    candidates,
+    settings.inlineMaxBytes,
+    options.signal,
+    media.fetch,
+    MAX_INLINE_IMAGES,
+  );
+  lines.push(...previews.map((p) => p.line));
+  const content: ContentBlock[] = outputContent(lines.join("\n"), record.result, files);
+  content.push(...previews.map((p) => p.block));
   structured.result = elideDataUris(record.result);
   return { content, structuredContent: structured };
 }

@@ -13,24 +13,25 @@ import { estimateCost, fetchPricing, roundAmount } from "../fal/platform.ts";
 import type { FalModel } from "../fal/types.ts";
 import { READS_FAL } from "./annotations.ts";
 import { guarded, textResult } from "./tool_result.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { recommendOutput } from "./output_schemas.ts";
 
 /** Input schema of `recommend_model`. */
 export const recommendModelInput = z.object({
   task: z.string().min(2).max(500).describe(
-    'What to do, e.g. "text to video", "remove the background of a photo", "narrate a text"',
+    'What to do, e.g. "text to video", "narrate a text"',
   ),
   category: z.string().max(64).optional().describe(
-    "fal category if known (text-to-image, image-to-video, text-to-speech, …); guessed from " +
-      "the task otherwise",
+    "fal category (text-to-image, image-to-video, …); else guessed",
   ),
   max_price_usd: z.number().positive().max(10_000).optional().describe(
-    "Most US dollars one run may cost",
+    "Max USD per run",
   ),
-  speed: z.enum(["fast", "any"]).optional().describe('"fast" prefers quick models'),
+  speed: z.enum(["fast", "any"]).optional().describe("fast or any"),
   quality: z.enum(["draft", "standard", "high", "any"]).optional().describe(
-    "Quality tier wanted (draft = cheap previews, high = best output)",
+    "draft, standard, high or any",
   ),
-  limit: z.number().int().min(1).max(10).optional().describe("How many to return (default 5)"),
+  limit: z.number().int().min(1).max(10).optional().describe("Default 5"),
 });
 
 type Args = z.infer<typeof recommendModelInput>;
@@ -148,10 +149,10 @@ async function rank(deps: ServerDeps, args: Args, signal: AbortSignal) {
 export function registerRecommendModel(server: McpServer, deps: ServerDeps): void {
   server.registerTool("recommend_model", {
     title: "Recommend a fal model",
-    description: "Pick fal models for a task under constraints: the most a run may cost, fast " +
-      "or not, and a quality tier (draft, standard, high). Answers a ranked list of endpoint ids " +
-      "with the price per run and the reason for each. Free: nothing runs. Prices need FAL_KEY.",
-    inputSchema: recommendModelInput,
+    description: "Rank fal models for a task by price per run, speed and quality, with the " +
+      "reason for each. Free: nothing runs.",
+    inputSchema: toolSchema(recommendModelInput),
+    outputSchema: recommendOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("recommend_model", deps, async () => {

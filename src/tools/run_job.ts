@@ -81,8 +81,12 @@ export async function runJob(
     throw signal.reason ?? new DOMException("cancelled", "AbortError");
   }
   if (asTask && !isFinal(record.status)) {
-    // The job goes on at fal; the client polls tasks/get (or listens) for its result.
-    return createTaskResult(record) as CallToolResult;
+    // The job goes on at fal; the client polls tasks/get (or listens) for its result. The SDK
+    // checks the tool's outputSchema on this answer too, so the job rides along as structured.
+    return {
+      ...createTaskResult(record),
+      structuredContent: { job_id: record.id, status: record.status },
+    } as CallToolResult;
   }
   return await presentJob(record, deps, {
     saveTo: options.saveTo,

@@ -10,18 +10,19 @@ import type { ServerDeps } from "../context.ts";
 import type { FalModel } from "../fal/types.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { searchModelsOutput } from "./output_schemas.ts";
 
 /** Input schema of `search_models`. */
 export const searchModelsInput = z.object({
   query: z.string().max(200).optional().describe(
-    'Free text, e.g. "flux", "upscale", "text to speech". Omit to browse.',
+    'e.g. "upscale", "text to speech"; omit to browse',
   ),
   category: z.string().max(64).optional().describe(
-    "fal category, e.g. text-to-image, image-to-image, text-to-video, image-to-video, " +
-      "text-to-speech, speech-to-text, text-to-audio",
+    "e.g. text-to-image, image-to-video, text-to-speech, speech-to-text",
   ),
-  limit: z.number().int().min(1).max(50).optional().describe("Models per page (default 10)"),
-  cursor: z.string().max(500).optional().describe("next_cursor from a previous page"),
+  limit: z.number().int().min(1).max(50).optional().describe("Per page (default 10)"),
+  cursor: z.string().max(500).optional().describe("next_cursor of the last page"),
 });
 
 function summarize(model: FalModel): Record<string, unknown> {
@@ -43,10 +44,10 @@ function summarize(model: FalModel): Record<string, unknown> {
 export function registerSearchModels(server: McpServer, deps: ServerDeps): void {
   server.registerTool("search_models", {
     title: "Search fal models",
-    description: "Search the fal.ai model catalogue (image, video, audio, speech, transcription " +
-      "and more). Use it to find an endpoint_id before get_model_schema or run_model. Free, fast, " +
-      "no generation happens.",
-    inputSchema: searchModelsInput,
+    description: "Find fal models (image, video, audio, speech, transcription…) and their " +
+      "endpoint_id. Free.",
+    inputSchema: toolSchema(searchModelsInput),
+    outputSchema: searchModelsOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>
     guarded("search_models", deps, async () => {

@@ -12,12 +12,16 @@ import { parseEndpointId } from "../fal/endpoint_id.ts";
 import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
+import { checkRunInput, validateArg } from "./check_input.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { runOutput } from "./output_schemas.ts";
 import { confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Input schema of `submit_job`. */
 export const submitJobInput = z.object({
-  endpoint_id: z.string().min(3).max(200).describe('The fal endpoint id, e.g. "fal-ai/wan-i2v"'),
-  input: z.record(z.string(), z.unknown()).describe("The model input (see get_model_schema)"),
+  endpoint_id: z.string().min(3).max(200).describe('e.g. "fal-ai/wan-i2v"'),
+  input: z.record(z.string(), z.unknown()).describe("See get_model_schema"),
+  validate: validateArg,
   confirm_token: confirmTokenArg,
 });
 
@@ -25,15 +29,15 @@ export const submitJobInput = z.object({
 export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("submit_job", {
     title: "Submit a fal job",
-    description: "Start any fal.ai model without waiting and get a job_id back at once. Use it " +
-      "for slow models (video: 1-5+ minutes, music) or when you want to do other things " +
-      "meanwhile; then call get_job to follow it and fetch the result (it is kept). Costs fal " +
-      "credits like run_model.",
-    inputSchema: submitJobInput,
+    description: "Start any fal model and get a job_id at once (for slow video or music); " +
+      "follow it with get_job. Costs fal credits.",
+    inputSchema: toolSchema(submitJobInput),
+    outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("submit_job", deps, async () => {
       const id = parseEndpointId(args.endpoint_id);
+      await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, "submit_job", id.full, args);
       if (decision.kind === "answer") return decision.result as CallToolResult;
       const record = await deps.jobs.submit(deps, id.full, args.input, {

@@ -12,7 +12,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../context.ts";
 import { parseEndpointId } from "../fal/endpoint_id.ts";
-import { validateModelInput } from "../fal/validate_input.ts";
+import { assertModelInput } from "../fal/validate_input.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import { resolveMediaInput } from "../files/media_input.ts";
 import { InputBuilder } from "./input_builder.ts";
@@ -20,25 +20,46 @@ import { runJob } from "./run_job.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
+import { describeIssues, toolSchema } from "./tool_schema.ts";
+import { runOutput } from "./output_schemas.ts";
 import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
   model: z.string().min(3).max(200).optional().describe(
-    "Any fal endpoint id to use instead of the default (see search_models)",
+    "Another fal endpoint id",
   ),
-  save_to: z.string().max(200).optional().describe(
-    "Also save the result's files under this folder of the output directory",
-  ),
+  save_to: z.string().max(200).optional().describe("Subfolder to also save files in"),
   confirm_token: confirmTokenArg,
 };
 
 /** A media argument: a URL, a local file path or a data: URI. */
 export function mediaArg(what: string): z.ZodString {
   return z.string().min(1).max(10_000_000).describe(
-    `${what}: an https URL, a local file path, or a data: URI (local files are uploaded to fal)`,
+    `${what}: URL, local path or data: URI`,
   );
 }
+
+/** Aspect ratios task tools take (each model gets the nearest one it offers). */
+export const ASPECT_RATIOS = [
+  "21:9",
+  "16:9",
+  "3:2",
+  "4:3",
+  "5:4",
+  "1:1",
+  "4:5",
+  "3:4",
+  "2:3",
+  "9:16",
+  "9:21",
+] as const;
+
+/** The `aspect_ratio` argument of task tools. */
+export const aspectRatioArg: z.ZodOptional<z.ZodEnum<{ [K in typeof ASPECT_RATIOS[number]]: K }>> =
+  z.enum(ASPECT_RATIOS).optional().describe(
+    `${ASPECT_RATIOS.join(" ")}; the nearest the model takes`,
+  );
 
 /** Everything that makes one task tool. */
 export interface TaskDefinition<Args extends Record<string, unknown>> {
@@ -94,14 +115,7 @@ async function prepare<Args extends Record<string, unknown>>(
   }
   const builder = new InputBuilder(model.input, endpointId);
   task.build(resolved as Args, builder);
-  const problems = model.input ? validateModelInput(builder.input, model.input) : [];
-  if (problems.length) {
-    throw new FalMcpError(
-      `The input for ${endpointId} does not fit its schema: ${problems.join("; ")}. ` +
-        `Check get_model_schema {"endpoint_id": "${endpointId}"} or pick another model.`,
-      { status: 400, code: JsonRpcCode.InvalidParams },
-    );
-  }
+  assertModelInput(endpointId, builder.input, model.input);
   return { endpointId, input: builder.input, notes: builder.notes, saveTo: args.save_to };
 }
 
@@ -117,6 +131,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     title: task.title,
     description: task.description,
     inputSchema,
+    outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (raw, ctx) =>
     guarded(task.name, deps, async () => {
@@ -136,10 +151,13 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
     async start(raw, ctx) {
       const parsed = inputSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new FalMcpError(`Invalid arguments for ${task.name}: ${parsed.error.message}`, {
-          status: 400,
-          code: JsonRpcCode.InvalidParams,
-        });
+        throw new FalMcpError(
+          `Invalid arguments for ${task.name}: ${describeIssues(parsed.error.issues)}`,
+          {
+            status: 400,
+            code: JsonRpcCode.InvalidParams,
+          },
+        );
       }
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, task.name, run.endpointId, raw);
@@ -155,5 +173,5 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
 
 /** Builds a task tool's input schema: its own arguments plus the common ones. */
 export function taskInputSchema(args: z.ZodRawShape): z.ZodObject<z.ZodRawShape> {
-  return z.object({ ...args, ...commonTaskArgs });
+  return toolSchema(z.object({ ...args, ...commonTaskArgs }));
 }

@@ -12,13 +12,14 @@ import { type LocalFileAccess, localFilePath } from "../files/local_files.ts";
 import type { Logger } from "../log.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
+import { toolSchema } from "./tool_schema.ts";
+import { uploadOutput } from "./output_schemas.ts";
 
 /** Input schema of `upload_file`. */
 export const uploadFileInput = z.object({
   path: z.string().min(1).max(4096).describe(
-    "Path of a file on the machine running this server: absolute, ~/… or relative to the " +
-      "server's working directory (a file:// URL also works). HTTP clients may name only files " +
-      "inside the folder the operator shares (relative paths are taken inside it)",
+    "File on the server's machine: absolute, ~/… or relative (file:// works too); over HTTP " +
+      "only inside the folder the operator shares",
   ),
 });
 
@@ -36,12 +37,10 @@ export interface UploadFileDeps {
 export function registerUploadFile(server: McpServer, deps: UploadFileDeps): void {
   server.registerTool("upload_file", {
     title: "Upload a file to fal",
-    description: "Upload a local file (image, video, audio, or any other file) to fal.ai " +
-      "storage and get back a public URL. Pass that URL as a model's image_url, video_url, " +
-      "audio_url (or similar) input. Only needed for files on this machine: http(s) URLs can be " +
-      "given to models directly. Large files are uploaded in parts; the content type comes from " +
-      "the file extension.",
-    inputSchema: uploadFileInput,
+    description: "Upload a local file to fal storage; the URL goes in a model's image_url, " +
+      "audio_url… (URLs need no upload).",
+    inputSchema: toolSchema(uploadFileInput),
+    outputSchema: uploadOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>
     guarded("upload_file", deps, async () => {

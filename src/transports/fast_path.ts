@@ -208,7 +208,8 @@ async function runTool(
       );
     }
     const result = await tool.executor(input.value, ctx) as Record<string, unknown>;
-    if (tool.outputSchema && !result.isError) {
+    // Like the SDK: errors and input_required answers are not checked against the schema.
+    if (tool.outputSchema && !result.isError && result.resultType !== "input_required") {
       if (result.structuredContent === undefined) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,

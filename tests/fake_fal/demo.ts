@@ -66,6 +66,7 @@ try {
 if (server.httpUrl) {
   console.error(
     `\nfal-mcp demo: the server runs against a local fake fal (${fake.url}), no fal key needed.\n` +
+      `  Studio:          ${server.httpUrl}/studio  (open it in a browser)\n` +
       `  Streamable HTTP: ${server.httpUrl}/mcp\n` +
       `  Legacy SSE:      ${server.httpUrl}/sse\n` +
       `  upload_file may read files in ${DEMO_FOLDER}\n` +

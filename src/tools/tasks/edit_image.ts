@@ -8,7 +8,14 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
 import type { McpTaskRegistry } from "../mcp_tasks.ts";
-import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+import { setFormat } from "../input_builder.ts";
+import {
+  aspectRatioArg,
+  mediaArg,
+  registerTaskTool,
+  type TaskDefinition,
+  taskInputSchema,
+} from "../task_tool.ts";
 
 /** Built-in default model of `edit_image`. */
 export const EDIT_IMAGE_MODEL = "fal-ai/flux-pro/kontext";
@@ -16,13 +23,11 @@ export const EDIT_IMAGE_MODEL = "fal-ai/flux-pro/kontext";
 const args = {
   image: mediaArg("The image to edit"),
   instruction: z.string().min(1).max(10_000).describe(
-    'What to change, e.g. "make the sky stormy" or "remove the person on the left"',
+    'What to change, e.g. "make the sky stormy"',
   ),
-  aspect_ratio: z.string().regex(/^\d+:\d+$/).optional().describe(
-    'Output aspect ratio, e.g. "1:1"',
-  ),
-  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
-  format: z.enum(["jpeg", "png"]).optional().describe("Output image format"),
+  aspect_ratio: aspectRatioArg,
+  seed: z.number().int().min(0).optional(),
+  format: z.enum(["jpeg", "png"]).optional().describe("jpeg or png"),
 };
 
 /** Input schema of `edit_image`. */
@@ -33,9 +38,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "edit_image",
   title: "Edit an image",
-  description: "Edit an existing image by instruction (default " +
-    `${EDIT_IMAGE_MODEL}; any image-to-image or inpainting endpoint via model). The image can ` +
-    "be a URL, a local file or a data: URI. Takes seconds; costs a few cents.",
+  description: `Edit an image by instruction (default ${EDIT_IMAGE_MODEL}; model takes any ` +
+    "image-to-image endpoint). Seconds; a few cents.",
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "edit_image", endpointId: EDIT_IMAGE_MODEL }),
@@ -44,7 +48,7 @@ const task: TaskDefinition<Args> = {
     input.set("instruction", a.instruction, "prompt", "instruction");
     input.set("aspect_ratio", a.aspect_ratio, "aspect_ratio");
     input.set("seed", a.seed, "seed");
-    input.set("format", a.format, "output_format");
+    setFormat(input, a.format);
   },
 };
 

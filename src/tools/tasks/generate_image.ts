@@ -8,25 +8,27 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
 import type { McpTaskRegistry } from "../mcp_tasks.ts";
-import { setImageSize } from "../input_builder.ts";
-import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+import { setFormat, setImageSize } from "../input_builder.ts";
+import {
+  aspectRatioArg,
+  registerTaskTool,
+  type TaskDefinition,
+  taskInputSchema,
+} from "../task_tool.ts";
 
 /** Built-in default model of `generate_image`. */
 export const GENERATE_IMAGE_MODEL = "fal-ai/flux/dev";
 
 const args = {
-  prompt: z.string().min(1).max(10_000).describe("What the image shows"),
+  prompt: z.string().min(1).max(10_000),
   size: z.string().max(40).optional().describe(
-    "A preset (square_hd, square, landscape_4_3, landscape_16_9, portrait_4_3, portrait_16_9) " +
-      "or WIDTHxHEIGHT, e.g. 1024x768",
+    "square_hd square landscape_4_3 landscape_16_9 portrait_4_3 portrait_16_9, or WxH",
   ),
-  aspect_ratio: z.string().regex(/^\d+:\d+$/).optional().describe('e.g. "16:9" (instead of size)'),
-  count: z.number().int().min(1).max(8).optional().describe("How many images (default 1)"),
-  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
-  negative_prompt: z.string().max(5000).optional().describe(
-    "What to avoid (if the model supports it)",
-  ),
-  format: z.enum(["jpeg", "png", "webp"]).optional().describe("Output image format"),
+  aspect_ratio: aspectRatioArg,
+  count: z.number().int().min(1).max(8).optional().describe("Images (default 1)"),
+  seed: z.number().int().min(0).optional(),
+  negative_prompt: z.string().max(5000).optional().describe("What to avoid"),
+  format: z.enum(["jpeg", "png", "webp"]).optional().describe("jpeg, png or webp"),
 };
 
 /** Input schema of `generate_image`. */
@@ -37,10 +39,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "generate_image",
   title: "Generate an image",
-  description: "Create images from a text prompt with a fal model (default " +
-    `${GENERATE_IMAGE_MODEL}; any text-to-image endpoint via model, e.g. fal-ai/flux/schnell ` +
-    "for speed). Takes a few seconds and costs a few cents per image. Returns image URLs " +
-    "(small images also inline).",
+  description: `Text to image (default ${GENERATE_IMAGE_MODEL}; model takes any other, e.g. ` +
+    "fal-ai/flux/schnell for speed). Seconds; a few cents per image.",
   args,
   defaultModel: () => ({ key: "generate_image", endpointId: GENERATE_IMAGE_MODEL }),
   build(a, input) {
@@ -49,7 +49,7 @@ const task: TaskDefinition<Args> = {
     input.set("count", a.count, "num_images");
     input.set("seed", a.seed, "seed");
     input.set("negative_prompt", a.negative_prompt, "negative_prompt");
-    input.set("format", a.format, "output_format");
+    setFormat(input, a.format);
   },
 };
 

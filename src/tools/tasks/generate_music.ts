@@ -17,10 +17,10 @@ export const GENERATE_MUSIC_MODEL = "fal-ai/lyria2";
 const args = {
   prompt: z.string().min(1).max(5000).describe('Style, mood, instruments, e.g. "calm lo-fi piano"'),
   duration: z.number().min(1).max(600).optional().describe(
-    "Length in seconds (if the model takes one)",
+    "Seconds (if the model takes it)",
   ),
   negative_prompt: z.string().max(5000).optional().describe("What to avoid"),
-  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
+  seed: z.number().int().min(0).optional(),
 };
 
 /** Input schema of `generate_music`. */
@@ -31,9 +31,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "generate_music",
   title: "Generate music or audio",
-  description: `Create music or sound from a text prompt (default ${GENERATE_MUSIC_MODEL}; any ` +
-    "text-to-audio endpoint via model). Takes from 30 seconds to a few minutes and costs cents " +
-    "to a dollar. If it is not done within the server's wait, you get a job_id for get_job.",
+  description: `Music or sound from a prompt (default ${GENERATE_MUSIC_MODEL}). 30 s to minutes; ` +
+    "cents to $1. Past the server's wait: a job_id for get_job.",
   args,
   slow: true,
   defaultModel: () => ({ key: "generate_music", endpointId: GENERATE_MUSIC_MODEL }),

@@ -10,7 +10,14 @@ import { z } from "zod";
 import type { ServerDeps } from "../../context.ts";
 import type { McpTaskRegistry } from "../mcp_tasks.ts";
 import type { InputBuilder } from "../input_builder.ts";
-import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_tool.ts";
+import type { JsonSchema } from "../../fal/openapi.ts";
+import {
+  aspectRatioArg,
+  mediaArg,
+  registerTaskTool,
+  type TaskDefinition,
+  taskInputSchema,
+} from "../task_tool.ts";
 
 /** Built-in default text-to-video model. */
 export const TEXT_TO_VIDEO_MODEL = "fal-ai/kling-video/v2/master/text-to-video";
@@ -20,10 +27,12 @@ export const IMAGE_TO_VIDEO_MODEL = "fal-ai/wan-i2v";
 const args = {
   prompt: z.string().min(1).max(10_000).describe("What happens in the video"),
   image: mediaArg("Optional start frame").optional(),
-  duration: z.number().min(1).max(60).optional().describe("Length in seconds (e.g. 5 or 10)"),
-  aspect_ratio: z.string().regex(/^\d+:\d+$/).optional().describe('e.g. "16:9", "9:16", "1:1"'),
+  duration: z.number().min(1).max(60).optional().describe(
+    "Seconds; the nearest the model makes",
+  ),
+  aspect_ratio: aspectRatioArg,
   negative_prompt: z.string().max(5000).optional().describe("What to avoid"),
-  seed: z.number().int().min(0).optional().describe("Seed for reproducible results"),
+  seed: z.number().int().min(0).optional(),
 };
 
 /** Input schema of `generate_video`. */
@@ -31,37 +40,61 @@ export const generateVideoInput = taskInputSchema(args);
 
 type Args = z.infer<z.ZodObject<typeof args>>;
 
-/** Sets a duration in seconds on whatever form the model takes (enum string, number, frames). */
+function bounds(schema: JsonSchema | undefined, fallback: number): [number, number, number] {
+  const def = typeof schema?.default === "number" ? schema.default : fallback;
+  const min = typeof schema?.minimum === "number" ? schema.minimum : Math.min(def, 1);
+  const max = typeof schema?.maximum === "number" ? schema.maximum : Math.max(def, 1000);
+  return [min, max, def];
+}
+
+/**
+ * Sets a length in seconds on models that take a frame count: picks the frame count and frame
+ * rate, within the model's bounds, whose length is nearest `seconds`; the usual frame rate is
+ * kept when it comes within a tenth of a second.
+ */
+function setFrames(input: InputBuilder, seconds: number): void {
+  const [fMin, fMax] = bounds(input.property("num_frames"), 81);
+  const fpsSchema = input.property("frames_per_second");
+  const [pMin, pMax, pDefault] = fpsSchema ? bounds(fpsSchema, 16) : [16, 16, 16];
+  const at = (fps: number) => {
+    const frames = Math.min(fMax, Math.max(fMin, Math.round(seconds * fps)));
+    return { frames, fps, error: Math.abs(frames / fps - seconds) };
+  };
+  let best = at(pDefault);
+  // Another frame rate only when the usual one cannot come within a tenth of a second.
+  if (best.error > 0.1) {
+    for (let fps = Math.ceil(pMin); fps <= Math.floor(pMax); fps++) {
+      const candidate = at(fps);
+      const nearer = candidate.error < best.error - 1e-9 ||
+        (Math.abs(candidate.error - best.error) <= 1e-9 &&
+          Math.abs(fps - pDefault) < Math.abs(best.fps - pDefault));
+      if (nearer) best = candidate;
+    }
+  }
+  input.set("duration", best.frames, "num_frames");
+  if (fpsSchema && best.fps !== pDefault) input.set("duration", best.fps, "frames_per_second");
+  const length = best.frames / best.fps;
+  if (Math.abs(length - seconds) > 0.05) {
+    input.note(
+      `${input.endpointId} makes ${fMin}-${fMax} frames at ${pMin}-${pMax} fps, so duration ` +
+        `${seconds} became ${best.frames} frames at ${best.fps} fps (${length.toFixed(1)} s).`,
+    );
+  }
+}
+
+/** Sets a duration in seconds on whatever form the model takes (enum, number, frame count). */
 function setDuration(input: InputBuilder, seconds: number | undefined): void {
   if (seconds === undefined) return;
-  const allowed = input.allowed("duration");
-  if (allowed) {
-    // Models list allowed lengths as strings ("5", "10"): pick the nearest.
-    const nearest = allowed.map(String).sort((a, b) =>
-      Math.abs(Number(a) - seconds) - Math.abs(Number(b) - seconds)
-    )[0];
-    input.set("duration", nearest, "duration");
-  } else if (input.property("duration")) {
-    input.set(
-      "duration",
-      input.property("duration")?.type === "string" ? String(seconds) : seconds,
-      "duration",
-    );
-  } else if (input.property("num_frames")) {
-    const fps = Number(input.property("frames_per_second")?.default ?? 16);
-    input.set("duration", Math.round(seconds * fps), "num_frames");
-  } else {
-    input.set("duration", seconds, "duration");
-  }
+  if (!input.property("duration") && input.property("num_frames")) setFrames(input, seconds);
+  else input.set("duration", seconds, "duration");
 }
 
 const task: TaskDefinition<Args> = {
   name: "generate_video",
   title: "Generate a video",
-  description: "Create a short video from a prompt, optionally starting from an image " +
-    `(defaults: ${TEXT_TO_VIDEO_MODEL} for text, ${IMAGE_TO_VIDEO_MODEL} with an image; any ` +
-    "video endpoint via model). Takes 1-5+ minutes and can cost around a dollar or more. If it " +
-    "is not done within the server's wait, you get a job_id: call get_job later for the video.",
+  description: `Video from a prompt, or from a start image (default ${TEXT_TO_VIDEO_MODEL}; ` +
+    `${IMAGE_TO_VIDEO_MODEL} with an image). 1-5+ min; $1 or more. Past the server's wait: a ` +
+    "job_id for get_job.",
   args,
   mediaArgs: ["image"],
   slow: true,

@@ -23,9 +23,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "remove_background",
   title: "Remove an image's background",
-  description: "Remove the background of an image, leaving the subject on transparency (PNG). " +
-    `Default ${REMOVE_BACKGROUND_MODEL}; e.g. fal-ai/birefnet via model. Takes seconds; costs ` +
-    "a fraction of a cent.",
+  description: "Cut an image's subject out onto transparency (PNG; default " +
+    `${REMOVE_BACKGROUND_MODEL}). Seconds; under a cent.`,
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "remove_background", endpointId: REMOVE_BACKGROUND_MODEL }),

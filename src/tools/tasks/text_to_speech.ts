@@ -14,11 +14,11 @@ import { registerTaskTool, type TaskDefinition, taskInputSchema } from "../task_
 export const TEXT_TO_SPEECH_MODEL = "fal-ai/kokoro/american-english";
 
 const args = {
-  text: z.string().min(1).max(20_000).describe("What to say"),
+  text: z.string().min(1).max(20_000),
   voice: z.string().max(100).optional().describe(
-    "Voice name of the model (see get_model_schema for the list), e.g. af_heart",
+    "A voice of the model, e.g. af_heart (see get_model_schema)",
   ),
-  speed: z.number().min(0.25).max(4).optional().describe("Speaking rate (1 = normal)"),
+  speed: z.number().min(0.25).max(4).optional().describe("1 = normal"),
 };
 
 /** Input schema of `text_to_speech`. */
@@ -29,9 +29,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "text_to_speech",
   title: "Text to speech",
-  description: `Turn text into speech audio (default ${TEXT_TO_SPEECH_MODEL}; e.g. ` +
-    "fal-ai/elevenlabs/tts/multilingual-v2 via model). Takes seconds; costs about a cent per " +
-    "thousand characters. Returns an audio URL.",
+  description: `Speech audio from text (default ${TEXT_TO_SPEECH_MODEL}; e.g. ` +
+    "fal-ai/elevenlabs/tts/multilingual-v2). Seconds; about a cent per 1000 characters.",
   args,
   defaultModel: () => ({ key: "text_to_speech", endpointId: TEXT_TO_SPEECH_MODEL }),
   build(a, input) {

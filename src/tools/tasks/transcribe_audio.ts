@@ -16,9 +16,9 @@ export const TRANSCRIBE_AUDIO_MODEL = "fal-ai/whisper";
 const args = {
   audio: mediaArg("The audio (or video) to transcribe"),
   language: z.string().min(2).max(10).optional().describe(
-    'Spoken language code, e.g. "en" (default: detected)',
+    'e.g. "en" (default: detected)',
   ),
-  translate: z.boolean().optional().describe("Translate to English instead of transcribing"),
+  translate: z.boolean().optional().describe("Into English"),
 };
 
 /** Input schema of `transcribe_audio`. */
@@ -62,9 +62,9 @@ export function describeTranscript(result: unknown): string[] {
 const task: TaskDefinition<Args> = {
   name: "transcribe_audio",
   title: "Transcribe audio",
-  description: `Transcribe speech to text with timestamps (default ${TRANSCRIBE_AUDIO_MODEL}; ` +
-    "e.g. fal-ai/wizper via model). The audio can be a URL, a local file or a data: URI. Takes " +
-    "seconds to a minute; costs about a cent per minute of audio.",
+  description:
+    `Speech to timestamped text (default ${TRANSCRIBE_AUDIO_MODEL}; e.g. fal-ai/wizper). ` +
+    "Seconds to a minute; about a cent per audio minute.",
   args,
   mediaArgs: ["audio"],
   defaultModel: () => ({ key: "transcribe_audio", endpointId: TRANSCRIBE_AUDIO_MODEL }),

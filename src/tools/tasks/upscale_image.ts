@@ -16,9 +16,9 @@ export const UPSCALE_IMAGE_MODEL = "fal-ai/clarity-upscaler";
 const args = {
   image: mediaArg("The image to upscale"),
   scale: z.number().min(1).max(8).optional().describe(
-    "Upscale factor, e.g. 2 (default: the model's)",
+    "Factor, e.g. 2",
   ),
-  prompt: z.string().max(5000).optional().describe("Optional description guiding added detail"),
+  prompt: z.string().max(5000).optional().describe("Guides the added detail"),
 };
 
 /** Input schema of `upscale_image`. */
@@ -29,8 +29,7 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "upscale_image",
   title: "Upscale an image",
-  description: `Upscale an image (default ${UPSCALE_IMAGE_MODEL}; any upscaler via model). ` +
-    "Takes 10-60 seconds; costs a few cents.",
+  description: `Upscale an image (default ${UPSCALE_IMAGE_MODEL}). 10-60 s; a few cents.`,
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "upscale_image", endpointId: UPSCALE_IMAGE_MODEL }),
