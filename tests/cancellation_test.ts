@@ -21,12 +21,18 @@ Deno.test("cancelling a run_model call (notifications/cancelled) cancels the fal
     const server = await startTestHttpServer({ env: falEnv(fake) });
     const client = new Client({ name: "cancel-test", version: "1.0.0" });
     try {
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)),
+      );
       const controller = new AbortController();
       const call = client.callTool(
         {
           name: "run_model",
-          arguments: { endpoint_id: "fal-ai/flux/dev", input: SLOW_INPUT, validate: false },
+          arguments: {
+            endpoint_id: "fal-ai/flux/dev",
+            input: SLOW_INPUT,
+            validate: false,
+          },
         },
         { signal: controller.signal },
       );
@@ -45,20 +51,36 @@ Deno.test("cancelling a run_model call (notifications/cancelled) cancels the fal
 Deno.test("a call cancelled while its submit is still being answered still gets its fal job cancelled", async () => {
   await withFakeFal(async (fake) => {
     // fal accepts the job at once but its answer takes a while: the call is cancelled meanwhile.
-    fake.injectFault({ match: "submit", respond: "delay_answer", delayMs: 1000 });
+    fake.injectFault({
+      match: "submit",
+      respond: "delay_answer",
+      delayMs: 1000,
+    });
     const server = await startTestHttpServer({ env: falEnv(fake) });
     const client = new Client({ name: "cancel-test", version: "1.0.0" });
     try {
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)),
+      );
       const controller = new AbortController();
       const call = client.callTool(
-        { name: "run_model", arguments: { endpoint_id: "fal-ai/flux/dev", input: SLOW_INPUT } },
+        {
+          name: "run_model",
+          arguments: {
+            endpoint_id: "fal-ai/flux/dev",
+            input: SLOW_INPUT,
+            validate: false,
+          },
+        },
         { signal: controller.signal },
       );
       await waitFor(() => jobs(fake).length === 1);
       controller.abort("user changed their mind");
       await assert.rejects(call);
-      await waitFor(() => jobs(fake)[0]!.cancelled, "the job to be cancelled at fal");
+      await waitFor(
+        () => jobs(fake)[0]!.cancelled,
+        "the job to be cancelled at fal",
+      );
       assert.equal(jobs(fake)[0]!.cancelled, true);
     } finally {
       await client.close();
@@ -73,14 +95,22 @@ Deno.test("a 2026-07-28 client that disconnects mid-call gets its fal job cancel
     try {
       const { body, headers } = modernRequest("tools/call", {
         name: "run_model",
-        arguments: { endpoint_id: "fal-ai/flux/dev", input: SLOW_INPUT, validate: false },
+        arguments: {
+          endpoint_id: "fal-ai/flux/dev",
+          input: SLOW_INPUT,
+          validate: false,
+        },
       });
       // A raw socket, closed mid-call, is a client going away. (Deno's own fetch keeps the
       // connection open after an abort when the request is large, so it cannot stand in here.)
       const { port } = new URL(server.url);
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+      const conn = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: Number(port),
+      });
       const payload = JSON.stringify(body);
-      const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+      const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("");
       await conn.write(new TextEncoder().encode(
         `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${head}` +
           `Content-Length: ${new TextEncoder().encode(payload).length}\r\n\r\n${payload}`,
@@ -101,7 +131,11 @@ Deno.test("run_model with an input the model rejects answers a tool error naming
     try {
       const { body, headers } = modernRequest("tools/call", {
         name: "run_model",
-        arguments: { endpoint_id: "fal-ai/flux/dev", input: { seed: 1 }, validate: false },
+        arguments: {
+          endpoint_id: "fal-ai/flux/dev",
+          input: { seed: 1 },
+          validate: false,
+        },
       });
       const response = await post(`${server.url}/mcp`, body, headers);
       const message = await readMessage<ToolCallAnswer>(response);
@@ -128,7 +162,10 @@ Deno.test("run_model with an unknown endpoint answers a tool error saying fal do
         await post(`${server.url}/mcp`, body, headers),
       );
       assert.equal(message.result.isError, true);
-      assert.match(message.result.content[0]!.text, /Unknown endpoint id "nobody\/nothing"/);
+      assert.match(
+        message.result.content[0]!.text,
+        /Unknown endpoint id "nobody\/nothing"/,
+      );
       assert.equal(jobs(fake).length, 0);
     } finally {
       await server.close();

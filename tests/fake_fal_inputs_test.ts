@@ -116,7 +116,7 @@ Deno.test("a task tool given an image fal cannot download fails saying the downl
     assert.equal(answer.isError, true, allText(answer));
     assert.match(
       allText(answer),
-      /failed: Failed to download the file\. Please check if the URL is accessible/,
+      /failed: image_url: Failed to download the file\. Please check if the URL is accessible/,
     );
   });
 });

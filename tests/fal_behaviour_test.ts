@@ -109,8 +109,7 @@ Deno.test("a model failure comes with the result and fails the job with fal's wo
     const submitted = await call("submit_job", {
       endpoint_id: ENDPOINT,
       input: { prompt: "x", fake_fail: "content_policy_violation" },
-      // fake_fail is the fake's test hook, not an input of the model.
-      validate: false,
+      validate: false, // fake_fail is a hook of the fake, not a field of the model
     });
     const jobId = String(submitted.structuredContent?.job_id);
     const done = await call("get_job", { job_id: jobId, wait_seconds: 60 });

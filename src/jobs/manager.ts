@@ -13,7 +13,7 @@
 
 import { JobListChanges } from "./list_changes.ts";
 import type { FalClient } from "../fal/client.ts";
-import { FalApiError, isTransientFalError } from "../fal/errors.ts";
+import { describeFalErrorBody, FalApiError, isTransientFalError } from "../fal/errors.ts";
 import { waitForCompletion } from "../fal/follow_job.ts";
 import type { QueueStatus } from "../fal/types.ts";
 import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors.ts";
@@ -762,7 +762,10 @@ export class JobManager {
           }
           continue;
         }
-        let message = errorMessage(error);
+        // A model's own failure (it comes with the result) is told in the model's words.
+        let message = error instanceof FalApiError && error.falStatus !== 404
+          ? describeFalErrorBody(error.body) ?? errorMessage(error)
+          : errorMessage(error);
         if (error instanceof FalApiError && error.falStatus === 404) {
           message += " (fal keeps a result for 1 hour after the job ends, 6 minutes when it " +
             "is 10 KB or more)";

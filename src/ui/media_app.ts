@@ -134,7 +134,8 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
       "(billed by fal); save writes the file to the server's --output-dir, when it has one.",
     inputSchema: mediaActionInput,
     outputSchema: mediaActionOutput,
-    annotations: { readOnlyHint: false, openWorldHint: true },
+    // Starts a new (billed) job or writes a new file; never changes or removes what exists.
+    annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     _meta: { ui: { resourceUri: MEDIA_APP_URI, visibility: ["app"] } },
   }, (args, ctx) =>
     guarded("media_action", deps, async () => {
