@@ -125,6 +125,7 @@ export {
   type StoreHealth,
   type WaitOptions,
 } from "./src/jobs/manager.ts";
+export type { JobCoordinator, JobLease, JobUpdate } from "./src/jobs/coordinator.ts";
 export type {
   JobLog,
   JobPage,

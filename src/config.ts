@@ -63,6 +63,13 @@ export interface Config {
   stateDir: string;
   /** Where job records are kept: SQLite under the state dir, or memory only. */
   jobStore: JobStoreKind;
+  /**
+   * A Redis shared by every instance of a cluster (`redis://` or `rediss://`, password in the
+   * URL): jobs live there and are followed under leases. Never logged (it may hold a password).
+   */
+  redisUrl: string | undefined;
+  /** Where fal's webhook signing keys are published (a JWKS). */
+  falWebhookJwksUrl: string;
   /** When set, every generated file is also saved here (and HTTP callers may use `save_to`). */
   outputDir: string | undefined;
   /** Base folder for per-call `save_to` (the output dir, or `./fal-output` for stdio callers). */

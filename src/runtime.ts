@@ -15,7 +15,9 @@ import { listenResilient, type ResilientServer } from "./http/listen.ts";
 import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
-import { openJobStore } from "./jobs/open_store.ts";
+import { openJobBackend } from "./cluster/job_backend.ts";
+import { falWebhookHandler } from "./cluster/webhook_route.ts";
+import { WebhookVerifier } from "./fal/webhook.ts";
 import { listenError } from "./listen_error.ts";
 import { createLogger, type Logger, resolveLogFormat } from "./log.ts";
 import { Metrics } from "./metrics.ts";
@@ -90,8 +92,13 @@ export async function startServer(
   const stopWork = new AbortController();
   const hosts = resolveFalHosts(config.falBaseUrl);
   const fal = new FalClient({ hosts, key: config.falKey, logger, metrics });
+  const backend = await openJobBackend(config, logger);
+  // fal reports each job's outcome to /fal/webhook when the server is reachable at a public URL.
+  const webhooks = config.transport !== "stdio" && config.publicUrl !== undefined;
   const jobs = new JobManager({
-    store: openJobStore(config.jobStore, config.stateDir, logger),
+    store: backend.store,
+    coordinator: backend.coordinator,
+    webhookUrl: webhooks ? `${config.publicUrl}/fal/webhook` : undefined,
     logger,
     metrics,
     maxResultBytes: config.maxResultBytes,
@@ -199,11 +206,24 @@ export async function startServer(
       wellKnown: config.oauth
         ? (_request, path) => protectedResourceMetadataResponse(path, resourceUrl, config)
         : undefined,
+      falWebhook: webhooks
+        ? falWebhookHandler(
+          new WebhookVerifier({ jwksUrl: config.falWebhookJwksUrl }),
+          jobs,
+          logger,
+        )
+        : undefined,
       readiness: async () => {
+        const cluster = backend.readiness();
+        // With Redis away, the store probe would only repeat that: Redis's answer says it all.
+        if (cluster.not_ready !== undefined) {
+          return { fal_key_configured: !!config.falKey, byok: config.byok, ...cluster };
+        }
         const store = await jobs.storeHealth();
         return {
           fal_key_configured: !!config.falKey,
           byok: config.byok,
+          ...cluster,
           job_store: store.writable ? "writable" : "cannot write",
           ...(store.writable ? {} : {
             not_ready: `the job store cannot write (${store.reason}); jobs cannot be submitted`,
@@ -228,6 +248,7 @@ export async function startServer(
       );
     } catch (error) {
       await Promise.allSettled([http.close(), jobs.close()]);
+      await backend.close();
       throw listenError(error, config.host, config.port) ?? error;
     }
     const addr = httpServer.addr;
@@ -268,6 +289,7 @@ export async function startServer(
       await Promise.allSettled([stdio?.close(), http?.close()]);
       await Promise.race([httpServer?.shutdown(), sleep(2000)]);
       await jobs.close();
+      await backend.close();
       logger.info("fal-mcp stopped");
       done.resolve();
     })();

@@ -13,6 +13,7 @@
 import { ConfigError } from "./errors.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormatChoice, type LogLevel } from "./log.ts";
 import { TASK_MODEL_KEYS } from "./task_models.ts";
+import { FAL_WEBHOOK_JWKS_URL } from "./fal/webhook.ts";
 
 /** Environment variables, by name. */
 export type Env = Record<string, string | undefined>;
@@ -176,7 +177,11 @@ function integer(
 }
 
 /** An http or https URL, without a trailing slash. */
-function url(options: Common): Setting<string | undefined> {
+function url(options: Common & { fallback: string; default?: string }): Setting<string>;
+function url(options: Common): Setting<string | undefined>;
+function url(
+  options: Common & { fallback?: string; default?: string },
+): Setting<string | undefined> {
   return valued(options, (picked) => {
     let parsed: URL;
     try {
@@ -188,6 +193,30 @@ function url(options: Common): Setting<string | undefined> {
       throw invalid(picked, "expected an http or https URL");
     }
     return parsed.href.replace(/\/+$/, "");
+  }, () => options.fallback);
+}
+
+/**
+ * A `redis://` or `rediss://` URL, kept as given. Its errors never repeat the value (it may hold
+ * a password).
+ */
+function redisUrl(options: Common): Setting<string | undefined> {
+  return valued(options, (picked) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(picked.value);
+    } catch {
+      parsed = undefined;
+    }
+    if (
+      !parsed || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") || !parsed.hostname
+    ) {
+      throw new ConfigError(
+        `Invalid ${picked.source}: expected redis://[user:password@]host:port[/db] or ` +
+          "rediss://… for TLS",
+      );
+    }
+    return picked.value;
   }, () => undefined);
 }
 
@@ -424,10 +453,12 @@ export const SETTINGS = {
     arg: "URL",
     env: ["FAL_MCP_PUBLIC_URL"],
     group: "network",
-    help: "the URL clients use: the OAuth resource; OAuth needs it or --oauth-audience",
+    help: "the URL clients use: the OAuth resource; OAuth needs it or --oauth-audience; with " +
+      "HTTP, jobs are also submitted with fal's webhook to URL/fal/webhook",
     doc:
       "the URL clients use (`https://fal-mcp.example.com`): the OAuth resource is `<URL>/mcp`; " +
-      "OAuth needs it or `--oauth-audience`",
+      "OAuth needs it or `--oauth-audience`. With HTTP, jobs are also submitted with fal's " +
+      "webhook to `<URL>/fal/webhook`",
   }),
   maxBodyBytes: integer({
     flag: "max-body-bytes",
@@ -605,6 +636,19 @@ export const SETTINGS = {
     doc: "one origin for every fal API: `URL/queue`, `URL/run`, `URL/rest`, `URL/api` (the " +
       "tests and `deno task demo` point it at the local fake)",
   }),
+  falWebhookJwksUrl: url({
+    flag: "fal-webhook-jwks-url",
+    arg: "URL",
+    env: ["FAL_MCP_FAL_WEBHOOK_JWKS_URL"],
+    group: "fal",
+    fallback: FAL_WEBHOOK_JWKS_URL,
+    default: FAL_WEBHOOK_JWKS_URL,
+    defaultText: "fal's JWKS",
+    defaultDoc: "fal's JWKS",
+    help: "fal's webhook signing keys",
+    doc:
+      `where fal publishes the keys its webhooks are signed with (by default \`${FAL_WEBHOOK_JWKS_URL}\`)`,
+  }),
   stateDir: text({
     flag: "state-dir",
     arg: "DIR",
@@ -625,6 +669,17 @@ export const SETTINGS = {
     default: "sqlite",
     help: "sqlite | memory",
     doc: "`sqlite` (survives restarts) or `memory` (forgotten when the process ends)",
+  }),
+  redisUrl: redisUrl({
+    flag: "redis-url",
+    arg: "URL",
+    env: ["FAL_MCP_REDIS_URL"],
+    group: "jobs",
+    help: "share jobs with other instances in this Redis (redis:// or rediss://)",
+    doc:
+      "a Redis shared by every instance of a cluster (`redis://[user:password@]host:port[/db]`, " +
+      "`rediss://` for TLS): jobs live there and are followed under leases (see " +
+      "[deployment](deployment.md#many-instances-on-redis)); never logged",
   }),
   outputDir: text({
     flag: "output-dir",

@@ -9,9 +9,15 @@ import { openJobStore } from "../src/jobs/open_store.ts";
 import { decodeCursor, encodeCursor } from "../src/jobs/query.ts";
 import { SQLITE_SCHEMA_VERSION, SqliteJobStore } from "../src/jobs/sqlite_store.ts";
 import type { JobRecord, JobStatus, JobStore } from "../src/jobs/types.ts";
+import { RedisJobStore } from "../src/jobs/redis_store.ts";
+import { startRedis } from "./helpers/redis_server.ts";
 
 /** A record with every field set, created `minute` minutes after a fixed start. */
-function job(id: string, minute: number, overrides: Partial<JobRecord> = {}): JobRecord {
+function job(
+  id: string,
+  minute: number,
+  overrides: Partial<JobRecord> = {},
+): JobRecord {
   const createdAt = new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
   return {
     id,
@@ -21,7 +27,13 @@ function job(id: string, minute: number, overrides: Partial<JobRecord> = {}): Jo
     queuePosition: 0,
     logs: [{ message: "done", timestamp: createdAt }],
     input: { prompt: `picture ${id}`, seed: minute },
-    result: { images: [{ url: `https://fal.media/${id}.png`, width: 1024, height: 768 }] },
+    result: {
+      images: [{
+        url: `https://fal.media/${id}.png`,
+        width: 1024,
+        height: 768,
+      }],
+    },
     metrics: { inference_time: 1.5 },
     tool: "generate_image",
     createdAt,
@@ -41,7 +53,9 @@ function isInvalidCursor(error: unknown): boolean {
     /invalid/i.test(error.message);
 }
 
-async function withTempDir(run: (dir: string) => void | Promise<void>): Promise<void> {
+async function withTempDir(
+  run: (dir: string) => void | Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fal-mcp-jobs-" });
   try {
     await run(dir);
@@ -71,7 +85,12 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
 
   test("get returns a put record deep-equal, nested result included", async (store) => {
     const record = job("req-1", 1, {
-      result: { video: { url: "https://fal.media/v.mp4", meta: { frames: [1, 2, { k: null }] } } },
+      result: {
+        video: {
+          url: "https://fal.media/v.mp4",
+          meta: { frames: [1, 2, { k: null }] },
+        },
+      },
     });
     await store.put(record);
     assert.deepEqual(await store.get("req-1"), record);
@@ -79,14 +98,19 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
 
   test("a result of a few megabytes round-trips exactly", async (store) => {
     const big = "x".repeat(3 * 1024 * 1024);
-    const record = job("req-big", 1, { result: { data: big, list: [big.slice(0, 10)] } });
+    const record = job("req-big", 1, {
+      result: { data: big, list: [big.slice(0, 10)] },
+    });
     await store.put(record);
     assert.deepEqual(await store.get("req-big"), record);
   });
 
   test("put with an existing id replaces the record", async (store) => {
     await store.put(job("req-1", 1, { status: "IN_QUEUE", result: undefined }));
-    const done = job("req-1", 1, { status: "COMPLETED", updatedAt: "2026-01-01T01:00:00.000Z" });
+    const done = job("req-1", 1, {
+      status: "COMPLETED",
+      updatedAt: "2026-01-01T01:00:00.000Z",
+    });
     await store.put(done);
     assert.deepEqual(await store.get("req-1"), done);
     const page = await store.list({ owner: "owner-a", limit: 10 });
@@ -112,7 +136,11 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
     for (const id of ["a", "\uFF5E", "\u{1F600}"]) await store.put(job(id, 1));
     const first = await store.list({ owner: "owner-a", limit: 1 });
     assert.deepEqual(ids(first.jobs), ["\u{1F600}"]);
-    const rest = await store.list({ owner: "owner-a", limit: 5, cursor: first.nextCursor });
+    const rest = await store.list({
+      owner: "owner-a",
+      limit: 5,
+      cursor: first.nextCursor,
+    });
     assert.deepEqual(ids(rest.jobs), ["\uFF5E", "a"]);
   });
 
@@ -120,21 +148,44 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
     await store.put(job("a1", 1, { owner: "owner-a" }));
     await store.put(job("b1", 2, { owner: "owner-b" }));
     await store.put(job("a2", 3, { owner: "owner-a" }));
-    assert.deepEqual(ids((await store.list({ owner: "owner-a", limit: 10 })).jobs), ["a2", "a1"]);
-    assert.deepEqual(ids((await store.list({ owner: "owner-b", limit: 10 })).jobs), ["b1"]);
-    assert.deepEqual((await store.list({ owner: "owner-c", limit: 10 })).jobs, []);
+    assert.deepEqual(
+      ids((await store.list({ owner: "owner-a", limit: 10 })).jobs),
+      ["a2", "a1"],
+    );
+    assert.deepEqual(
+      ids((await store.list({ owner: "owner-b", limit: 10 })).jobs),
+      ["b1"],
+    );
+    assert.deepEqual(
+      (await store.list({ owner: "owner-c", limit: 10 })).jobs,
+      [],
+    );
   });
 
   test("list filters by any of the given statuses and by endpoint", async (store) => {
-    const statuses: JobStatus[] = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED"];
+    const statuses: JobStatus[] = [
+      "IN_QUEUE",
+      "IN_PROGRESS",
+      "COMPLETED",
+      "FAILED",
+      "CANCELLED",
+    ];
     for (const [i, status] of statuses.entries()) {
       const endpointId = i % 2 === 0 ? "fal-ai/flux/dev" : "fal-ai/veo3";
       await store.put(job(`j${i}`, i, { status, endpointId }));
     }
     const owner = "owner-a";
-    const running = await store.list({ owner, statuses: ["IN_QUEUE", "IN_PROGRESS"], limit: 10 });
+    const running = await store.list({
+      owner,
+      statuses: ["IN_QUEUE", "IN_PROGRESS"],
+      limit: 10,
+    });
     assert.deepEqual(ids(running.jobs), ["j1", "j0"]);
-    const veo = await store.list({ owner, endpointId: "fal-ai/veo3", limit: 10 });
+    const veo = await store.list({
+      owner,
+      endpointId: "fal-ai/veo3",
+      limit: 10,
+    });
     assert.deepEqual(ids(veo.jobs), ["j3", "j1"]);
     const both = await store.list({
       owner,
@@ -143,14 +194,19 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
       limit: 10,
     });
     assert.deepEqual(ids(both.jobs), ["j4", "j2"]);
-    assert.deepEqual((await store.list({ owner, statuses: [], limit: 10 })).jobs, []);
+    assert.deepEqual(
+      (await store.list({ owner, statuses: [], limit: 10 })).jobs,
+      [],
+    );
   });
 
   test("paging with limit and cursor returns every job exactly once, in order", async (store) => {
     const all: string[] = [];
     for (let i = 0; i < 23; i++) {
       // Pairs share a createdAt so the id tie-break is exercised across page boundaries.
-      await store.put(job(`req-${String(i).padStart(2, "0")}`, Math.floor(i / 2)));
+      await store.put(
+        job(`req-${String(i).padStart(2, "0")}`, Math.floor(i / 2)),
+      );
       all.push(`req-${String(i).padStart(2, "0")}`);
       await store.put(job(`other-${i}`, i, { owner: "owner-b" }));
     }
@@ -172,7 +228,11 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
     for (let i = 0; i < 4; i++) await store.put(job(`req-${i}`, i));
     const first = await store.list({ owner: "owner-a", limit: 2 });
     assert.ok(first.nextCursor !== undefined);
-    const second = await store.list({ owner: "owner-a", limit: 2, cursor: first.nextCursor });
+    const second = await store.list({
+      owner: "owner-a",
+      limit: 2,
+      cursor: first.nextCursor,
+    });
     assert.deepEqual(ids(second.jobs), ["req-1", "req-0"]);
     assert.equal(second.nextCursor, undefined);
   });
@@ -188,7 +248,10 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
       Buffer.from([0xff, 0xfe]).toString("base64url"),
     ];
     for (const cursor of bad) {
-      await assert.rejects(store.list({ owner: "owner-a", limit: 5, cursor }), isInvalidCursor);
+      await assert.rejects(
+        store.list({ owner: "owner-a", limit: 5, cursor }),
+        isInvalidCursor,
+      );
     }
   });
 
@@ -200,11 +263,22 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
   });
 
   test("replace swaps a pending record for the accepted job in one step", async (store) => {
-    await store.put(job("pending-1", 1, { status: "PENDING", result: undefined }));
-    await store.replace("pending-1", job("req-accepted", 1, { status: "IN_QUEUE" }));
+    await store.put(
+      job("pending-1", 1, { status: "PENDING", result: undefined }),
+    );
+    await store.replace(
+      "pending-1",
+      job("req-accepted", 1, { status: "IN_QUEUE" }),
+    );
     assert.equal(await store.get("pending-1"), undefined);
     assert.equal((await store.get("req-accepted"))?.status, "IN_QUEUE");
     assert.deepEqual(ids(await store.unfinished()), ["req-accepted"]);
+    assert.deepEqual(
+      ids((await store.list({ owner: "owner-a", limit: 10 })).jobs),
+      [
+        "req-accepted",
+      ],
+    );
   });
 
   test("remove deletes a record; probe succeeds on a writable store", async (store) => {
@@ -212,6 +286,10 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
     await store.remove("req-gone");
     await store.remove("never-there");
     assert.equal(await store.get("req-gone"), undefined);
+    assert.deepEqual(
+      (await store.list({ owner: "owner-a", limit: 10 })).jobs,
+      [],
+    );
     await store.probe();
   });
 
@@ -223,10 +301,14 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
 
   test("unfinished lists the non-final jobs of every owner, oldest first", async (store) => {
     await store.put(job("done", 1, { status: "COMPLETED" }));
-    await store.put(job("queued-b", 2, { status: "IN_QUEUE", owner: "owner-b" }));
+    await store.put(
+      job("queued-b", 2, { status: "IN_QUEUE", owner: "owner-b" }),
+    );
     await store.put(job("failed", 3, { status: "FAILED" }));
     await store.put(job("running-a", 4, { status: "IN_PROGRESS" }));
-    await store.put(job("cancelled", 5, { status: "CANCELLED", owner: "owner-b" }));
+    await store.put(
+      job("cancelled", 5, { status: "CANCELLED", owner: "owner-b" }),
+    );
     assert.deepEqual(ids(await store.unfinished()), ["queued-b", "running-a"]);
   });
 
@@ -244,7 +326,9 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
     assert.ok(listed !== undefined);
     listed.owner = "someone-else";
     assert.deepEqual(await store.get("req-1"), original);
-    assert.deepEqual((await store.list({ owner: "owner-a", limit: 1 })).jobs, [original]);
+    assert.deepEqual((await store.list({ owner: "owner-a", limit: 1 })).jobs, [
+      original,
+    ]);
   });
 
   test("close is idempotent and later calls reject", async (store) => {
@@ -263,7 +347,11 @@ function contract(name: string, makeStore: () => Promise<Fixture>): void {
 
 contract(
   "MemoryJobStore",
-  () => Promise.resolve({ store: new MemoryJobStore(), cleanup: () => Promise.resolve() }),
+  () =>
+    Promise.resolve({
+      store: new MemoryJobStore(),
+      cleanup: () => Promise.resolve(),
+    }),
 );
 
 contract("SqliteJobStore", async () => {
@@ -274,11 +362,66 @@ contract("SqliteJobStore", async () => {
   };
 });
 
+contract("RedisJobStore", async () => {
+  const redis = await startRedis();
+  const client = await redis.client();
+  return {
+    store: new RedisJobStore(client, { closeClient: true }),
+    cleanup: () => redis.stop(),
+  };
+});
+
+Deno.test("RedisJobStore: records survive a kill -9 of redis-server (append-only file)", async () => {
+  const redis = await startRedis();
+  try {
+    let store = new RedisJobStore(await redis.client(), { closeClient: true });
+    await store.put(
+      job("req-1", 1, { status: "IN_PROGRESS", result: undefined }),
+    );
+    await store.put(job("req-2", 2));
+    await redis.kill(true);
+    await store.close();
+    await redis.restart();
+    store = new RedisJobStore(await redis.client(), { closeClient: true });
+    assert.deepEqual(
+      ids((await store.list({ owner: "owner-a", limit: 10 })).jobs),
+      [
+        "req-2",
+        "req-1",
+      ],
+    );
+    assert.deepEqual(ids(await store.unfinished()), ["req-1"]);
+    await store.close();
+  } finally {
+    await redis.stop();
+  }
+});
+
+Deno.test("RedisJobStore: two stores on one Redis see each other's records (instances of a cluster)", async () => {
+  const redis = await startRedis();
+  const a = new RedisJobStore(await redis.client(), { closeClient: true });
+  const b = new RedisJobStore(await redis.client(), { closeClient: true });
+  try {
+    await a.put(job("req-1", 1, { status: "IN_QUEUE", result: undefined }));
+    assert.equal((await b.get("req-1"))?.status, "IN_QUEUE");
+    await b.put(job("req-1", 1));
+    assert.deepEqual(await a.unfinished(), []);
+    assert.equal((await a.get("req-1"))?.status, "COMPLETED");
+  } finally {
+    await a.close();
+    await b.close();
+    await redis.stop();
+  }
+});
+
 Deno.test("SqliteJobStore: records survive closing and reopening the file (server restart)", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "jobs.sqlite3");
     const done = job("req-done", 1);
-    const running = job("req-running", 2, { status: "IN_PROGRESS", result: undefined });
+    const running = job("req-running", 2, {
+      status: "IN_PROGRESS",
+      result: undefined,
+    });
     const first = SqliteJobStore.open(path);
     await first.put(done);
     await first.put(running);
@@ -301,19 +444,33 @@ Deno.test("SqliteJobStore: damaged rows are quarantined, skipped in listings, an
   try {
     const path = join(dir, "jobs.sqlite3");
     const seen: string[] = [];
-    const store = SqliteJobStore.open(path, (id, reason) => seen.push(`${id}: ${reason}`));
+    const store = SqliteJobStore.open(
+      path,
+      (id, reason) => seen.push(`${id}: ${reason}`),
+    );
     await store.put(job("good", 1));
     await store.put(job("bad-json", 2));
     await store.put(job("bad-shape", 3));
     const db = new DatabaseSync(path);
     db.prepare("UPDATE jobs SET record = '{oops' WHERE id = 'bad-json'").run();
-    db.prepare(`UPDATE jobs SET record = '{"id":"bad-shape"}' WHERE id = 'bad-shape'`).run();
+    db.prepare(
+      `UPDATE jobs SET record = '{"id":"bad-shape"}' WHERE id = 'bad-shape'`,
+    ).run();
     db.close();
-    assert.deepEqual(ids((await store.list({ owner: "owner-a", limit: 10 })).jobs), ["good"]);
+    assert.deepEqual(
+      ids((await store.list({ owner: "owner-a", limit: 10 })).jobs),
+      ["good"],
+    );
     assert.equal(await store.get("bad-json"), undefined);
-    assert.deepEqual(seen.map((line) => line.split(":")[0]), ["bad-shape", "bad-json"]);
+    assert.deepEqual(seen.map((line) => line.split(":")[0]), [
+      "bad-shape",
+      "bad-json",
+    ]);
     const quarantined = await store.quarantined();
-    assert.deepEqual(quarantined.map((q) => q.id).sort(), ["bad-json", "bad-shape"]);
+    assert.deepEqual(quarantined.map((q) => q.id).sort(), [
+      "bad-json",
+      "bad-shape",
+    ]);
     assert.match(quarantined.find((q) => q.id === "bad-json")!.row, /\{oops/);
     await store.close();
   } finally {
@@ -328,8 +485,14 @@ Deno.test("SqliteJobStore: the file records its schema version and uses WAL", as
     const db = new DatabaseSync(path);
     try {
       assert.equal(SQLITE_SCHEMA_VERSION, 2);
-      assert.equal(db.prepare("PRAGMA user_version").get()?.user_version, SQLITE_SCHEMA_VERSION);
-      assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
+      assert.equal(
+        db.prepare("PRAGMA user_version").get()?.user_version,
+        SQLITE_SCHEMA_VERSION,
+      );
+      assert.equal(
+        db.prepare("PRAGMA journal_mode").get()?.journal_mode,
+        "wal",
+      );
     } finally {
       db.close();
     }
@@ -380,17 +543,23 @@ Deno.test("cursors are base64url of [createdAt, id] and decode back", () => {
   const position = { createdAt: "2026-01-01T00:00:00.000Z", id: "req-é-😀" };
   const cursor = encodeCursor(position);
   assert.match(cursor, /^[A-Za-z0-9_-]+$/);
-  assert.deepEqual(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")), [
-    position.createdAt,
-    position.id,
-  ]);
+  assert.deepEqual(
+    JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")),
+    [
+      position.createdAt,
+      position.id,
+    ],
+  );
   assert.deepEqual(decodeCursor(cursor), position);
 });
 
 Deno.test("openJobStore opens jobs.sqlite3 in the state dir and logs the path", async () => {
   await withTempDir(async (dir) => {
     const lines: string[] = [];
-    const logger = createLogger({ level: "info", write: (line) => lines.push(line) });
+    const logger = createLogger({
+      level: "info",
+      write: (line) => lines.push(line),
+    });
     const store = openJobStore("sqlite", join(dir, "nested"), logger);
     try {
       assert.ok(store instanceof SqliteJobStore);
@@ -418,8 +587,10 @@ Deno.test("openJobStore names the path and the --state-dir / --job-store fixes w
     assert.throws(
       () => openJobStore("sqlite", join(blocked, "state"), silentLogger),
       (error: unknown) =>
-        error instanceof Error && error.message.includes(join(blocked, "state", "jobs.sqlite3")) &&
-        error.message.includes("--state-dir") && error.message.includes("--job-store memory"),
+        error instanceof Error &&
+        error.message.includes(join(blocked, "state", "jobs.sqlite3")) &&
+        error.message.includes("--state-dir") &&
+        error.message.includes("--job-store memory"),
     );
   });
 });

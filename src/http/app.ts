@@ -65,6 +65,8 @@ export interface HttpAppOptions {
   metrics?: Metrics | undefined;
   /** Serves OAuth protected-resource metadata for a path, when in OAuth mode. */
   wellKnown?: ((request: Request, path: string) => Response | undefined) | undefined;
+  /** Serves fal's webhook deliveries at `/fal/webhook` (verified by fal's signature, not auth). */
+  falWebhook?: ((request: Request) => Promise<Response>) | undefined;
   /**
    * Extra readiness facts (e.g. whether a fal key is configured). `not_ready` (a reason) makes
    * `/ready` answer 503.
@@ -236,6 +238,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   }
 
   async function serve(request: Request, path: string): Promise<[Response, Principal?]> {
+    if (path === "/fal/webhook" && options.falWebhook) return [await options.falWebhook(request)];
     if (path === "/health") {
       return [
         request.method === "GET" || request.method === "HEAD"

@@ -20,6 +20,7 @@ import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
+import type { JobCoordinator } from "./coordinator.ts";
 import { matchPending, unknownOutcome } from "./settle.ts";
 import { JobEvents } from "./events.ts";
 import {
@@ -31,6 +32,7 @@ import {
   PENDING_ID_PREFIX,
   SERVER_KEY,
 } from "./types.ts";
+
 /** How long fal keeps a finished job's result (1 hour; 6 minutes when it is 10 KB or more). */
 export const FAL_RESULT_RETENTION_MS = 60 * 60 * 1000;
 /** How long a pending record is looked for in fal's listing before it is marked `UNKNOWN`. */
@@ -64,6 +66,15 @@ export interface JobManagerOptions {
    * new one.
    */
   serverFal?: FalClient | undefined;
+  /**
+   * A cluster's leases and change channel: each job is followed by the one instance holding its
+   * lease, and changes wake waiters on every instance. Absent: a single instance.
+   */
+  coordinator?: JobCoordinator | undefined;
+  /** fal posts each job's outcome here (`?fal_webhook=`), when set. */
+  webhookUrl?: string | undefined;
+  /** With a coordinator: how often unfinished jobs nobody follows are taken over (default 2000 ms). */
+  takeoverIntervalMs?: number;
   /**
    * How long after fal reports a job complete its result fetch is retried on transient failures
    * (default {@linkcode FAL_RESULT_RETENTION_MS}: as long as fal keeps results).
@@ -113,6 +124,9 @@ export class JobManager {
   readonly #metrics: Metrics | undefined;
   readonly #maxResultBytes: number | undefined;
   readonly #serverFal: FalClient | undefined;
+  readonly #coordinator: JobCoordinator | undefined;
+  readonly #webhookUrl: string | undefined;
+  #takeover: ReturnType<typeof setInterval> | undefined;
   readonly #resultRetentionMs: number;
   readonly #resultRetryMaxMs: number;
   readonly #settleWindowMs: number;
@@ -142,6 +156,16 @@ export class JobManager {
     this.#resultRetryMaxMs = options.resultRetryMaxMs ?? 30_000;
     this.#settleWindowMs = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
     this.#settleIntervalMs = options.settleIntervalMs ?? 30_000;
+    this.#coordinator = options.coordinator;
+    this.#webhookUrl = options.webhookUrl;
+    if (this.#coordinator) {
+      this.#coordinator.onUpdate(({ record, status }) => this.#notify(record, status));
+      // A job whose follower's instance died has no lease any more: some instance takes it over.
+      this.#takeover = setInterval(
+        () => void this.#followUnfinished().catch(() => {}),
+        options.takeoverIntervalMs ?? 2000,
+      );
+    }
     this.#metrics?.gauge(
       "fal_mcp_jobs_followed",
       "Jobs being followed at fal now",
@@ -234,7 +258,10 @@ export class JobManager {
       // Not aborted when the caller leaves: a submit cut off mid-flight may still be accepted
       // (and billed) with its id lost. It is short; once answered, the caller's tool cancels
       // the job it no longer wants.
-      submission = await fal.submit(endpointId, input, { onUnanswered: () => unanswered++ });
+      submission = await fal.submit(endpointId, input, {
+        onUnanswered: () => unanswered++,
+        ...(this.#webhookUrl ? { webhookUrl: this.#webhookUrl } : {}),
+      });
     } catch (error) {
       if (!(error instanceof FalApiError && error.falStatus === 0)) {
         // fal answered (the submit was refused), or nothing was sent (no key, a bad endpoint
@@ -393,7 +420,7 @@ export class JobManager {
     if (options.signal?.aborted) return record;
     const fal = this.#followerFor(caller, record);
     // Nothing can follow it with the caller's key: the record as it stands is all there is.
-    if (!fal && !this.#followers.has(id)) return record;
+    if (!fal && !this.#followers.has(id) && !this.#coordinator) return record;
     if (fal) this.#follow(fal, record);
     const { promise, resolve } = Promise.withResolvers<void>();
     const listener: Listener = (updated, status) => {
@@ -458,26 +485,7 @@ export class JobManager {
    * are followed again when that key comes back (any read of the job by its owner).
    */
   async resume(): Promise<number> {
-    const fal = this.#serverFal;
-    if (!fal?.hasKey) return 0;
-    let resumed = 0;
-    let waiting = 0;
-    let pending = 0;
-    for (const record of await this.#store.unfinished()) {
-      const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
-        record.keyId === fal.owner;
-      if (!server) {
-        waiting++;
-        continue;
-      }
-      if (record.status === "PENDING") {
-        this.#pending.set(record.id, fal);
-        pending++;
-        continue;
-      }
-      this.#follow(fal, record);
-      resumed++;
-    }
+    const { resumed, waiting, pending } = await this.#followUnfinished(true);
     if (resumed || waiting) {
       this.#log.info("following unfinished jobs again", {
         jobs: resumed,
@@ -489,6 +497,61 @@ export class JobManager {
       this.#startSettling();
     }
     return resumed;
+  }
+
+  /**
+   * Follows the unfinished jobs of the server's key nobody here follows yet. `settlePending`: also
+   * queue pending records for settling (at start only: in a cluster, a pending record seen later
+   * may be another instance's submit under way).
+   */
+  async #followUnfinished(
+    settlePending = false,
+  ): Promise<{ resumed: number; waiting: number; pending: number }> {
+    const fal = this.#serverFal;
+    if (!fal?.hasKey || this.#stopping.signal.aborted) {
+      return { resumed: 0, waiting: 0, pending: 0 };
+    }
+    let resumed = 0;
+    let waiting = 0;
+    let pending = 0;
+    for (const record of await this.#store.unfinished()) {
+      const server = record.keyId === undefined || record.keyId === SERVER_KEY ||
+        record.keyId === fal.owner;
+      if (!server) {
+        waiting++;
+        continue;
+      }
+      if (record.status === "PENDING") {
+        if (settlePending && !this.#pending.has(record.id)) {
+          this.#pending.set(record.id, fal);
+          pending++;
+        }
+        continue;
+      }
+      if (this.#followers.has(record.id)) continue;
+      this.#follow(fal, record);
+      resumed++;
+    }
+    return { resumed, waiting, pending };
+  }
+
+  /**
+   * Settles a job from fal's (verified) webhook: its result or error as fal posted it. Idempotent:
+   * a job already final, or unknown here, is left as it is. Answers whether the record changed.
+   */
+  async settleFromWebhook(
+    id: string,
+    outcome: { ok: boolean; payload: unknown; error?: string | undefined },
+  ): Promise<boolean> {
+    const record = await this.#store.get(id);
+    if (!record || isFinal(record.status)) return false;
+    const updated = await this.#mutate(id, (current) => {
+      if (isFinal(current.status)) return {};
+      return outcome.ok
+        ? { status: "COMPLETED", result: outcome.payload, error: undefined }
+        : { status: "FAILED", error: outcome.error ?? "fal reported an error" };
+    });
+    return updated !== undefined && updated.status !== record.status;
   }
 
   /** Settles a pending record with `fal` (its submitter's key is back). */
@@ -594,6 +657,7 @@ export class JobManager {
 
   /** Stops following (jobs go on at fal and are picked up again on the next start). */
   async close(): Promise<void> {
+    clearInterval(this.#takeover);
     this.#stopping.abort(new DOMException("server stopping", "AbortError"));
     await Promise.allSettled([...this.#followers.values()]);
     await this.#store.close();
@@ -602,14 +666,29 @@ export class JobManager {
   #follow(fal: FalClient, record: JobRecord): void {
     if (record.status === "PENDING") return;
     if (this.#followers.has(record.id) || this.#stopping.signal.aborted) return;
-    const follower = this.#runFollower(fal, record)
+    const follower = this.#leaseAndFollow(fal, record)
       .catch((error) => this.#log.error("job follower failed", { job_id: record.id, error }))
       .finally(() => this.#followers.delete(record.id));
     this.#followers.set(record.id, follower);
   }
 
-  async #runFollower(fal: FalClient, record: JobRecord): Promise<void> {
-    const signal = this.#stopping.signal;
+  /** Follows the job; in a cluster only under its lease, and only while the lease is held. */
+  async #leaseAndFollow(fal: FalClient, record: JobRecord): Promise<void> {
+    if (!this.#coordinator) return await this.#runFollower(fal, record, this.#stopping.signal);
+    const lease = await this.#coordinator.acquire(record.id);
+    if (!lease) return;
+    try {
+      // Another instance may have finished the job before this one took the lease.
+      const current = await this.#store.get(record.id);
+      if (!current || (isFinal(current.status) && !isFinal(record.status))) return;
+      this.#log.debug("following a job under its lease", { job_id: record.id });
+      await this.#runFollower(fal, record, AbortSignal.any([this.#stopping.signal, lease.signal]));
+    } finally {
+      await lease.release();
+    }
+  }
+
+  async #runFollower(fal: FalClient, record: JobRecord, signal: AbortSignal): Promise<void> {
     const { id, endpointId } = record;
     let final: QueueStatus | undefined;
     for (let attempt = 1; !final; attempt++) {
@@ -650,6 +729,9 @@ export class JobManager {
     const completedAt = Date.now();
     for (let attempt = 1;; attempt++) {
       try {
+        // fal's webhook may have brought the result already: it is not fetched again.
+        const settled = await this.#store.get(id);
+        if (settled?.status === "COMPLETED" && settled.result !== undefined) return;
         const result = await fal.result(endpointId, id, { signal, maxBytes: this.#maxResultBytes });
         await this.#update(id, {
           status: "COMPLETED",
@@ -745,8 +827,11 @@ export class JobManager {
         this.#countStatus(updated.status);
         this.listChanges.emit(updated.owner);
       }
-      for (const listener of this.#listeners.get(id) ?? []) listener(updated, status);
+      this.#notify(updated, status);
       this.events.publish({ kind: "updated", record: updated, previous: current.status });
+      this.#coordinator?.publish({ record: updated, status }).catch((error) =>
+        this.#log.warn("announcing a job change failed", { job_id: id, error })
+      );
       return updated;
     });
     this.#writes.set(id, next);
@@ -754,6 +839,10 @@ export class JobManager {
       if (this.#writes.get(id) === next) this.#writes.delete(id);
     }).catch(() => {});
     return next;
+  }
+
+  #notify(record: JobRecord, status?: QueueStatus): void {
+    for (const listener of this.#listeners.get(record.id) ?? []) listener(record, status);
   }
 
   #subscribe(id: string, listener: Listener): void {

@@ -49,6 +49,7 @@
  * @module
  */
 
+import { webhookHeaders, type WebhookSigningKey } from "./webhook_signing.ts";
 import { authenticate, unauthorized } from "./auth.ts";
 import { CATALOGUE, thumbnailName } from "./catalogue.ts";
 import type { FakeContext, ResolvedOptions } from "./context.ts";
@@ -119,6 +120,11 @@ export interface FakeFalOptions {
   validateOnSubmit?: boolean;
   /** Bytes of each uploaded file kept in memory (default 16 MiB); beyond that bytes are counted. */
   maxKeptUploadBytes?: number;
+  /**
+   * Signs webhook deliveries with this key as fal does, and publishes its public half at
+   * `/.well-known/jwks.json`. Without it deliveries are unsigned.
+   */
+  webhookSigning?: WebhookSigningKey;
   /** Faults in force from the start (see {@linkcode FakeFal.injectFault}). */
   faults?: readonly FaultRule[];
   /** How long results are kept after completion, in ms; default 3 600 000 (fal's hour). */
@@ -255,6 +261,10 @@ function start(options: FakeFalOptions): FakeFal {
       at: new Date().toISOString(),
     };
     state.requests.push(record);
+    if (url.pathname === "/.well-known/jwks.json" && options.webhookSigning) {
+      record.status = 200;
+      return Response.json({ keys: [options.webhookSigning.publicJwk] });
+    }
     let response: Response;
     try {
       const fault = faults.take(req.method, url.pathname);
@@ -317,10 +327,14 @@ function start(options: FakeFalOptions): FakeFal {
     state.webhooks.push(delivery);
     const promise = (async () => {
       try {
+        const text = JSON.stringify(body);
+        const signed = options.webhookSigning
+          ? await webhookHeaders(options.webhookSigning, job.requestId, text)
+          : {};
         const res = await fetch(url, {
           method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
+          headers: { "content-type": "application/json", ...signed },
+          body: text,
           signal: closing.signal,
         });
         delivery.status = res.status;
