@@ -12,6 +12,8 @@ import { modernRequest } from "./helpers/raw_mcp.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
 
 const CALLS = 400;
+/** Descriptors an idle server may hold after the burst: its own, plus a few pooled connections. */
+const IDLE_FDS_CAP = 80;
 
 Deno.test("with ulimit -n 256 and 400 concurrent tool calls the server answers 503 with Retry-After and stays up", async () => {
   await withFakeFal(async (fake) => {
@@ -86,6 +88,13 @@ Deno.test("with ulimit -n 256 and 400 concurrent tool calls the server answers 5
         if (listed !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(listed, 200);
+      // Idle connections to fal do not pile up after the burst: the pool keeps only a few.
+      let open = Number.POSITIVE_INFINITY;
+      for (let attempt = 0; attempt < 300 && open > IDLE_FDS_CAP; attempt++) {
+        open = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].length;
+        if (open > IDLE_FDS_CAP) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(open <= IDLE_FDS_CAP, `${open} descriptors still open after the burst`);
     } finally {
       child.kill("SIGTERM");
       const status = await child.status;

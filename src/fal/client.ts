@@ -22,6 +22,7 @@ import type { FalHosts } from "./hosts.ts";
 import { readSseData } from "./sse_parse.ts";
 import { readBoundedResult } from "./bounded_result.ts";
 import { sleep } from "../sleep.ts";
+import { falFetch } from "../connection_pool.ts";
 import type { Metrics } from "../metrics.ts";
 import { withSpan } from "../telemetry.ts";
 import type {
@@ -151,7 +152,7 @@ export class FalClient {
   constructor(options: FalClientOptions) {
     this.#hosts = options.hosts;
     this.#key = options.key;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch ?? falFetch;
     this.#log = options.logger ?? silentLogger;
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#retryBaseMs = options.retryBaseMs ?? 250;

@@ -26,6 +26,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { FalMcpError } from "../errors.ts";
 import { isNonPublicAddress } from "./private_address.ts";
+import { falFetch } from "../connection_pool.ts";
 
 /** fal's media hosts: `host` or `*.suffix`, optionally followed by a path prefix. */
 export const FAL_MEDIA_HOSTS: readonly string[] = [
@@ -134,7 +135,7 @@ export class MediaFetcher {
     this.#falOrigin = options.falBaseUrl ? new URL(options.falBaseUrl) : undefined;
     this.#maxRedirects = options.maxRedirects ?? 5;
     this.#lookup = options.lookup ?? systemLookup;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch ?? falFetch;
   }
 
   /** The largest body a fetch may deliver. */
