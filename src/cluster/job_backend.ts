@@ -10,7 +10,7 @@ import type { Logger } from "../log.ts";
 import type { JobCoordinator } from "../jobs/coordinator.ts";
 import { openJobStore } from "../jobs/open_store.ts";
 import type { JobStore } from "../jobs/types.ts";
-import { openRedisCluster } from "./redis_cluster.ts";
+import { openRedisCluster, type RedisCluster } from "./redis_cluster.ts";
 
 /** The store and, in a cluster, the coordinator a `JobManager` runs on. */
 export interface JobBackend {
@@ -18,6 +18,8 @@ export interface JobBackend {
   store: JobStore;
   /** Leases and change notifications, in a cluster. */
   coordinator: JobCoordinator | undefined;
+  /** The cluster membership (its connections serve sessions too), when on Redis. */
+  cluster: RedisCluster | undefined;
   /** Readiness facts for `/ready`; `not_ready` (a reason) when Redis is unreachable. */
   readiness(): Record<string, unknown> & { not_ready?: string | undefined };
   /** Closes what the store does not (the cluster's connections); call after the store closed. */
@@ -37,6 +39,7 @@ export async function openJobBackend(
     return {
       store: openJobStore(config.jobStore, config.stateDir, logger),
       coordinator: undefined,
+      cluster: undefined,
       readiness: () => ({}),
       close: () => Promise.resolve(),
     };
@@ -45,6 +48,7 @@ export async function openJobBackend(
   return {
     store: cluster.store,
     coordinator: cluster.coordinator,
+    cluster,
     readiness: () => {
       const reachable = cluster.ready();
       return reachable ? { redis: "reachable" } : {
