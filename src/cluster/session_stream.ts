@@ -16,7 +16,7 @@ import {
   lastEntryId,
   parseEventId,
   readLog,
-  RedisSessionLog,
+  type RedisSessionLog,
   STANDALONE_STREAM,
 } from "./session_log.ts";
 
@@ -105,13 +105,13 @@ export async function serveSessionStream(options: SessionStreamOptions): Promise
   let pumping: Promise<void> = Promise.resolve();
   let again = false;
   const timers: ReturnType<typeof setInterval>[] = [];
-  let unsubscribe: (() => Promise<void>) | undefined;
+  const subscription: { stop?: () => Promise<void> } = {};
   const finish = () => {
     if (closed) return;
     closed = true;
     for (const timer of timers) clearInterval(timer);
     options.signal.removeEventListener("abort", finish);
-    void unsubscribe?.();
+    void subscription.stop?.();
     options.onClosed?.();
     try {
       controller.close();
@@ -161,7 +161,8 @@ export async function serveSessionStream(options: SessionStreamOptions): Promise
     },
     cancel: () => finish(),
   });
-  unsubscribe = await directory.onAppended(sessionId, () => pump());
+  subscription.stop = await directory.onAppended(sessionId, () => pump());
+  if (closed) void subscription.stop();
   if (options.signal.aborted) finish();
   options.signal.addEventListener("abort", finish, { once: true });
   if (!options.lastEventId) {
