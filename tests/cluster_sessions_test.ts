@@ -30,7 +30,9 @@ interface SessionClient {
   kind: string;
   sessionId(): string | undefined;
   listTools(): Promise<{ tools: { name: string }[] }>;
-  listResourceTemplates(): Promise<{ resourceTemplates: { uriTemplate: string }[] }>;
+  listResourceTemplates(): Promise<
+    { resourceTemplates: { uriTemplate: string }[] }
+  >;
   readResource(uri: string): Promise<unknown>;
   call(
     name: string,
@@ -110,7 +112,11 @@ function resultFetches(fake: FakeFal, id: string): number {
     .length;
 }
 
-async function submit(client: SessionClient, prompt: string, durationMs: number): Promise<string> {
+async function submit(
+  client: SessionClient,
+  prompt: string,
+  durationMs: number,
+): Promise<string> {
   const answer = await client.call("submit_job", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt, fake_duration_ms: durationMs },
@@ -131,7 +137,10 @@ const MCP_HEADERS = {
 };
 
 /** Opens a session with a raw initialize on one instance; answers its id. */
-async function rawInitialize(url: string, version = "2025-11-25"): Promise<string> {
+async function rawInitialize(
+  url: string,
+  version = "2025-11-25",
+): Promise<string> {
   const response = await fetch(`${url}/mcp`, {
     method: "POST",
     headers: MCP_HEADERS,
@@ -149,10 +158,18 @@ async function rawInitialize(url: string, version = "2025-11-25"): Promise<strin
   return id;
 }
 
-function rawPost(url: string, session: string, body: unknown): Promise<Response> {
+function rawPost(
+  url: string,
+  session: string,
+  body: unknown,
+): Promise<Response> {
   return fetch(`${url}/mcp`, {
     method: "POST",
-    headers: { ...MCP_HEADERS, "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" },
+    headers: {
+      ...MCP_HEADERS,
+      "mcp-session-id": session,
+      "mcp-protocol-version": "2025-11-25",
+    },
     body: JSON.stringify(body),
   });
 }
@@ -161,7 +178,9 @@ function rawPost(url: string, session: string, body: unknown): Promise<Response>
 function collectFrames(response: Response, frames: string[]): Promise<void> {
   return (async () => {
     let buffer = "";
-    for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+    for await (
+      const chunk of response.body!.pipeThrough(new TextDecoderStream())
+    ) {
       buffer += chunk;
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -181,27 +200,47 @@ for (const [kind, connect] of connectors) {
         assert.ok(session, "a 2025 client gets a session");
         await assertFalTools(client);
         const { resourceTemplates } = await client.listResourceTemplates();
-        assert.ok(resourceTemplates.some((t) => t.uriTemplate === "fal://jobs/{job_id}"));
+        assert.ok(
+          resourceTemplates.some((t) => t.uriTemplate === "fal://jobs/{job_id}"),
+        );
         const call: CallWithProgress = (name, args, onprogress) =>
           client.call(name, args, onprogress);
         await assertImageGenerated(call);
         // Submitted through one request, read through the next ones, each on another instance.
         const id = await submit(client, "a fox", 600);
         for (let i = 0; i < 3; i++) {
-          const answer = await client.call("get_job", { job_id: id, wait_seconds: 30 });
-          assert.equal(answer.structuredContent?.status, "COMPLETED", JSON.stringify(answer));
+          const answer = await client.call("get_job", {
+            job_id: id,
+            wait_seconds: 30,
+          });
+          assert.equal(
+            answer.structuredContent?.status,
+            "COMPLETED",
+            JSON.stringify(answer),
+          );
         }
         const listed = await client.call("list_jobs", {});
         assert.ok(JSON.stringify(listed.structuredContent).includes(id));
-        assert.match(JSON.stringify(await client.readResource(`fal://jobs/${id}`)), /COMPLETED/);
-        assert.equal(resultFetches(fake, id), 1, "the result is fetched once in the cluster");
+        assert.match(
+          JSON.stringify(await client.readResource(`fal://jobs/${id}`)),
+          /COMPLETED/,
+        );
+        assert.equal(
+          resultFetches(fake, id),
+          1,
+          "the result is fetched once in the cluster",
+        );
         const servers = cluster.instances.filter((i) =>
           i.logs.some((r) =>
-            (r.msg === "session started" || r.msg === "session served by this instance") &&
+            (r.msg === "session started" ||
+              r.msg === "session served by this instance") &&
             r.session_id === session
           )
         );
-        assert.ok(servers.length >= 2, `the session was served by ${servers.length} instance(s)`);
+        assert.ok(
+          servers.length >= 2,
+          `the session was served by ${servers.length} instance(s)`,
+        );
         await client.terminate();
         // Ended everywhere: no instance serves it any more.
         for (const instance of cluster.instances) {
@@ -210,7 +249,11 @@ for (const [kind, connect] of connectors) {
             id: 9,
             method: "tools/list",
           });
-          assert.equal(response.status, 404, `instance ${instance.instanceId} still serves it`);
+          assert.equal(
+            response.status,
+            404,
+            `instance ${instance.instanceId} still serves it`,
+          );
           await response.body?.cancel();
         }
       } finally {
@@ -231,7 +274,10 @@ for (const [kind, connect] of connectors) {
           "run_model",
           {
             endpoint_id: "fal-ai/flux/dev",
-            input: { prompt: "a fox that outlives its server", fake_duration_ms: 5000 },
+            input: {
+              prompt: "a fox that outlives its server",
+              fake_duration_ms: 5000,
+            },
             validate: false,
           },
           (p) => progress.push(p.progress),
@@ -250,31 +296,56 @@ for (const [kind, connect] of connectors) {
         for (let i = 0; i < 1000 && progress.length === 0; i++) await sleep(10);
         assert.ok(progress.length > 0, "progress arrived before the kill");
         const victim = cluster.instances.find((i) => i.instanceId === record.instance);
-        assert.ok(victim, `the call is served by a known instance (${record.instance})`);
+        assert.ok(
+          victim,
+          `the call is served by a known instance (${record.instance})`,
+        );
         await victim.kill();
         const beforeKill = tokens.length;
         const answer = await running;
         assert.notEqual(answer.isError, true, JSON.stringify(answer.content));
         assert.match(JSON.stringify(answer.content), /resource_link/);
         // Every event of the call's stream reached the client once, in the log's order.
-        const entries = await redis.xRange(`fal-mcp:session-log:${session}`, "-", "+") as {
+        const entries = await redis.xRange(
+          `fal-mcp:session-log:${session}`,
+          "-",
+          "+",
+        ) as {
           id: string;
           message: Record<string, string>;
         }[];
         const logged = entries.filter((entry) => entry.message.s === streamId)
           .map((entry) => `${streamId}_${entry.id}`);
-        assert.equal(new Set(tokens).size, tokens.length, `an event came twice: ${tokens}`);
+        assert.equal(
+          new Set(tokens).size,
+          tokens.length,
+          `an event came twice: ${tokens}`,
+        );
         assert.deepEqual(tokens, logged);
-        assert.ok(tokens.length > beforeKill, "events logged after the kill reached the client");
-        assert.deepEqual(progress, [...progress].sort((a, b) => a - b), "progress must increase");
-        assert.equal(new Set(progress).size, progress.length, "no progress value twice");
+        assert.ok(
+          tokens.length > beforeKill,
+          "events logged after the kill reached the client",
+        );
+        assert.deepEqual(
+          progress,
+          [...progress].sort((a, b) => a - b),
+          "progress must increase",
+        );
+        assert.equal(
+          new Set(progress).size,
+          progress.length,
+          "no progress value twice",
+        );
         const finisher = cluster.instances.find((i) =>
           i.logs.some((r) =>
             r.msg === "finishing a call taken over from a stopped instance" &&
             r.session_id === session
           )
         );
-        assert.ok(finisher && finisher !== victim, "a surviving instance finished the call");
+        assert.ok(
+          finisher && finisher !== victim,
+          "a surviving instance finished the call",
+        );
         assert.equal(
           fake.state.requests.filter((r) =>
             r.method === "POST" && r.path.endsWith("/fal-ai/flux/dev")
@@ -282,7 +353,11 @@ for (const [kind, connect] of connectors) {
           1,
           "the model ran once",
         );
-        assert.equal(resultFetches(fake, record.jobId), 1, "its result was fetched once");
+        assert.equal(
+          resultFetches(fake, record.jobId),
+          1,
+          "its result was fetched once",
+        );
         // The session goes on through the survivors.
         await assertFalTools(client);
       } finally {
@@ -315,7 +390,10 @@ Deno.test("cluster: a session's GET stream on one instance carries notifications
     const frames: string[] = [];
     const reading = collectFrames(stream, frames);
     for (let i = 0; i < 500 && frames.length === 0; i++) await sleep(10);
-    assert.match(frames[0] ?? "", /^id: _GET_stream_\d+-\d+\nretry: \d+\ndata: $/m);
+    assert.match(
+      frames[0] ?? "",
+      /^id: _GET_stream_\d+-\d+\nretry: \d+\ndata: $/m,
+    );
     const call = await rawPost(first!.url, session, {
       jsonrpc: "2.0",
       id: 2,
@@ -333,7 +411,8 @@ Deno.test("cluster: a session's GET stream on one instance carries notifications
     await call.text();
     for (
       let i = 0;
-      i < 1000 && !frames.some((f) => f.includes("notifications/resources/list_changed"));
+      i < 1000 &&
+      !frames.some((f) => f.includes("notifications/resources/list_changed"));
       i++
     ) await sleep(10);
     assert.ok(
@@ -371,11 +450,18 @@ Deno.test("cluster: the per-client session cap counts sessions on every instance
         jsonrpc: "2.0",
         id: 1,
         method: "initialize",
-        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: info },
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: {},
+          clientInfo: info,
+        },
       }),
     });
     assert.equal(refused.status, 503);
-    assert.match(JSON.stringify(await refused.json()), /already holds 2 sessions/);
+    assert.match(
+      JSON.stringify(await refused.json()),
+      /already holds 2 sessions/,
+    );
     const ended = await fetch(`${third!.url}/mcp`, {
       method: "DELETE",
       headers: { "mcp-session-id": one },
@@ -384,4 +470,68 @@ Deno.test("cluster: the per-client session cap counts sessions on every instance
     await ended.body?.cancel();
     await rawInitialize(third!.url);
   }, ["--max-sessions-per-client", "2"]);
+});
+
+Deno.test("cluster: a 2025 resources/subscribe served by one instance reports the job's changes on a GET stream held by another", async () => {
+  await withCluster(async (_fake, cluster) => {
+    const [first, second, third] = cluster.instances;
+    const session = await rawInitialize(first!.url);
+    const initialized = await rawPost(first!.url, session, {
+      jsonrpc: "2.0",
+      method: "notifications/initialized",
+    });
+    await initialized.body?.cancel();
+    // The job is submitted (and so followed) by the second instance, through its own session.
+    const other = await rawInitialize(second!.url);
+    const done = await rawPost(second!.url, other, {
+      jsonrpc: "2.0",
+      method: "notifications/initialized",
+    });
+    await done.body?.cancel();
+    const submitted = await rawPost(second!.url, other, {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: {
+        name: "submit_job",
+        arguments: {
+          endpoint_id: "fal-ai/flux/dev",
+          input: { prompt: "a subscribed fox", fake_duration_ms: 1500 },
+          validate: false,
+        },
+      },
+    });
+    const text = await submitted.text();
+    const jobId = /"job_id":"([^"]+)"/.exec(text.replaceAll('\\"', '"'))?.[1];
+    assert.ok(jobId, text);
+    const uri = `fal://jobs/${jobId}`;
+    const subscribed = await rawPost(first!.url, session, {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "resources/subscribe",
+      params: { uri },
+    });
+    assert.equal(subscribed.status, 200);
+    await subscribed.text();
+    const leave = new AbortController();
+    const stream = await fetch(`${third!.url}/mcp`, {
+      headers: {
+        accept: "text/event-stream",
+        "mcp-session-id": session,
+        "mcp-protocol-version": "2025-11-25",
+      },
+      signal: leave.signal,
+    });
+    const frames: string[] = [];
+    const reading = collectFrames(stream, frames);
+    const updated = () =>
+      frames.some((f) => f.includes("notifications/resources/updated") && f.includes(uri));
+    for (let i = 0; i < 1000 && !updated(); i++) await sleep(10);
+    assert.ok(
+      updated(),
+      `no resource update reached the stream: ${JSON.stringify(frames)}`,
+    );
+    leave.abort();
+    await reading;
+  });
 });
