@@ -5,9 +5,8 @@
  * @module
  */
 
-import { ownerKey } from "../http/principal.ts";
 import type { Logger } from "../log.ts";
-import type { Principal } from "../principal.ts";
+import { ownerKey, type Principal } from "../principal.ts";
 import type { SharedEventStore, SharedSessions } from "../transports/shared_sessions.ts";
 import type { RedisCluster } from "./redis_cluster.ts";
 import { RedisSessionDirectory } from "./session_directory.ts";
