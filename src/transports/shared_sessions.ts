@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { EventStore } from "@modelcontextprotocol/server";
+import type { EventStore } from "../sdk_types.ts";
 import type { Principal } from "../principal.ts";
 
 /** A session as the cluster knows it. */
