@@ -18,11 +18,7 @@ import {
   listServerScenarios,
   runConformance,
 } from "./conformance/run.ts";
-import {
-  type Baseline,
-  judgeRun,
-  type RunBaseline,
-} from "./conformance/judge.ts";
+import { type Baseline, judgeRun, type RunBaseline } from "./conformance/judge.ts";
 import baselineJson from "./conformance/baseline.json" with { type: "json" };
 
 const baseline: Baseline = baselineJson;
@@ -195,21 +191,15 @@ Deno.test("the MCP conformance suite passes every scenario that applies, per req
         noResultsOf(run.report),
       );
       const applying = verdicts.filter((v) => v.kind === "applies");
-      const checksPassed = applying.flatMap((v) =>
-        run.report.checks[v.scenario] ?? []
-      )
+      const checksPassed = applying.flatMap((v) => run.report.checks[v.scenario] ?? [])
         .filter((c) => c.status === "SUCCESS").length;
       console.info(
         `conformance ${run.name}: ${
           applying.filter((v) => !v.problem).length
         }/${applying.length} ` +
           `applicable scenarios pass (${checksPassed} checks), ` +
-          `${
-            verdicts.filter((v) => v.kind === "inapplicable").length
-          } inapplicable, ` +
-          `${
-            verdicts.filter((v) => v.kind === "skipped-by-suite").length
-          } skipped by the suite`,
+          `${verdicts.filter((v) => v.kind === "inapplicable").length} inapplicable, ` +
+          `${verdicts.filter((v) => v.kind === "skipped-by-suite").length} skipped by the suite`,
       );
       for (const warning of run.report.warnings) {
         console.info(

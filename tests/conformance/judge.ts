@@ -65,8 +65,7 @@ const messageOf = (check: ConformanceCheck): string => {
     (typeof details?.message === "string" ? details.message : "");
 };
 
-const failuresOf = (checks: ConformanceCheck[]) =>
-  checks.filter((c) => c.status === "FAILURE");
+const failuresOf = (checks: ConformanceCheck[]) => checks.filter((c) => c.status === "FAILURE");
 
 const describe = (checks: ConformanceCheck[]) =>
   checks.map((c) => `${c.id}: ${messageOf(c).slice(0, 240)}`).join("; ");
@@ -84,9 +83,7 @@ function judgeApplicable(
   );
   const stale = Object.keys(notTestable).filter((id) => !stillFailing.has(id));
   if (stale.length > 0) {
-    return `baseline is stale: not-testable checks ${
-      stale.join(", ")
-    } no longer fail as ` +
+    return `baseline is stale: not-testable checks ${stale.join(", ")} no longer fail as ` +
       `"Not testable"; remove them from notTestable`;
   }
   if (!checks.some((c) => c.status === "SUCCESS")) return "no check succeeded";
@@ -115,14 +112,10 @@ function judgeInapplicable(
 }
 
 function judgeSkipped(checks: ConformanceCheck[]): string | undefined {
-  const ran = checks.filter((c) =>
-    c.status !== "SKIPPED" && c.status !== "INFO"
-  );
+  const ran = checks.filter((c) => c.status !== "SKIPPED" && c.status !== "INFO");
   if (checks.length === 0) return "no checks at all";
   if (ran.length > 0) {
-    return `the suite now runs it (${
-      ran.map((c) => `${c.id} ${c.status}`).join(", ")
-    }): ` +
+    return `the suite now runs it (${ran.map((c) => `${c.id} ${c.status}`).join(", ")}): ` +
       `judge it and move it out of skippedBySuite`;
   }
   return undefined;
@@ -177,8 +170,7 @@ export function judgeRun(
       verdicts.push({
         scenario,
         kind: "stale",
-        problem:
-          "the baseline names it but this run does not include it; remove the entry",
+        problem: "the baseline names it but this run does not include it; remove the entry",
       });
     }
   }

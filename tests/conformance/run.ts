@@ -28,8 +28,7 @@
 import { fileURLToPath } from "node:url";
 
 /** The suite package, exactly as pinned in `tests/deno.json` and `tests/deno.lock`. */
-export const CONFORMANCE_PACKAGE =
-  "npm:@modelcontextprotocol/conformance@0.2.0-alpha.12";
+export const CONFORMANCE_PACKAGE = "npm:@modelcontextprotocol/conformance@0.2.0-alpha.12";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
@@ -196,9 +195,7 @@ function firstLines(text: string, count = 3): string {
 function messageOf(check: ConformanceCheck): string {
   const details = check.details as { message?: unknown } | undefined;
   return check.errorMessage ??
-    (typeof details?.message === "string"
-      ? details.message
-      : check.description);
+    (typeof details?.message === "string" ? details.message : check.description);
 }
 
 function describe(check: ConformanceCheck): string {
@@ -249,9 +246,7 @@ function noResults(
 ): ConformanceProblem {
   const reason = run.timedOut
     ? `timed out after ${timeoutMs} ms`
-    : `no results (exit code ${run.code}): ${
-      firstLines(run.stderr || run.stdout)
-    }`;
+    : `no results (exit code ${run.code}): ${firstLines(run.stderr || run.stdout)}`;
   return { name, reason };
 }
 
@@ -315,9 +310,7 @@ export async function runConformance(
           if (checks) classify(name, checks, report, notTestable[name]);
           else report.failed.push(noResults(name, run, timeoutMs));
         } catch (error) {
-          const message = error instanceof Error
-            ? error.message
-            : String(error);
+          const message = error instanceof Error ? error.message : String(error);
           report.failed.push({
             name,
             reason: `could not run the scenario: ${message}`,
@@ -379,8 +372,7 @@ export async function listRequirementSet(
       }`,
     );
   }
-  const required =
-    /^Server scenarios[^\n]*\n((?: {2}- \S+\n)*)/m.exec(run.stdout)?.[1] ?? "";
+  const required = /^Server scenarios[^\n]*\n((?: {2}- \S+\n)*)/m.exec(run.stdout)?.[1] ?? "";
   const names = [...required.matchAll(/^ {2}- (\S+)$/gm)].map((m) => m[1]!);
   const unscored = [...run.stdout.matchAll(/^ {4}- (\S+) \[server\]$/gm)].map((
     m,
