@@ -39,6 +39,7 @@ import { createStudio } from "./studio/handler.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
+import { RedisCostLedger } from "./costs/redis_ledger.ts";
 import { followJobs } from "./resources/job_subscriptions.ts";
 import { Catalogue } from "./fal/catalogue.ts";
 import { detailedTask } from "./tools/mcp_tasks.ts";
@@ -128,6 +129,10 @@ export async function startServer(
       budgetUsdPerDay: config.budgetUsdPerDay,
       secret: config.stateSecret,
       logger,
+      // In a cluster, daily spend and used confirm tokens are counted in Redis by every instance.
+      ...(backend.redis
+        ? { ledger: new RedisCostLedger(backend.redis.client, backend.redis) }
+        : {}),
     }),
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */

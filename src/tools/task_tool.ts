@@ -22,7 +22,7 @@ import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
 import { describeIssues, toolSchema } from "./tool_schema.ts";
 import { runOutput } from "./output_schemas.ts";
-import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun, submitPaid } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
@@ -162,10 +162,14 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, task.name, run.endpointId, raw);
       if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
-      const record = await deps.jobs.submit(deps, run.endpointId, run.input, {
-        tool: task.name,
-      });
-      deps.costs?.record(record.owner, decision.estimateUsd);
+      const record = await submitPaid(
+        deps,
+        decision,
+        () =>
+          deps.jobs.submit(deps, run.endpointId, run.input, {
+            tool: task.name,
+          }),
+      );
       return record;
     },
   });
