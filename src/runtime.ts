@@ -271,11 +271,20 @@ export async function startServer(
   let stdio: StdioConnection | undefined;
   if (config.transport !== "http") {
     // One long-lived connection: it follows the caller's jobs from the start (both eras).
-    stdio = startStdio(() => {
-      const server = createServer(deps);
-      followJobs(server, deps);
-      return server;
-    }, logger);
+    stdio = startStdio(
+      () => {
+        const server = createServer(deps);
+        followJobs(server, deps);
+        return server;
+      },
+      logger,
+      {
+        events: jobs.events,
+        owner: deps.principal.id,
+        findJob: (id) => jobs.get(deps, id).catch(() => undefined),
+        taskOf: (record) => detailedTask(record, deps, undefined),
+      },
+    );
   }
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
