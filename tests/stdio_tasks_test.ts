@@ -193,8 +193,7 @@ Deno.test("stdio: a 2026 client that declares the tasks extension hears notifica
       );
       // Deduplicated: no two consecutive notifications say the same thing.
       for (let i = 1; i < notes.length; i++) {
-        const key = (m: Message) =>
-          `${m.params?.status}|${m.params?.statusMessage}`;
+        const key = (m: Message) => `${m.params?.status}|${m.params?.statusMessage}`;
         assert.notEqual(key(notes[i]!), key(notes[i - 1]!));
       }
     } finally {

@@ -16,7 +16,7 @@ import {
   type Transport,
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
-import type { JsonRpcId } from "../http/jsonrpc_error.ts";
+import type { JsonRpcId } from "../protocol/jsonrpc_error.ts";
 import type { StdioWireHooks } from "./stdio_task_listen.ts";
 
 /** Default cap on one line (10 MiB, as the SDK's buffer). */
