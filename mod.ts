@@ -84,10 +84,10 @@ export {
   type OAuthSuccess,
   OAuthVerifier,
 } from "./src/http/oauth.ts";
-export type { Principal } from "./src/http/principal.ts";
+export type { Principal } from "./src/principal.ts";
 export type { PrincipalKind } from "./src/principal.ts";
 export type { ServerFactory, StreamableHttpHandler } from "./src/transports/streamable_http.ts";
-export type { LegacySseCaller, LegacySseHandler } from "./src/transports/sse.ts";
+export type { LegacySseHandler } from "./src/transports/sse.ts";
 export {
   type Config,
   type Env,

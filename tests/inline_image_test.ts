@@ -3,7 +3,7 @@ import { FalClient } from "../src/fal/client.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { FalStorage } from "../src/fal/storage.ts";
 import { inlineImage } from "../src/files/inline_image.ts";
-import type { MediaFile } from "../src/tools/media_content.ts";
+import type { MediaFile } from "../src/files/media_files.ts";
 import { type FakeFal, startFakeFal } from "./fake_fal/server.ts";
 
 async function withFake(fn: (fake: FakeFal, storage: FalStorage) => Promise<void>) {

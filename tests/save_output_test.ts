@@ -4,7 +4,7 @@ import { FalMcpError, JsonRpcCode } from "../src/errors.ts";
 import { FalClient } from "../src/fal/client.ts";
 import { resolveFalHosts } from "../src/fal/hosts.ts";
 import { saveMediaFiles } from "../src/files/save_output.ts";
-import { findMediaFiles, type MediaFile } from "../src/tools/media_content.ts";
+import { findMediaFiles, type MediaFile } from "../src/files/media_files.ts";
 import { type FakeFal, startFakeFal } from "./fake_fal/server.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -6,8 +6,8 @@ import {
   createLegacySseHandler,
   type LegacySseHandler,
   type LegacySseHandlerOptions,
-  LegacySseServerTransport,
 } from "../src/transports/sse.ts";
+import { LegacySseServerTransport } from "../src/transports/sse_transport.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "../src/transports/sse_frame.ts";
 
 const ECHO_INPUT = z.object({ text: z.string() });

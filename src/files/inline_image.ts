@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { inlineImage } from "./inline_image.ts";
- * import type { MediaFile } from "../tools/media_content.ts";
+ * import type { MediaFile } from "./media_files.ts";
  * import type { MediaFetcher } from "./media_fetch.ts";
  *
  * declare const file: MediaFile;
@@ -19,7 +19,7 @@
  */
 
 import type { ImageContent } from "@modelcontextprotocol/server";
-import type { MediaFile } from "../tools/media_content.ts";
+import type { MediaFile } from "./media_files.ts";
 import { decodeDataUri } from "./media_input.ts";
 import { concatBytes } from "../bytes.ts";
 

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { saveMediaFiles } from "./save_output.ts";
- * import { findMediaFiles } from "../tools/media_content.ts";
+ * import { findMediaFiles } from "./media_files.ts";
  * import type { MediaFetcher } from "./media_fetch.ts";
  *
  * declare const output: unknown;
@@ -25,7 +25,7 @@
 import { isAbsolute, join, relative, sep } from "node:path";
 import { errorMessage, FalMcpError, invalidParams } from "../errors.ts";
 import { extensionForContentType } from "../fal/storage.ts";
-import type { MediaFile } from "../tools/media_content.ts";
+import type { MediaFile } from "./media_files.ts";
 import { decodeDataUri } from "./media_input.ts";
 import { MediaNotFetchedError } from "./media_fetch.ts";
 

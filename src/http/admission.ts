@@ -13,7 +13,7 @@
  */
 
 import { JsonRpcCode } from "../errors.ts";
-import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
 
 /** How often open descriptors are counted, at most (ms). */
 export const FD_SAMPLE_MS = 100;

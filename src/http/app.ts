@@ -18,6 +18,7 @@ import {
   type StreamableHttpHandler,
 } from "../transports/streamable_http.ts";
 import type { ListenHandler } from "../transports/listen.ts";
+import { shuttingDown } from "../transports/refusals.ts";
 import { onResponseDone } from "../transports/track_body.ts";
 import { VERSION } from "../version.ts";
 import { Admission } from "./admission.ts";
@@ -25,11 +26,11 @@ import { type Authenticator, createAuthenticator } from "./authenticate.ts";
 import { BearerTokens } from "./bearer_tokens.ts";
 import { preflightResponse, withCors } from "./cors.ts";
 import { createRequestGuard, type GuardOptions } from "./dns_rebinding.ts";
-import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
-import { fromAuthInfo, ownerKey, type Principal, toAuthInfo } from "./principal.ts";
+import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
+import type { Principal } from "../principal.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { methodLabel, statusLabel } from "./metric_labels.ts";
-import { rpcFactsOf } from "./request_info.ts";
+import { rpcFactsOf } from "../protocol/request_info.ts";
 
 /** Options for {@linkcode createHttpApp}. */
 export interface HttpAppOptions {
@@ -142,7 +143,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     readTimeoutMs: options.readTimeoutMs,
   });
   const sse = createLegacySseHandler({
-    factory: (caller) => options.factory(fromAuthInfo(caller.authInfo)),
+    factory: options.factory,
     logger,
     maxSessions: options.maxSessions,
     keepAliveMs: options.keepAliveMs,
@@ -168,15 +169,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       case "/mcp":
         return await streamable.fetch(request, principal);
       case "/sse":
-        return await sse.handleSse(request, {
-          owner: ownerKey(principal),
-          authInfo: toAuthInfo(principal),
-        });
+        return await sse.handleSse(request, principal);
       default:
-        return await sse.handleMessages(request, {
-          owner: ownerKey(principal),
-          authInfo: toAuthInfo(principal),
-        });
+        return await sse.handleMessages(request, principal);
     }
   }
 
@@ -184,14 +179,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const refused = guard(request);
     if (refused) return [refused];
     if (request.method === "OPTIONS") return [preflightResponse(request)];
-    if (draining) {
-      return [jsonRpcErrorResponse(
-        503,
-        JsonRpcCode.InternalError,
-        "Server restarting: retry shortly",
-        { "retry-after": "2" },
-      )];
-    }
+    if (draining) return [shuttingDown()];
     const principal = await authenticate(request);
     if (principal instanceof Response) return [withCors(request, principal)];
     const decision = limiter.take(principal.id);

@@ -18,9 +18,9 @@
 
 import type { BearerTokens } from "./bearer_tokens.ts";
 import { falKeyFrom } from "./fal_key_header.ts";
-import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
 import type { OAuthVerifier } from "./oauth.ts";
-import { byokPrincipal, fingerprint, LOCAL, type Principal } from "./principal.ts";
+import { byokPrincipal, fingerprint, LOCAL, type Principal } from "../principal.ts";
 
 /** Establishes the caller of a request, or answers the 401/403 to send instead. */
 export type Authenticator = (request: Request) => Promise<Principal | Response>;

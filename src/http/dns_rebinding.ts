@@ -8,7 +8,7 @@
 
 import { localhostAllowedHostnames, localhostAllowedOrigins } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
-import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
 
 /** Options for {@linkcode createRequestGuard}. */
 export interface GuardOptions {

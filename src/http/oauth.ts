@@ -35,7 +35,7 @@ import {
   type RemoteJWKSet,
 } from "jose";
 import type { Logger } from "../log.ts";
-import { jsonRpcErrorResponse } from "./jsonrpc_error.ts";
+import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
 import { errorMessage } from "../errors.ts";
 
 /** JSON-RPC error code carried by every authentication or authorization failure. */

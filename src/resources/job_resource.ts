@@ -9,7 +9,7 @@ import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
 import { jobCacheHint } from "../cache_hints.ts";
 import { isModernRequest } from "../tools/task_view.ts";
-import { elideDataUris } from "../tools/media_content.ts";
+import { elideDataUris } from "../files/media_files.ts";
 import { jobSummary } from "../tools/present_job.ts";
 
 /** How many jobs a resource listing shows. */

@@ -13,7 +13,7 @@ import { FalApiError } from "../fal/errors.ts";
 import { estimateCost, fetchPricing } from "../fal/platform.ts";
 import { validateModelInput } from "../fal/validate_input.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
-import { readBody } from "../http/read_body.ts";
+import { readBody } from "../protocol/read_body.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { CallCosts } from "./costs.ts";
 import { type JobView, jobView, type MediaKind } from "./job_view.ts";

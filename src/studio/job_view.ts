@@ -6,7 +6,7 @@
  */
 
 import type { JobRecord } from "../jobs/types.ts";
-import { elideDataUris, findMediaFiles } from "../tools/media_content.ts";
+import { elideDataUris, findMediaFiles } from "../files/media_files.ts";
 
 /** The kind of media a job made. */
 export type MediaKind = "image" | "video" | "audio" | "text" | "other";

@@ -11,7 +11,7 @@ import type { ImageContent } from "@modelcontextprotocol/server";
 import { inlineImage } from "../files/inline_image.ts";
 import { imageSize } from "../files/image_preview.ts";
 import { makePreviewOffThread } from "../files/preview_pool.ts";
-import type { MediaFile } from "./media_content.ts";
+import type { MediaFile } from "../files/media_files.ts";
 
 /** Images up to this size are downloaded to make a preview; larger ones are only linked. */
 export const PREVIEW_SOURCE_MAX_BYTES = 8 * 1024 * 1024;

@@ -9,7 +9,8 @@ import type { CallToolResult, ContentBlock } from "@modelcontextprotocol/server"
 import type { ServerDeps } from "../context.ts";
 import { saveMediaFiles, savingOff } from "../files/save_output.ts";
 import type { JobRecord } from "../jobs/types.ts";
-import { elideDataUris, findMediaFiles, outputContent } from "./media_content.ts";
+import { elideDataUris, findMediaFiles } from "../files/media_files.ts";
+import { outputContent } from "./media_content.ts";
 import { imagePreviews } from "./image_previews.ts";
 
 /**

@@ -32,8 +32,8 @@ import {
   SERVER_INFO_META_KEY,
   type ServerContext,
 } from "@modelcontextprotocol/server";
-import type { Principal } from "../http/principal.ts";
-import { toAuthInfo } from "../http/principal.ts";
+import type { Principal } from "../principal.ts";
+import { toAuthInfo } from "../principal.ts";
 import { toolsOf } from "../tool_catalog.ts";
 import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
 

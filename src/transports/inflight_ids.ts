@@ -7,7 +7,7 @@
  */
 
 import { JsonRpcCode } from "../errors.ts";
-import { jsonRpcErrorResponse, type JsonRpcId } from "../http/jsonrpc_error.ts";
+import { jsonRpcErrorResponse, type JsonRpcId } from "../protocol/jsonrpc_error.ts";
 
 /** The ids of requests (messages with a method and an id) in a parsed body. */
 export function requestIdsOf(body: unknown): Array<string | number> {

@@ -14,7 +14,7 @@
 
 import type { JobEvents } from "../jobs/events.ts";
 import type { JobRecord } from "../jobs/types.ts";
-import type { Principal } from "../http/principal.ts";
+import type { Principal } from "../principal.ts";
 import { formatSseComment, formatSseEvent, SSE_HEADERS } from "./sse_frame.ts";
 
 const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";

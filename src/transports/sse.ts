@@ -1,10 +1,13 @@
 /**
- * The legacy MCP HTTP+SSE transport (protocol revision 2024-11-05), built on Web Streams.
+ * The legacy MCP HTTP+SSE endpoints (protocol revision 2024-11-05): the HTTP side of the
+ * transport in `sse_transport.ts`.
  *
  * A client opens `GET /sse`; the first event (`event: endpoint`) tells it where to POST its
  * JSON-RPC messages (`/messages/?session_id=…`). Every server → client message then travels on
  * the SSE stream as `event: message`. Each stream is one session with its own MCP server
- * instance, built by the factory.
+ * instance, built by the factory for the caller that opened it; only that caller may post to it.
+ * Errors are answered with the same statuses, JSON-RPC codes and wording as `/mcp`
+ * (`refusals.ts`, `post_body.ts`), and logged with the same field names.
  *
  * @example
  * ```ts
@@ -30,261 +33,50 @@ import type {
   McpServer,
   MessageExtraInfo,
   Server,
-  Transport,
 } from "@modelcontextprotocol/server";
-import { isJsonContentType, parseJSONRPCMessage } from "@modelcontextprotocol/server";
-import { jsonRpcErrorResponse, requestIdOf } from "../http/jsonrpc_error.ts";
-import { DEFAULT_READ_TIMEOUT_MS, readBody, readTimeoutResponse } from "../http/read_body.ts";
-import { duplicateIdResponse, InFlightIds, requestIdsOf } from "./inflight_ids.ts";
-import { OwnerQuota } from "./owner_quota.ts";
-import type { AuthInfo } from "../sdk_types.ts";
-import { noteRpc } from "../http/request_info.ts";
+import { parseJSONRPCMessage } from "@modelcontextprotocol/server";
+import { JsonRpcCode } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { formatSseEvent, SSE_HEADERS, SSE_KEEP_ALIVE } from "./sse_frame.ts";
-import { errorMessage } from "../errors.ts";
+import { ANONYMOUS, ownerKey, type Principal, toAuthInfo } from "../principal.ts";
+import { jsonRpcErrorResponse, requestIdOf } from "../protocol/jsonrpc_error.ts";
+import { DEFAULT_READ_TIMEOUT_MS } from "../protocol/read_body.ts";
+import { duplicateIdResponse, requestIdsOf } from "./inflight_ids.ts";
+import { OwnerQuota } from "./owner_quota.ts";
+import { readJsonPost } from "./post_body.ts";
+import {
+  clientSessionsFull,
+  methodNotAllowed,
+  notAcceptable,
+  sessionIdMissing,
+  sessionNotFound,
+  sessionsFull,
+  shuttingDown,
+} from "./refusals.ts";
+import { SSE_HEADERS } from "./sse_frame.ts";
+import {
+  DEFAULT_KEEP_ALIVE_MS,
+  LegacySseServerTransport,
+  validateKeepAlive,
+} from "./sse_transport.ts";
 
-/** Default interval of keep-alive comments on idle streams. */
-const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /** Default cap on concurrent SSE sessions. */
 const DEFAULT_MAX_SESSIONS = 1000;
 /** Default cap on one POSTed message (4 MiB, as the reference SDK). */
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** Default cap on bytes queued for a client that does not read its stream (1 MiB). */
-const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 /** The `retry` hint sent to open streams when the server shuts down. */
 const RECONNECT_HINT_MS = 2000;
-
 /** Default path clients POST to, resolved against the directory of the `GET /sse` URL. */
 const DEFAULT_MESSAGES_PATH = "/messages/";
-
-const encoder = new TextEncoder();
-
-function validateKeepAlive(keepAliveMs: number): number {
-  if (!Number.isFinite(keepAliveMs) || keepAliveMs < 0) {
-    throw new RangeError(
-      `keepAliveMs must be a finite number of milliseconds >= 0 (0 disables keep-alives), got ${keepAliveMs}`,
-    );
-  }
-  return keepAliveMs;
-}
-
-/** Appends `session_id=<id>` to an endpoint, keeping it relative when it was relative. */
-function endpointWithSession(endpoint: string, sessionId: string): string {
-  const absolute = URL.canParse(endpoint);
-  const url = new URL(endpoint, "http://placeholder.invalid");
-  url.searchParams.set("session_id", sessionId);
-  return absolute ? url.href : url.pathname + url.search + url.hash;
-}
-
-/** Options for {@linkcode LegacySseServerTransport}. */
-export interface LegacySseServerTransportOptions {
-  /**
-   * The URI clients POST to, without the session id (the transport appends
-   * `session_id=<id>`). A relative URI (path + query) stays relative.
-   */
-  endpoint: string;
-  /** Session id; defaults to `crypto.randomUUID()`. */
-  sessionId?: string;
-  /** Milliseconds of silence before a `: ping` comment is written; 0 disables. Default 15000. */
-  keepAliveMs?: number;
-  /**
-   * Called once when the transport closes, for any reason, after `onclose`. Unlike `onclose`,
-   * `server.connect()` does not take this over, so session bookkeeping belongs here.
-   */
-  onClosed?: () => void;
-  /**
-   * Most bytes queued for a client that is not reading; past it the client is dropped (the
-   * stream errors and the session ends) rather than letting the queue grow. One message larger
-   * than this still goes out when nothing else is queued. Default 1 MiB.
-   */
-  maxQueuedBytes?: number;
-}
-
-/**
- * One legacy SSE connection as an MCP {@linkcode Transport}. Serve {@linkcode stream} as the
- * body of the `GET /sse` response and pass POSTed messages to {@linkcode handlePostMessage}.
- *
- * `start()` (called by `server.connect()`) writes the `endpoint` event; `send()` writes
- * `event: message`. The transport closes itself when the stream is cancelled (client went away).
- */
-export class LegacySseServerTransport implements Transport {
-  /** The session id, also carried in the endpoint URI. */
-  readonly sessionId: string;
-  /** The SSE body to send to the client. */
-  readonly stream: ReadableStream<Uint8Array>;
-  /** Called when the connection closes for any reason. */
-  onclose?: () => void;
-  /** Called on out-of-band errors. */
-  onerror?: (error: Error) => void;
-  /** Called with each inbound JSON-RPC message. */
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
-
-  readonly #endpoint: string;
-  readonly #keepAliveMs: number;
-  readonly #onClosed: (() => void) | undefined;
-  readonly #maxQueuedBytes: number;
-  /** Requests delivered whose answer has not been sent yet. */
-  readonly inFlight: InFlightIds = new InFlightIds();
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #started = false;
-  #closed = false;
-  #keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
-
-  /** Creates the transport and its (still empty) SSE stream. */
-  constructor(options: LegacySseServerTransportOptions) {
-    this.sessionId = options.sessionId ?? crypto.randomUUID();
-    this.#endpoint = endpointWithSession(options.endpoint, this.sessionId);
-    this.#keepAliveMs = validateKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
-    this.#onClosed = options.onClosed;
-    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#controller = controller;
-        },
-        cancel: () => {
-          this.#finish(false);
-        },
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: this.#maxQueuedBytes }),
-    );
-  }
-
-  /** The URI announced in the `endpoint` event (includes the session id). */
-  get endpoint(): string {
-    return this.#endpoint;
-  }
-
-  /** Whether the transport has closed. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Writes the `endpoint` event and starts keep-alives. Called by `server.connect()`. */
-  start(): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(
-        new Error(`Cannot start SSE session ${this.sessionId}: it is already closed`),
-      );
-    }
-    if (this.#started) {
-      return Promise.reject(
-        new Error(
-          `Cannot start SSE session ${this.sessionId} twice (server.connect() already starts it)`,
-        ),
-      );
-    }
-    this.#started = true;
-    this.#write(formatSseEvent({ event: "endpoint", data: this.#endpoint }));
-    return Promise.resolve();
-  }
-
-  /** Writes one JSON-RPC message as `event: message`. */
-  send(message: JSONRPCMessage): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(
-        new Error(`Cannot send on SSE session ${this.sessionId}: the stream is closed`),
-      );
-    }
-    const { id } = message as { id?: unknown };
-    if ((typeof id === "string" || typeof id === "number") && !("method" in message)) {
-      this.inFlight.release(id);
-    }
-    this.#write(formatSseEvent({ event: "message", data: JSON.stringify(message) }));
-    return Promise.resolve();
-  }
-
-  /**
-   * Delivers a message the client POSTed. The caller validates it first.
-   *
-   * @throws {Error} when the transport is closed.
-   */
-  handlePostMessage(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
-    if (this.#closed) {
-      throw new Error(`Cannot deliver message to SSE session ${this.sessionId}: it is closed`);
-    }
-    this.onmessage?.(message, extra);
-  }
-
-  /** Tells the client how long to wait before reconnecting (an SSE `retry` field). */
-  hintReconnect(ms: number): void {
-    this.#write(`retry: ${Math.max(0, Math.round(ms))}\n\n`);
-  }
-
-  /** Ends the stream and fires `onclose` (once). */
-  close(): Promise<void> {
-    this.#finish(true);
-    return Promise.resolve();
-  }
-
-  #write(text: string): void {
-    if (this.#closed) return;
-    const bytes = encoder.encode(text);
-    // Bytes queued that the client has not taken yet. A lone message bigger than the cap still
-    // goes out; a client that lets the queue pass the cap is not reading, and is dropped.
-    const queued = this.#maxQueuedBytes - (this.#controller.desiredSize ?? 0);
-    if (queued > 0 && queued + bytes.byteLength > this.#maxQueuedBytes) {
-      this.onerror?.(
-        new Error(`SSE session ${this.sessionId}: the client is not reading; dropped`),
-      );
-      try {
-        this.#controller.error(new Error("SSE client too slow: queue limit reached"));
-      } catch {
-        // already gone
-      }
-      this.#finish(false);
-      return;
-    }
-    try {
-      this.#controller.enqueue(bytes);
-    } catch (error) {
-      // The stream went away under us: treat it as the client leaving.
-      this.onerror?.(
-        new Error(`SSE session ${this.sessionId}: write failed: ${String(error)}`),
-      );
-      this.#finish(false);
-      return;
-    }
-    this.#armKeepAlive();
-  }
-
-  #armKeepAlive(): void {
-    if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer);
-    this.#keepAliveTimer = undefined;
-    if (this.#keepAliveMs === 0 || this.#closed) return;
-    this.#keepAliveTimer = setTimeout(() => {
-      this.#keepAliveTimer = undefined;
-      this.#write(SSE_KEEP_ALIVE);
-    }, this.#keepAliveMs);
-  }
-
-  #finish(closeStream: boolean): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer);
-    this.#keepAliveTimer = undefined;
-    if (closeStream) {
-      try {
-        this.#controller.close();
-      } catch {
-        // Already closed or errored: nothing left to end.
-      }
-    }
-    try {
-      this.onclose?.();
-    } finally {
-      this.#onClosed?.();
-    }
-  }
-}
+/** How a client that lost its session gets a new one. */
+const RECOVER = "open a new stream with GET /sse";
 
 /** An MCP server instance the factory may build. */
 export type LegacySseServer = McpServer | Server;
 
 /** Options for {@linkcode createLegacySseHandler}. */
 export interface LegacySseHandlerOptions {
-  /** Builds a fresh MCP server for each SSE session. */
-  factory: (caller: LegacySseCaller) => LegacySseServer | Promise<LegacySseServer>;
+  /** Builds a fresh MCP server for each SSE session, for the caller that opens it. */
+  factory: (principal: Principal) => LegacySseServer | Promise<LegacySseServer>;
   /** Milliseconds of silence before a `: ping` comment; 0 disables. Default 15000. */
   keepAliveMs?: number;
   /** Concurrent sessions allowed; further `GET /sse` answer 503. Default 1000. */
@@ -299,7 +91,7 @@ export interface LegacySseHandlerOptions {
   messagesPath?: string;
   /** Where session lifecycle and failures are logged. Default: silent. */
   logger?: Logger;
-  /** Most sessions one caller (owner) may hold; further `GET /sse` answer 503. Default unbounded. */
+  /** Most sessions one caller may hold; further `GET /sse` answer 503. Default unbounded. */
   maxSessionsPerClient?: number | undefined;
   /** How long a POST body may take to arrive (ms). Default 30 s. */
   readTimeoutMs?: number | undefined;
@@ -307,34 +99,17 @@ export interface LegacySseHandlerOptions {
   maxQueuedBytes?: number | undefined;
 }
 
-/** Who makes a request, as established by the HTTP layer. */
-export interface LegacySseCaller {
-  /** Non-secret owner key: a session only accepts messages from the caller that opened it. */
-  owner: string;
-  /** Authentication surfaced to MCP handlers. */
-  authInfo?: AuthInfo;
-}
-
-/** The caller of a request nobody authenticated. */
-const ANONYMOUS_CALLER: LegacySseCaller = { owner: "anonymous" };
-
 /** The legacy SSE endpoints; the HTTP app routes requests to them. */
 export interface LegacySseHandler {
-  /** Serves `GET /sse`: opens a session and streams its messages. */
-  handleSse(req: Request, caller?: LegacySseCaller): Promise<Response>;
-  /** Serves `POST /messages/?session_id=…`: delivers one JSON-RPC message. */
-  handleMessages(req: Request, caller?: LegacySseCaller): Promise<Response>;
+  /** Serves `GET /sse` for `principal` (default: the local owner): opens a session. */
+  handleSse(req: Request, principal?: Principal): Promise<Response>;
+  /** Serves `POST /messages/?session_id=…`: delivers one JSON-RPC message to a session. */
+  handleMessages(req: Request, principal?: Principal): Promise<Response>;
   /** Closes every session and refuses new ones. */
   close(): Promise<void>;
   /** Number of open sessions. */
   readonly sessionCount: number;
 }
-
-// JSON-RPC error codes used in HTTP error bodies (-32001 for an unknown session, as the SDK).
-const PARSE_ERROR = -32700;
-const INVALID_REQUEST = -32600;
-const SERVER_ERROR = -32000;
-const SESSION_NOT_FOUND = -32001;
 
 /** Media ranges that cover `text/event-stream`, by specificity (most specific wins). */
 const EVENT_STREAM_RANGES: ReadonlyMap<string, number> = new Map([
@@ -387,6 +162,7 @@ function invalidMessageReason(value: unknown): string {
 
 interface Session {
   readonly transport: LegacySseServerTransport;
+  /** Who opened it ({@linkcode ownerKey}); only the same caller (and fal key) may post to it. */
   readonly owner: string;
   server: LegacySseServer | undefined;
 }
@@ -409,74 +185,41 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
   const factory = options.factory;
   const keepAliveMs = validateKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
   const maxSessions = positiveInteger("maxSessions", options.maxSessions ?? DEFAULT_MAX_SESSIONS);
-  const maxBodyBytes = positiveInteger(
-    "maxBodyBytes",
-    options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-  );
+  const limits = {
+    maxBodyBytes: positiveInteger("maxBodyBytes", options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+    readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+  };
   const messagesPath = options.messagesPath ?? DEFAULT_MESSAGES_PATH;
   if (!messagesPath.startsWith("/")) {
     throw new RangeError(`messagesPath must start with "/", got ${JSON.stringify(messagesPath)}`);
   }
-  const logger = (options.logger ?? silentLogger).child({ transport: "sse" });
+  const log = (options.logger ?? silentLogger).child({ transport: "sse" });
   const sessions = new Map<string, Session>();
   const perClient = new OwnerQuota(options.maxSessionsPerClient);
-  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
-  let shuttingDown = false;
+  let shuttingDownNow = false;
 
   const closeServer = (sessionId: string, server: LegacySseServer | undefined): void => {
     if (server === undefined) return;
     server.close().catch((error: unknown) => {
-      logger.warn("closing the MCP server of an SSE session failed", { sessionId, error });
+      log.warn("closing the MCP server of a session failed", { session_id: sessionId, error });
     });
   };
 
-  async function handleSse(
-    req: Request,
-    caller: LegacySseCaller = ANONYMOUS_CALLER,
-  ): Promise<Response> {
-    if (req.method !== "GET") {
-      return jsonRpcErrorResponse(
-        405,
-        SERVER_ERROR,
-        `Method not allowed: ${req.method} on the SSE endpoint; open the stream with GET`,
-        { Allow: "GET" },
-      );
-    }
-    if (!acceptsEventStream(req.headers.get("accept"))) {
-      return jsonRpcErrorResponse(
-        406,
-        SERVER_ERROR,
-        "Not acceptable: the SSE endpoint answers text/event-stream, which the Accept header excludes",
-      );
-    }
-    if (shuttingDown) {
-      return jsonRpcErrorResponse(
-        503,
-        SERVER_ERROR,
-        "Service unavailable: the server is shutting down",
-      );
-    }
+  async function handleSse(req: Request, principal: Principal = ANONYMOUS): Promise<Response> {
+    if (req.method !== "GET") return methodNotAllowed(new URL(req.url).pathname, "GET");
+    if (!acceptsEventStream(req.headers.get("accept"))) return notAcceptable("text/event-stream");
+    if (shuttingDownNow) return shuttingDown();
     if (sessions.size >= maxSessions) {
-      logger.warn("SSE session refused: session limit reached", { maxSessions });
-      return jsonRpcErrorResponse(
-        503,
-        SERVER_ERROR,
-        `Service unavailable: all ${maxSessions} SSE sessions are in use; retry later`,
-      );
+      log.warn("session limit reached", { max_sessions: maxSessions });
+      return sessionsFull(maxSessions, "SSE sessions");
     }
-
-    const releaseShare = perClient.take(caller.owner);
+    const releaseShare = perClient.take(principal.id);
     if (!releaseShare) {
-      logger.warn("SSE session refused: per-client session limit reached", {
-        maxSessionsPerClient: perClient.max,
+      log.warn("per-client session limit reached", {
+        principal: principal.id,
+        max_sessions_per_client: perClient.max,
       });
-      return jsonRpcErrorResponse(
-        503,
-        SERVER_ERROR,
-        `Service unavailable: this client already holds ${perClient.max} SSE sessions (the most ` +
-          "one client may hold); close one, then retry",
-        { "retry-after": "5" },
-      );
+      return clientSessionsFull(perClient.max, "SSE sessions", "close one");
     }
 
     const endpoint = messagesEndpointFor(new URL(req.url), messagesPath);
@@ -489,129 +232,86 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
         releaseShare();
         const id = transport.sessionId;
         if (sessions.get(id) === session) sessions.delete(id);
-        logger.debug("SSE session closed", { sessionId: id, sessions: sessions.size });
+        log.info("session ended", { session_id: id });
         closeServer(id, session?.server);
       },
     });
     const sessionId = transport.sessionId;
-    session = { transport, owner: caller.owner, server: undefined };
+    session = { transport, owner: ownerKey(principal), server: undefined };
     // Reserve the slot before awaiting the factory so concurrent opens respect maxSessions.
     sessions.set(sessionId, session);
     transport.onerror = (error) => {
-      logger.debug("SSE transport error", { sessionId, error });
+      log.debug("mcp transport error", { session_id: sessionId, error: error.message });
     };
 
     try {
-      const server = await factory(caller);
+      const server = await factory(principal);
       session.server = server;
       if (transport.closed) {
         // The client left (or close() ran) while the server was being built.
         closeServer(sessionId, server);
         return jsonRpcErrorResponse(
           503,
-          SERVER_ERROR,
-          "Service unavailable: the session closed early",
+          JsonRpcCode.InternalError,
+          "Server busy: the session closed while it was being opened; try again",
         );
       }
       await server.connect(transport);
     } catch (error) {
-      logger.error("cannot open SSE session: building or connecting the MCP server failed", {
-        sessionId,
+      log.error("cannot open a session: building or connecting the MCP server failed", {
+        session_id: sessionId,
         error,
       });
       await transport.close();
       return jsonRpcErrorResponse(
         500,
-        SERVER_ERROR,
+        JsonRpcCode.InternalError,
         "Internal error: the MCP server for this session could not be started",
       );
     }
 
     if (req.signal.aborted) {
       await transport.close();
-      return jsonRpcErrorResponse(503, SERVER_ERROR, "Service unavailable: the client went away");
+      return jsonRpcErrorResponse(
+        503,
+        JsonRpcCode.InternalError,
+        "Server busy: the client went away while the session was being opened",
+      );
     }
     req.signal.addEventListener("abort", () => void transport.close(), { once: true });
-    logger.debug("SSE session opened", { sessionId, endpoint, sessions: sessions.size });
+    log.info("session started", { session_id: sessionId });
     return new Response(transport.stream, { status: 200, headers: SSE_HEADERS });
   }
 
   async function handleMessages(
     req: Request,
-    caller: LegacySseCaller = ANONYMOUS_CALLER,
+    principal: Principal = ANONYMOUS,
   ): Promise<Response> {
-    if (req.method !== "POST") {
-      return jsonRpcErrorResponse(
-        405,
-        SERVER_ERROR,
-        `Method not allowed: ${req.method} on the messages endpoint; send messages with POST`,
-        { Allow: "POST" },
-      );
-    }
+    if (req.method !== "POST") return methodNotAllowed(new URL(req.url).pathname, "POST");
     const query = new URL(req.url).searchParams;
     const sessionId = query.get("session_id") ?? query.get("sessionId");
     if (sessionId === null || sessionId === "") {
-      return jsonRpcErrorResponse(
-        400,
-        SERVER_ERROR,
-        "Bad Request: the session_id query parameter is missing; use the URI from the endpoint event",
+      return sessionIdMissing(
+        "the session_id query parameter is missing; use the URI from the endpoint event",
       );
     }
     const session = sessions.get(sessionId);
     // Another caller's session is answered like an unknown one: ids are not capabilities.
-    if (session === undefined || session.transport.closed || session.owner !== caller.owner) {
-      return jsonRpcErrorResponse(
-        404,
-        SESSION_NOT_FOUND,
-        "Session not found: it never existed or has ended; open a new stream with GET /sse",
-      );
+    if (
+      session === undefined || session.transport.closed || session.owner !== ownerKey(principal)
+    ) {
+      return sessionNotFound(RECOVER);
     }
-    const contentType = req.headers.get("content-type");
-    if (!isJsonContentType(contentType)) {
-      return jsonRpcErrorResponse(
-        415,
-        SERVER_ERROR,
-        `Unsupported Media Type: Content-Type must be application/json, got ${
-          contentType === null ? "none" : JSON.stringify(contentType)
-        }`,
-      );
-    }
-
-    let body: Awaited<ReturnType<typeof readBody>>;
-    try {
-      body = await readBody(req, maxBodyBytes, readTimeoutMs);
-    } catch (error) {
-      logger.debug("reading an SSE message body failed", { sessionId, error });
-      return jsonRpcErrorResponse(
-        400,
-        SERVER_ERROR,
-        "Bad Request: the request body could not be read to the end",
-      );
-    }
-    if (body.kind === "timedOut") return readTimeoutResponse(readTimeoutMs);
-    if (body.kind === "tooLarge") {
-      await req.body?.cancel().catch(() => {});
-      return jsonRpcErrorResponse(
-        413,
-        SERVER_ERROR,
-        `Payload too large: the message exceeds the ${maxBodyBytes}-byte limit`,
-      );
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(body.text);
-    } catch (error) {
-      const reason = errorMessage(error);
-      return jsonRpcErrorResponse(400, PARSE_ERROR, `Parse error: ${reason}`);
-    }
-    noteRpc(req, value);
+    const read = await readJsonPost(req, limits, log);
+    if (!read.ok) return read.response;
+    const value = read.body;
     let message: JSONRPCMessage;
     try {
       message = parseJSONRPCMessage(value);
     } catch {
       return jsonRpcErrorResponse(
         400,
-        INVALID_REQUEST,
+        JsonRpcCode.InvalidRequest,
         `Invalid Request: ${invalidMessageReason(value)}`,
         undefined,
         requestIdOf(value),
@@ -620,18 +320,13 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     const claim = session.transport.inFlight.claim(requestIdsOf(value));
     if ("duplicate" in claim) return duplicateIdResponse(claim.duplicate);
 
-    const extra: MessageExtraInfo = { request: req };
-    if (caller.authInfo !== undefined) extra.authInfo = caller.authInfo;
+    const extra: MessageExtraInfo = { request: req, authInfo: toAuthInfo(principal) };
     try {
       session.transport.handlePostMessage(message, extra);
     } catch (error) {
       claim.release();
-      logger.debug("SSE message not delivered", { sessionId, error });
-      return jsonRpcErrorResponse(
-        404,
-        SESSION_NOT_FOUND,
-        "Session not found: it ended while the message was being received; open a new stream",
-      );
+      log.debug("message not delivered: the session ended", { session_id: sessionId, error });
+      return sessionNotFound(RECOVER, requestIdOf(value));
     }
     return new Response("Accepted", {
       status: 202,
@@ -640,7 +335,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
   }
 
   async function close(): Promise<void> {
-    shuttingDown = true;
+    shuttingDownNow = true;
     const open = [...sessions.values()];
     // Clients reconnect after the hint, by which time a restarted server is listening again.
     for (const session of open) session.transport.hintReconnect(RECONNECT_HINT_MS);

@@ -16,7 +16,7 @@ import {
   type Transport,
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
-import type { JsonRpcId } from "../http/jsonrpc_error.ts";
+import type { JsonRpcId } from "../protocol/jsonrpc_error.ts";
 
 /** Default cap on one line (10 MiB, as the SDK's buffer). */
 export const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;

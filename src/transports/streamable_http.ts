@@ -17,7 +17,6 @@
 import {
   createMcpHandler,
   isInitializeRequest,
-  isJsonContentType,
   isLegacyRequest,
   legacyStatelessFallback,
   type McpRequestContext,
@@ -25,22 +24,17 @@ import {
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
 import type { McpServer } from "../sdk_types.ts";
-import { jsonRpcErrorResponse, requestIdOf } from "../http/jsonrpc_error.ts";
-import { DEFAULT_READ_TIMEOUT_MS, readBody, readTimeoutResponse } from "../http/read_body.ts";
-import { noteRpc } from "../http/request_info.ts";
-import {
-  ANONYMOUS,
-  fromAuthInfo,
-  ownerKey,
-  type Principal,
-  toAuthInfo,
-} from "../http/principal.ts";
+import { jsonRpcErrorResponse, requestIdOf } from "../protocol/jsonrpc_error.ts";
+import { DEFAULT_READ_TIMEOUT_MS } from "../protocol/read_body.ts";
+import { ANONYMOUS, fromAuthInfo, ownerKey, type Principal, toAuthInfo } from "../principal.ts";
 import type { Logger } from "../log.ts";
 import { BoundedEventStore, DEFAULT_MAX_EVENTS, EventStoreBudget } from "./event_store.ts";
 import { createFastPath } from "./fast_path.ts";
 import { duplicateIdResponse, InFlightIds, requestIdsOf } from "./inflight_ids.ts";
 import type { ListenHandler, ListenRequest } from "./listen.ts";
 import { OwnerQuota } from "./owner_quota.ts";
+import { readJsonPost } from "./post_body.ts";
+import { clientSessionsFull, methodNotAllowed, sessionNotFound, sessionsFull } from "./refusals.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
@@ -164,8 +158,9 @@ function surelySessionEra(request: Request, body: unknown): boolean {
 
 /** Creates the `/mcp` handler serving 2026-07-28 statelessly and 2025-era sessions. */
 export function createStreamableHttpHandler(options: StreamableHttpOptions): StreamableHttpHandler {
-  const log = options.logger;
+  const log = options.logger.child({ transport: "streamable_http" });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const limits = { maxBodyBytes, readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS };
   const onerror = (error: Error) => log.debug("mcp transport error", { error: error.message });
   const modernOptions = {
     legacy: "reject",
@@ -187,7 +182,6 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   });
   const perClient = new OwnerQuota(options.maxSessionsPerClient);
   const eventBudget = options.eventBudget ?? new EventStoreBudget();
-  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   /** The SDK's 2026 leg for a message: tool calls stream, everything else answers JSON. */
   const modernFetch = (request: Request, parsedBody: unknown, principal: Principal) => {
     const method = (parsedBody as { method?: unknown } | null)?.method;
@@ -213,13 +207,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   ): Promise<Response> {
     if (sessions.isFull) {
       log.warn("session limit reached", { max_sessions: options.maxSessions });
-      return jsonRpcErrorResponse(
-        503,
-        JsonRpcCode.InternalError,
-        `Server busy: all ${options.maxSessions} sessions are in use; try again later`,
-        { "retry-after": "5" },
-        requestIdOf(parsedBody),
-      );
+      return sessionsFull(options.maxSessions, "sessions", requestIdOf(parsedBody));
     }
     const releaseShare = perClient.take(principal.id);
     if (!releaseShare) {
@@ -227,12 +215,10 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         principal: principal.id,
         max_sessions_per_client: perClient.max,
       });
-      return jsonRpcErrorResponse(
-        503,
-        JsonRpcCode.InternalError,
-        `Server busy: this client already holds ${perClient.max} sessions (the most one client ` +
-          "may hold); end one with DELETE or let an idle one expire, then retry",
-        { "retry-after": "5" },
+      return clientSessionsFull(
+        perClient.max,
+        "sessions",
+        "end one with DELETE or let an idle one expire",
         requestIdOf(parsedBody),
       );
     }
@@ -303,13 +289,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     const session = sessions.get(id);
     // Another caller's session is answered like an unknown one: ids are not capabilities.
     if (!session || session.owner !== ownerKey(principal)) {
-      return jsonRpcErrorResponse(
-        404,
-        -32001,
-        "Session not found: it ended or expired; send a new initialize request",
-        undefined,
-        requestIdOf(parsedBody),
-      );
+      return sessionNotFound("send a new initialize request", requestIdOf(parsedBody));
     }
     const claim = session.inFlight.claim(requestIdsOf(parsedBody));
     if ("duplicate" in claim) return duplicateIdResponse(claim.duplicate);
@@ -332,33 +312,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
   }
 
   async function handlePost(request: Request, principal: Principal): Promise<Response> {
-    if (!isJsonContentType(request.headers.get("content-type"))) {
-      return jsonRpcErrorResponse(
-        415,
-        JsonRpcCode.InvalidRequest,
-        "Unsupported Media Type: Content-Type must be application/json",
-      );
-    }
-    const body = await readBody(request, maxBodyBytes, readTimeoutMs);
-    if (body.kind === "timedOut") return readTimeoutResponse(readTimeoutMs);
-    if (body.kind === "tooLarge") {
-      return jsonRpcErrorResponse(
-        413,
-        JsonRpcCode.InvalidRequest,
-        `Payload Too Large: the request body is over ${maxBodyBytes} bytes`,
-      );
-    }
-    let parsedBody: unknown;
-    try {
-      parsedBody = JSON.parse(body.text);
-    } catch (error) {
-      return jsonRpcErrorResponse(
-        400,
-        JsonRpcCode.ParseError,
-        `Parse error: the body is not valid JSON (${(error as Error).message})`,
-      );
-    }
-    noteRpc(request, parsedBody);
+    const read = await readJsonPost(request, limits, log);
+    if (!read.ok) return read.response;
+    const parsedBody = read.body;
     const fast = fastPath?.serve(request, parsedBody, principal);
     if (fast) return await fast;
     if (surelySessionEra(request, parsedBody)) {
@@ -424,12 +380,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
             : await modern.fetch(request);
         }
         default:
-          return jsonRpcErrorResponse(
-            405,
-            JsonRpcCode.InvalidRequest,
-            `Method Not Allowed: /mcp accepts ${ALLOW}`,
-            { allow: ALLOW },
-          );
+          return methodNotAllowed("/mcp", ALLOW);
       }
     },
     get sessionCount() {
