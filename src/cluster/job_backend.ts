@@ -11,6 +11,7 @@ import type { JobCoordinator } from "../jobs/coordinator.ts";
 import { openJobStore } from "../jobs/open_store.ts";
 import type { JobStore } from "../jobs/types.ts";
 import { openRedisCluster, type RedisCluster } from "./redis_cluster.ts";
+import type { RedisClient } from "../jobs/redis_store.ts";
 
 /** The store and, in a cluster, the coordinator a `JobManager` runs on. */
 export interface JobBackend {
@@ -20,6 +21,8 @@ export interface JobBackend {
   coordinator: JobCoordinator | undefined;
   /** The cluster membership (its connections serve sessions too), when on Redis. */
   cluster: RedisCluster | undefined;
+  /** The cluster's Redis connection and key prefix, for other shared state; none alone. */
+  redis: { client: RedisClient; prefix: string } | undefined;
   /** Readiness facts for `/ready`; `not_ready` (a reason) when Redis is unreachable. */
   readiness(): Record<string, unknown> & { not_ready?: string | undefined };
   /** Closes what the store does not (the cluster's connections); call after the store closed. */
@@ -40,6 +43,7 @@ export async function openJobBackend(
       store: openJobStore(config.jobStore, config.stateDir, logger),
       coordinator: undefined,
       cluster: undefined,
+      redis: undefined,
       readiness: () => ({}),
       close: () => Promise.resolve(),
     };
@@ -49,6 +53,7 @@ export async function openJobBackend(
     store: cluster.store,
     coordinator: cluster.coordinator,
     cluster,
+    redis: { client: cluster.client, prefix: cluster.prefix },
     readiness: () => {
       const reachable = cluster.ready();
       return reachable ? { redis: "reachable" } : {

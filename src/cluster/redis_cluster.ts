@@ -42,14 +42,14 @@ export interface RedisClusterOptions {
 export interface RedisCluster {
   /** This instance's id (the value of the leases it holds). */
   readonly instanceId: string;
+  /** The command connection, for other state the cluster shares (cost ledger). */
+  readonly client: RedisClient;
+  /** The key prefix. */
+  readonly prefix: string;
   /** The shared job store. */
   readonly store: RedisJobStore;
   /** Leases and change notifications. */
   readonly coordinator: JobCoordinator;
-  /** The key and channel prefix. */
-  readonly prefix: string;
-  /** The command connection (shared; never closed by its users). */
-  readonly client: RedisClient;
   /** The subscriber connection (shared; never closed by its users). */
   readonly subscriber: RedisClient;
   /** Whether Redis is reachable now (both connections ready). */
@@ -217,10 +217,10 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
   logger.info("cluster joined", { redis: where, instance: instanceId, lease_ms: leaseMs });
   return {
     instanceId,
+    client,
+    prefix,
     store,
     coordinator,
-    prefix,
-    client,
     subscriber,
     ready: () => client.isReady && subscriber.isReady,
     async close() {

@@ -13,7 +13,7 @@ import { checkSaveTarget } from "../files/save_output.ts";
 import { isFinal } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 import { ProgressReporter } from "./progress.ts";
-import { gateRun } from "./cost_gate.ts";
+import { gateRun, submitPaid } from "./cost_gate.ts";
 import { createTaskResult, declaresTasksExtension } from "./task_view.ts";
 
 /** Options for {@linkcode runJob}. */
@@ -57,14 +57,16 @@ export async function runJob(
   if (decision.kind === "answer") return decision.result as CallToolResult;
   const asTask = options.taskCapable === true && declaresTasksExtension(ctx);
   const progress = new ProgressReporter(ctx, adopted?.lastProgress);
-  const submitted = adopted ? { id: adopted.jobId } : await deps.jobs.submit(
+  const submitted = adopted ? { id: adopted.jobId } : await submitPaid(
     deps,
-    endpointId,
-    input,
-    { tool: options.tool, signal },
+    decision,
+    () =>
+      deps.jobs.submit(deps, endpointId, input, {
+        tool: options.tool,
+        signal,
+      }),
   );
   if (!adopted) {
-    deps.costs?.record(deps.principal.id, decision.estimateUsd);
     deps.calls?.noteJob(ctx, submitted.id);
     progress.report(`Submitted as job ${submitted.id}`);
   }
