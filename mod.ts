@@ -135,6 +135,7 @@ export type {
   SharedSession,
   SharedSessions,
 } from "./src/transports/shared_sessions.ts";
+export type { SharedSseSessions } from "./src/transports/shared_sse.ts";
 export type {
   JobLog,
   JobPage,

@@ -17,6 +17,7 @@ import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobBackend } from "./cluster/job_backend.ts";
 import { createSharedSessions } from "./cluster/shared_sessions.ts";
+import { createSseRelay } from "./cluster/sse_relay.ts";
 import { CallHandoff } from "./call_handoff.ts";
 import { falWebhookHandler } from "./cluster/webhook_route.ts";
 import { WebhookVerifier } from "./fal/webhook.ts";
@@ -216,6 +217,7 @@ export async function startServer(
         })
         : undefined,
       calls,
+      sharedSse: backend.cluster ? createSseRelay(backend.cluster, logger) : undefined,
       metrics,
       authenticate: createAuthenticator({
         tokens: new BearerTokens(config.authTokens),

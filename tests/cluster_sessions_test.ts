@@ -13,6 +13,7 @@ import {
 } from "./helpers/scenario.ts";
 import {
   Client as ClientV1,
+  SSEClientTransport,
   StreamableHTTPClientTransport as StreamableV1,
 } from "./helpers/sdk_v1.ts";
 import type { ToolAnswer } from "./helpers/tool_client.ts";
@@ -534,4 +535,62 @@ Deno.test("cluster: a 2025 resources/subscribe served by one instance reports th
     leave.abort();
     await reading;
   });
+});
+
+Deno.test("cluster: the v1 SSE client's legacy session works through round-robin nginx: POSTs landing elsewhere are relayed to the stream's instance", async () => {
+  await withCluster(async (fake, cluster) => {
+    const client = new ClientV1(info);
+    await client.connect(new SSEClientTransport(new URL(`${cluster.url}/sse`)));
+    try {
+      await assertFalTools(client);
+      const { resourceTemplates } = await client.listResourceTemplates();
+      assert.ok(resourceTemplates.some((t) => t.uriTemplate === "fal://jobs/{job_id}"));
+      await assertImageGenerated((name, args, onprogress) =>
+        client.callTool({ name, arguments: args }, undefined, { onprogress, timeout: 30_000 })
+      );
+      const submitted = await client.callTool({
+        name: "submit_job",
+        arguments: {
+          endpoint_id: "fal-ai/flux/dev",
+          input: { prompt: "a legacy fox", fake_duration_ms: 600 },
+          validate: false,
+        },
+      }) as ToolAnswer;
+      const id = String(submitted.structuredContent?.job_id);
+      for (let i = 0; i < 3; i++) {
+        const answer = await client.callTool({
+          name: "get_job",
+          arguments: { job_id: id, wait_seconds: 30 },
+        }) as ToolAnswer;
+        assert.equal(answer.structuredContent?.status, "COMPLETED", JSON.stringify(answer));
+      }
+      assert.equal(resultFetches(fake, id), 1);
+      const holders = cluster.instances.filter((i) =>
+        i.logs.some((r) => r.msg === "session started" && r.transport === "sse")
+      );
+      assert.equal(holders.length, 1, "one instance holds the SSE stream");
+      const relayers = cluster.instances.filter((i) =>
+        i.logs.some((r) => r.msg === "message relayed to the instance holding the stream")
+      );
+      assert.ok(relayers.length >= 1 && !relayers.includes(holders[0]!), "POSTs were relayed");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("cluster: the per-client cap on legacy SSE sessions counts every instance's streams", async () => {
+  await withCluster(async (_fake, cluster) => {
+    const [first, second] = cluster.instances;
+    const leave = new AbortController();
+    try {
+      const open = await fetch(`${first!.url}/sse`, { signal: leave.signal });
+      assert.equal(open.status, 200);
+      const refused = await fetch(`${second!.url}/sse`);
+      assert.equal(refused.status, 503);
+      assert.match(await refused.text(), /already holds 1/);
+    } finally {
+      leave.abort();
+    }
+  }, ["--max-sessions-per-client", "1"]);
 });

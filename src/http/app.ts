@@ -10,6 +10,7 @@
 
 import type { CallHandoff } from "../call_handoff.ts";
 import type { SharedSessions } from "../transports/shared_sessions.ts";
+import type { SharedSseSessions } from "../transports/shared_sse.ts";
 import { JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
@@ -64,6 +65,8 @@ export interface HttpAppOptions {
   sharedSessions?: SharedSessions | undefined;
   /** Where session calls record their jobs (a cluster finishes them elsewhere if needed). */
   calls?: CallHandoff | undefined;
+  /** Legacy SSE sessions shared by a cluster's instances (in process when absent). */
+  sharedSse?: SharedSseSessions | undefined;
   /** How long a request body may take to arrive, in ms (default 30 s). */
   readTimeoutMs?: number | undefined;
   /** Admission control (made from `maxInFlight` when absent; tests pass their own). */
@@ -152,6 +155,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   const sse = createLegacySseHandler({
     factory: options.factory,
+    shared: options.sharedSse,
     logger,
     maxSessions: options.maxSessions,
     keepAliveMs: options.keepAliveMs,

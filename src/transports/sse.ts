@@ -52,6 +52,7 @@ import {
   sessionsFull,
   shuttingDown,
 } from "./refusals.ts";
+import type { SharedSseSessions } from "./shared_sse.ts";
 import { SSE_HEADERS } from "./sse_frame.ts";
 import {
   DEFAULT_KEEP_ALIVE_MS,
@@ -97,6 +98,11 @@ export interface LegacySseHandlerOptions {
   readTimeoutMs?: number | undefined;
   /** Most bytes queued for a client that does not read (see the transport). Default 1 MiB. */
   maxQueuedBytes?: number | undefined;
+  /**
+   * Sessions shared by the instances of a cluster: a POST for a session whose stream another
+   * instance holds is relayed there, and the per-client cap counts every instance's sessions.
+   */
+  shared?: SharedSseSessions | undefined;
 }
 
 /** The legacy SSE endpoints; the HTTP app routes requests to them. */
@@ -146,6 +152,14 @@ function messagesEndpointFor(url: URL, messagesPath: string): string {
   return dir + messagesPath;
 }
 
+/** 202: the message was handed to the session. */
+function accepted(): Response {
+  return new Response("Accepted", {
+    status: 202,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
+}
+
 /** Says briefly why a parsed value is not a JSON-RPC message. */
 function invalidMessageReason(value: unknown): string {
   if (Array.isArray(value)) {
@@ -164,6 +178,8 @@ interface Session {
   readonly transport: LegacySseServerTransport;
   /** Who opened it ({@linkcode ownerKey}); only the same caller (and fal key) may post to it. */
   readonly owner: string;
+  /** The opener's credentials, for messages relayed from other instances. */
+  readonly authInfo: MessageExtraInfo["authInfo"];
   server: LegacySseServer | undefined;
 }
 
@@ -213,7 +229,13 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       log.warn("session limit reached", { max_sessions: maxSessions });
       return sessionsFull(maxSessions, "SSE sessions");
     }
-    const releaseShare = perClient.take(principal.id);
+    const sessionId = crypto.randomUUID();
+    const shared = options.shared;
+    const releaseShare = shared
+      ? (await shared.hold(sessionId, principal, perClient.max, (m) => deliver(sessionId, m))
+        ? () => void shared.release(sessionId).catch(() => {})
+        : undefined)
+      : perClient.take(principal.id);
     if (!releaseShare) {
       log.warn("per-client session limit reached", {
         principal: principal.id,
@@ -225,6 +247,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     const endpoint = messagesEndpointFor(new URL(req.url), messagesPath);
     let session: Session | undefined = undefined;
     const transport = new LegacySseServerTransport({
+      sessionId,
       endpoint,
       keepAliveMs,
       ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
@@ -236,8 +259,12 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
         closeServer(id, session?.server);
       },
     });
-    const sessionId = transport.sessionId;
-    session = { transport, owner: ownerKey(principal), server: undefined };
+    session = {
+      transport,
+      owner: ownerKey(principal),
+      authInfo: toAuthInfo(principal),
+      server: undefined,
+    };
     // Reserve the slot before awaiting the factory so concurrent opens respect maxSessions.
     sessions.set(sessionId, session);
     transport.onerror = (error) => {
@@ -283,6 +310,24 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     return new Response(transport.stream, { status: 200, headers: SSE_HEADERS });
   }
 
+  /** A message relayed from another instance to a session whose stream this one holds. */
+  function deliver(sessionId: string, message: JSONRPCMessage): void {
+    const session = sessions.get(sessionId);
+    if (session === undefined || session.transport.closed) return;
+    const claim = session.transport.inFlight.claim(requestIdsOf(message));
+    if ("duplicate" in claim) {
+      log.warn("relayed message dropped: its request id is already in flight", {
+        session_id: sessionId,
+      });
+      return;
+    }
+    try {
+      session.transport.handlePostMessage(message, { authInfo: session.authInfo });
+    } catch {
+      claim.release();
+    }
+  }
+
   async function handleMessages(
     req: Request,
     principal: Principal = ANONYMOUS,
@@ -297,9 +342,9 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
     }
     const session = sessions.get(sessionId);
     // Another caller's session is answered like an unknown one: ids are not capabilities.
-    if (
-      session === undefined || session.transport.closed || session.owner !== ownerKey(principal)
-    ) {
+    const here = session !== undefined && !session.transport.closed &&
+      session.owner === ownerKey(principal);
+    if (!here && (options.shared === undefined || session !== undefined)) {
       return sessionNotFound(RECOVER);
     }
     const read = await readJsonPost(req, limits, log);
@@ -317,6 +362,14 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
         requestIdOf(value),
       );
     }
+    if (!here || session === undefined) {
+      // Another instance holds the stream (in a cluster): relay the message there.
+      if (!(await options.shared!.relay(sessionId, ownerKey(principal), message))) {
+        return sessionNotFound(RECOVER, requestIdOf(value));
+      }
+      log.debug("message relayed to the instance holding the stream", { session_id: sessionId });
+      return accepted();
+    }
     const claim = session.transport.inFlight.claim(requestIdsOf(value));
     if ("duplicate" in claim) return duplicateIdResponse(claim.duplicate);
 
@@ -328,10 +381,7 @@ export function createLegacySseHandler(options: LegacySseHandlerOptions): Legacy
       log.debug("message not delivered: the session ended", { session_id: sessionId, error });
       return sessionNotFound(RECOVER, requestIdOf(value));
     }
-    return new Response("Accepted", {
-      status: 202,
-      headers: { "Content-Type": "text/plain; charset=utf-8" },
-    });
+    return accepted();
   }
 
   async function close(): Promise<void> {
