@@ -136,6 +136,7 @@ export type {
   SharedSessions,
 } from "./src/transports/shared_sessions.ts";
 export type { SharedSseSessions } from "./src/transports/shared_sse.ts";
+export type { RateDecision, RateLimit } from "./src/http/rate_limit.ts";
 export type {
   JobLog,
   JobPage,

@@ -18,6 +18,7 @@ import { JobManager } from "./jobs/manager.ts";
 import { openJobBackend } from "./cluster/job_backend.ts";
 import { createSharedSessions } from "./cluster/shared_sessions.ts";
 import { createSseRelay } from "./cluster/sse_relay.ts";
+import { RedisRateLimiter } from "./cluster/redis_rate_limit.ts";
 import { CallHandoff } from "./call_handoff.ts";
 import { falWebhookHandler } from "./cluster/webhook_route.ts";
 import { WebhookVerifier } from "./fal/webhook.ts";
@@ -218,6 +219,14 @@ export async function startServer(
         : undefined,
       calls,
       sharedSse: backend.cluster ? createSseRelay(backend.cluster, logger) : undefined,
+      // In a cluster every instance draws from the same bucket per caller.
+      rateLimiter: backend.cluster && config.rateLimitPerMinute > 0
+        ? new RedisRateLimiter(
+          backend.cluster.client,
+          backend.cluster.prefix,
+          config.rateLimitPerMinute,
+        )
+        : undefined,
       metrics,
       authenticate: createAuthenticator({
         tokens: new BearerTokens(config.authTokens),

@@ -1,4 +1,7 @@
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import {
+  Client,
+  StreamableHTTPClientTransport,
+} from "@modelcontextprotocol/client";
 import assert from "node:assert/strict";
 import type { FakeFal } from "./fake_fal/server.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
@@ -45,7 +48,9 @@ function v2Call(client: Client): CallWithProgress {
 
 /** How many times the fake served the result of a request. */
 function resultFetches(fake: FakeFal, id: string): number {
-  return fake.state.requests.filter((r) => r.method === "GET" && r.path.endsWith(`/requests/${id}`))
+  return fake.state.requests.filter((r) =>
+    r.method === "GET" && r.path.endsWith(`/requests/${id}`)
+  )
     .length;
 }
 
@@ -169,7 +174,9 @@ Deno.test("cluster: kill -9 of a job's lease holder: another instance finishes i
         );
         assert.equal(resultFetches(fake, id), 1);
         const newHolder = others.find((i) =>
-          i.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id)
+          i.logs.some((r) =>
+            r.msg === "following a job under its lease" && r.job_id === id
+          )
         );
         assert.ok(newHolder, "a surviving instance took the job over");
       } finally {
@@ -252,11 +259,15 @@ Deno.test("cluster: fal's webhook delivered to an instance that did not submit c
         0,
         "the result came with the webhook, not a fetch",
       );
-      await waitFor(() => fake.state.webhooks.some((w) => w.requestId === id && w.status === 200));
+      await waitFor(() =>
+        fake.state.webhooks.some((w) => w.requestId === id && w.status === 200)
+      );
       const delivery = fake.state.webhooks.find((w) => w.requestId === id)!;
       assert.ok(delivery.url.startsWith(cluster.url), delivery.url);
       const receivers = cluster.instances.filter((i) =>
-        i.logs.some((r) => r.msg === "fal webhook received" && r.job_id === id && r.changed)
+        i.logs.some((r) =>
+          r.msg === "fal webhook received" && r.job_id === id && r.changed
+        )
       );
       assert.equal(receivers.length, 1);
       assert.notEqual(receivers[0], submitterInstance);
@@ -331,14 +342,53 @@ Deno.test("cluster: subscriptions/listen on one instance hears a job another ins
       }
       // The job was followed by the instance that submitted it, not by the listener's.
       assert.ok(
-        second!.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id),
+        second!.logs.some((r) =>
+          r.msg === "following a job under its lease" && r.job_id === id
+        ),
       );
       assert.ok(
-        !first!.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id),
+        !first!.logs.some((r) =>
+          r.msg === "following a job under its lease" && r.job_id === id
+        ),
       );
     } finally {
       await listener.close();
       await submitter.close();
+    }
+  });
+});
+
+Deno.test("cluster: --rate-limit is counted across the instances: the caller's bucket is shared", async () => {
+  await withFakeFal(async (fake) => {
+    const cluster = await startCluster(fake, {
+      args: () => ["--rate-limit", "2"],
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const instance = cluster.instances[i % cluster.instances.length]!;
+        const response = await fetch(`${instance.url}/mcp`, {
+          method: "DELETE",
+        });
+        await response.body?.cancel();
+        statuses.push(response.status);
+      }
+      assert.ok(statuses.every((s) => s !== 429), `refused early: ${statuses}`);
+      // The third instance served none of them, yet refuses: the bucket is the cluster's (one
+      // token comes back every 30 s, far more than this test takes).
+      for (const instance of cluster.instances) {
+        const response = await fetch(`${instance.url}/mcp`, {
+          method: "DELETE",
+        });
+        assert.equal(response.status, 429);
+        assert.ok(Number(response.headers.get("retry-after")) >= 1);
+        assert.match(
+          JSON.stringify(await response.json()),
+          /more than 2 requests per minute/,
+        );
+      }
+    } finally {
+      await cluster.stop();
     }
   });
 });

@@ -31,7 +31,7 @@ import { preflightResponse, withCors } from "./cors.ts";
 import { createRequestGuard, type GuardOptions } from "./dns_rebinding.ts";
 import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
 import type { Principal } from "../principal.ts";
-import { RateLimiter } from "./rate_limit.ts";
+import { type RateLimit, RateLimiter } from "./rate_limit.ts";
 import { methodLabel, statusLabel } from "./metric_labels.ts";
 import { rpcFactsOf } from "../protocol/request_info.ts";
 
@@ -65,6 +65,8 @@ export interface HttpAppOptions {
   sharedSessions?: SharedSessions | undefined;
   /** Where session calls record their jobs (a cluster finishes them elsewhere if needed). */
   calls?: CallHandoff | undefined;
+  /** Counts `rateLimitPerMinute` elsewhere (a cluster's Redis); in process when absent. */
+  rateLimiter?: RateLimit | undefined;
   /** Legacy SSE sessions shared by a cluster's instances (in process when absent). */
   sharedSse?: SharedSseSessions | undefined;
   /** How long a request body may take to arrive, in ms (default 30 s). */
@@ -138,7 +140,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const guard = createRequestGuard(options.guard);
   const authenticate = options.authenticate ??
     createAuthenticator({ tokens: new BearerTokens([]), byok: false, resourceUrl: "" });
-  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 0);
+  const limiter = options.rateLimiter ?? new RateLimiter(options.rateLimitPerMinute ?? 0);
   const maxStreams = options.maxStreams ?? Number.POSITIVE_INFINITY;
   const streamable = createStreamableHttpHandler({
     factory: options.factory,
@@ -194,7 +196,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (draining) return [shuttingDown()];
     const principal = await authenticate(request);
     if (principal instanceof Response) return [withCors(request, principal)];
-    const decision = limiter.take(principal.id);
+    const decision = await limiter.take(principal.id);
     if (!decision.ok) {
       const limited = jsonRpcErrorResponse(
         429,
@@ -224,7 +226,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (!path.startsWith("/studio/api/")) return [await options.studio!(request, path)];
     const principal = await authenticate(request);
     if (principal instanceof Response) return [principal];
-    const decision = limiter.take(principal.id);
+    const decision = await limiter.take(principal.id);
     if (!decision.ok) {
       return [
         Response.json({ error: { message: "Too Many Requests: slow down" } }, {

@@ -13,8 +13,14 @@ interface Bucket {
 /** The outcome of {@linkcode RateLimiter.take}. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
+/** What the HTTP app asks of a rate limiter (in process, or counted in a cluster's Redis). */
+export interface RateLimit {
+  /** Takes one request from `key`'s bucket. */
+  take(key: string): RateDecision | Promise<RateDecision>;
+}
+
 /** Token buckets keyed by principal id. */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   readonly #perMinute: number;
   readonly #buckets = new Map<string, Bucket>();
   readonly #now: () => number;
