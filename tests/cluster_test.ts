@@ -392,3 +392,60 @@ Deno.test("cluster: --rate-limit is counted across the instances: the caller's b
     }
   });
 });
+
+Deno.test("cluster: a submit in flight on an instance killed with -9 is settled by a survivor, not at its next start", async () => {
+  await withCluster(async (fake, cluster) => {
+    const [victim, ...survivors] = cluster.instances;
+    // fal accepts the submit but its answer is held back: the instance dies with only the
+    // PENDING record it wrote ahead.
+    fake.injectFault({
+      match: "submit",
+      respond: "delay_answer",
+      delayMs: 120_000,
+      times: 1,
+    });
+    const client = await connect(victim!.url);
+    const submitting = submit(client, "a fox whose submitter died", 300).catch((
+      error,
+    ) => error);
+    await waitFor(
+      () => fake.accepted().length === 1,
+      "fal to accept the submit",
+    );
+    const [accepted] = fake.accepted();
+    await victim!.kill();
+    await client.close().catch(() => {});
+    await submitting;
+    const reader = await connect(cluster.url);
+    try {
+      let answer: ToolAnswer | undefined;
+      for (let i = 0; i < 500; i++) {
+        answer = await call(reader, "get_job", { job_id: accepted! });
+        if (answer.isError !== true) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.notEqual(answer?.isError, true, JSON.stringify(answer?.content));
+      const settlers = survivors.filter((i) =>
+        i.logs.some((r) =>
+          r.msg === "interrupted submit found at fal" && r.job_id === accepted
+        )
+      );
+      assert.equal(
+        settlers.length,
+        1,
+        "one survivor settled the pending record",
+      );
+      const done = await call(reader, "get_job", {
+        job_id: accepted!,
+        wait_seconds: 30,
+      });
+      assert.equal(
+        done.structuredContent?.status,
+        "COMPLETED",
+        JSON.stringify(done),
+      );
+    } finally {
+      await reader.close();
+    }
+  });
+});

@@ -157,6 +157,10 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
 
   const leases = new Set<{ release(): Promise<void> }>();
   const coordinator: JobCoordinator = {
+    instanceId,
+    async isAlive(instance: string): Promise<boolean> {
+      return Number(await client.exists(`${prefix}instance:${instance}`)) === 1;
+    },
     async acquire(id: string): Promise<JobLease | undefined> {
       const key = `${prefix}lease:${id}`;
       const taken = await client.set(key, instanceId, { NX: true, PX: leaseMs });

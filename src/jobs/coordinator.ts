@@ -32,6 +32,10 @@ export interface JobUpdate {
 
 /** Leases and change notifications shared by the instances of a cluster. */
 export interface JobCoordinator {
+  /** This instance's id (what its pending records name as their submitter). */
+  readonly instanceId: string;
+  /** Whether an instance of the cluster is alive now. */
+  isAlive(instance: string): Promise<boolean>;
   /** Takes the lease of a job when no instance holds it; `undefined` when another one does. */
   acquire(id: string): Promise<JobLease | undefined>;
   /** Tells every other instance that a job changed. */

@@ -21,7 +21,7 @@ import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
-import type { JobCoordinator, JobUpdate } from "./coordinator.ts";
+import type { JobCoordinator, JobLease, JobUpdate } from "./coordinator.ts";
 import { matchPending, unknownOutcome } from "./settle.ts";
 import { JobEvents } from "./events.ts";
 import {
@@ -149,6 +149,8 @@ export class JobManager {
   readonly #unsaved = new Map<string, JobRecord>();
   /** Pending records to settle, with the client to ask fal with. */
   readonly #pending = new Map<string, FalClient>();
+  /** Leases on other instances' pending records this one settles. */
+  readonly #settleLeases: JobLease[] = [];
   #settling: Promise<void> | undefined;
   /** Submits being sent now, per endpoint (their fal requests must not be claimed by others). */
   readonly #sending = new Map<string, number>();
@@ -192,7 +194,12 @@ export class JobManager {
       });
       // A job whose follower's instance died has no lease any more: some instance takes it over.
       this.#takeover = setInterval(
-        () => void this.#followUnfinished().catch(() => {}),
+        () =>
+          void this.#followUnfinished().then(({ pending }) => {
+            if (pending === 0) return;
+            this.#log.warn("settling the submits of an instance that is gone", { jobs: pending });
+            this.#startSettling();
+          }).catch(() => {}),
         options.takeoverIntervalMs ?? 2000,
       );
     }
@@ -268,6 +275,7 @@ export class JobManager {
       tool: options.tool,
       createdAt: now,
       updatedAt: now,
+      ...(this.#coordinator ? { submittedBy: this.#coordinator.instanceId } : {}),
     };
     try {
       await this.#store.put(pending);
@@ -320,8 +328,9 @@ export class JobManager {
       if (left > 0) this.#sending.set(endpointId, left);
       else this.#sending.delete(endpointId);
     }
+    const { submittedBy: _submitter, ...accepted } = pending;
     const record: JobRecord = {
-      ...pending,
+      ...accepted,
       id: submission.request_id,
       status: "IN_QUEUE",
       queuePosition: submission.queue_position,
@@ -553,7 +562,7 @@ export class JobManager {
         continue;
       }
       if (record.status === "PENDING") {
-        if (settlePending && !this.#pending.has(record.id)) {
+        if (!this.#pending.has(record.id) && await this.#mayClaimPending(record, settlePending)) {
           this.#pending.set(record.id, fal);
           pending++;
         }
@@ -585,6 +594,22 @@ export class JobManager {
     return updated !== undefined && updated.status !== record.status;
   }
 
+  /**
+   * Whether this instance may settle a pending record: at start, any record of a single
+   * instance or of earlier versions; in a cluster, only one whose submitting instance is gone
+   * (its submit can no longer be under way), under a lease so one survivor settles it.
+   */
+  async #mayClaimPending(record: JobRecord, atStart: boolean): Promise<boolean> {
+    const coordinator = this.#coordinator;
+    const by = record.submittedBy;
+    if (!coordinator || by === undefined) return atStart;
+    if (by === coordinator.instanceId || await coordinator.isAlive(by)) return false;
+    const lease = await coordinator.acquire(`settle:${record.id}`);
+    if (!lease) return false;
+    this.#settleLeases.push(lease);
+    return true;
+  }
+
   /** Settles a pending record with `fal` (its submitter's key is back). */
   #settleLater(id: string, fal: FalClient): void {
     if (this.#pending.has(id)) return;
@@ -601,7 +626,10 @@ export class JobManager {
     if (this.#settling || this.#stopping.signal.aborted) return;
     this.#settling = this.#settleLoop()
       .catch((error) => this.#log.error("settling pending jobs failed", { error }))
-      .finally(() => this.#settling = undefined);
+      .finally(() => {
+        this.#settling = undefined;
+        for (const lease of this.#settleLeases.splice(0)) void lease.release();
+      });
   }
 
   async #settleLoop(): Promise<void> {

@@ -71,6 +71,11 @@ export interface JobRecord {
    * only that key can follow. Absent on records written before ownership followed principals.
    */
   keyId?: string | undefined;
+  /**
+   * In a cluster, the instance that wrote it as `PENDING` (its submit may still be under way
+   * there): another instance settles it only once that one is gone.
+   */
+  submittedBy?: string | undefined;
   /** Where it stands. */
   status: JobStatus;
   /** Position in fal's queue while `IN_QUEUE`. */
