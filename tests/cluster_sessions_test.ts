@@ -45,20 +45,28 @@ interface SessionClient {
   close(): Promise<void>;
 }
 
-async function connectV1(url: string): Promise<SessionClient> {
-  const client = new ClientV1(info);
-  const transport = new StreamableV1(new URL(`${url}/mcp`), {
-    reconnectionOptions: reconnection,
-  });
-  await client.connect(transport);
+/** What the two SDK generations share, for one client on one transport. */
+interface SdkClient {
+  listTools(): Promise<{ tools: { name: string }[] }>;
+  listResourceTemplates(): Promise<{ resourceTemplates: { uriTemplate: string }[] }>;
+  readResource(params: { uri: string }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function sessionClient(
+  kind: string,
+  client: SdkClient,
+  transport: { sessionId?: string | undefined; terminateSession(): Promise<void> },
+  callTool: (name: string, args: Record<string, unknown>, options: object) => Promise<unknown>,
+): SessionClient {
   return {
-    kind: "v1",
+    kind,
     sessionId: () => transport.sessionId,
     listTools: () => client.listTools(),
     listResourceTemplates: () => client.listResourceTemplates(),
     readResource: (uri) => client.readResource({ uri }),
     call: (name, args, onprogress, onresumptiontoken) =>
-      client.callTool({ name, arguments: args }, undefined, {
+      callTool(name, args, {
         timeout: 60_000,
         ...(onprogress ? { onprogress } : {}),
         ...(onresumptiontoken ? { onresumptiontoken } : {}),
@@ -68,6 +76,20 @@ async function connectV1(url: string): Promise<SessionClient> {
   };
 }
 
+async function connectV1(url: string): Promise<SessionClient> {
+  const client = new ClientV1(info);
+  const transport = new StreamableV1(new URL(`${url}/mcp`), {
+    reconnectionOptions: reconnection,
+  });
+  await client.connect(transport);
+  return sessionClient(
+    "v1",
+    client,
+    transport,
+    (name, args, options) => client.callTool({ name, arguments: args }, undefined, options),
+  );
+}
+
 async function connectV2(url: string): Promise<SessionClient> {
   const client = new ClientV2(info);
   const transport = new StreamableV2(new URL(`${url}/mcp`), {
@@ -75,21 +97,12 @@ async function connectV2(url: string): Promise<SessionClient> {
   });
   await client.connect(transport);
   assert.equal(client.getProtocolEra(), "legacy");
-  return {
-    kind: "v2",
-    sessionId: () => transport.sessionId,
-    listTools: () => client.listTools(),
-    listResourceTemplates: () => client.listResourceTemplates(),
-    readResource: (uri) => client.readResource({ uri }),
-    call: (name, args, onprogress, onresumptiontoken) =>
-      client.callTool({ name, arguments: args }, {
-        timeout: 60_000,
-        ...(onprogress ? { onprogress } : {}),
-        ...(onresumptiontoken ? { onresumptiontoken } : {}),
-      }) as Promise<ToolAnswer>,
-    terminate: () => transport.terminateSession(),
-    close: () => client.close(),
-  };
+  return sessionClient(
+    "v2",
+    client,
+    transport,
+    (name, args, options) => client.callTool({ name, arguments: args }, options),
+  );
 }
 
 const connectors = [["v1", connectV1], ["v2", connectV2]] as const;

@@ -1,7 +1,4 @@
-import {
-  Client,
-  StreamableHTTPClientTransport,
-} from "@modelcontextprotocol/client";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import assert from "node:assert/strict";
 import type { FakeFal } from "./fake_fal/server.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
@@ -48,9 +45,7 @@ function v2Call(client: Client): CallWithProgress {
 
 /** How many times the fake served the result of a request. */
 function resultFetches(fake: FakeFal, id: string): number {
-  return fake.state.requests.filter((r) =>
-    r.method === "GET" && r.path.endsWith(`/requests/${id}`)
-  )
+  return fake.state.requests.filter((r) => r.method === "GET" && r.path.endsWith(`/requests/${id}`))
     .length;
 }
 
@@ -174,9 +169,7 @@ Deno.test("cluster: kill -9 of a job's lease holder: another instance finishes i
         );
         assert.equal(resultFetches(fake, id), 1);
         const newHolder = others.find((i) =>
-          i.logs.some((r) =>
-            r.msg === "following a job under its lease" && r.job_id === id
-          )
+          i.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id)
         );
         assert.ok(newHolder, "a surviving instance took the job over");
       } finally {
@@ -259,15 +252,11 @@ Deno.test("cluster: fal's webhook delivered to an instance that did not submit c
         0,
         "the result came with the webhook, not a fetch",
       );
-      await waitFor(() =>
-        fake.state.webhooks.some((w) => w.requestId === id && w.status === 200)
-      );
+      await waitFor(() => fake.state.webhooks.some((w) => w.requestId === id && w.status === 200));
       const delivery = fake.state.webhooks.find((w) => w.requestId === id)!;
       assert.ok(delivery.url.startsWith(cluster.url), delivery.url);
       const receivers = cluster.instances.filter((i) =>
-        i.logs.some((r) =>
-          r.msg === "fal webhook received" && r.job_id === id && r.changed
-        )
+        i.logs.some((r) => r.msg === "fal webhook received" && r.job_id === id && r.changed)
       );
       assert.equal(receivers.length, 1);
       assert.notEqual(receivers[0], submitterInstance);
@@ -342,14 +331,10 @@ Deno.test("cluster: subscriptions/listen on one instance hears a job another ins
       }
       // The job was followed by the instance that submitted it, not by the listener's.
       assert.ok(
-        second!.logs.some((r) =>
-          r.msg === "following a job under its lease" && r.job_id === id
-        ),
+        second!.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id),
       );
       assert.ok(
-        !first!.logs.some((r) =>
-          r.msg === "following a job under its lease" && r.job_id === id
-        ),
+        !first!.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id),
       );
     } finally {
       await listener.close();
@@ -426,9 +411,7 @@ Deno.test("cluster: a submit in flight on an instance killed with -9 is settled 
       }
       assert.notEqual(answer?.isError, true, JSON.stringify(answer?.content));
       const settlers = survivors.filter((i) =>
-        i.logs.some((r) =>
-          r.msg === "interrupted submit found at fal" && r.job_id === accepted
-        )
+        i.logs.some((r) => r.msg === "interrupted submit found at fal" && r.job_id === accepted)
       );
       assert.equal(
         settlers.length,
