@@ -3,10 +3,7 @@
  * servers on one real redis-server and the fake fal, driven over raw 2026-07-28 HTTP.
  */
 import assert from "node:assert/strict";
-import {
-  startTestHttpServer,
-  type TestHttpServer,
-} from "./helpers/http_server.ts";
+import { startTestHttpServer, type TestHttpServer } from "./helpers/http_server.ts";
 import { ModernClient } from "./helpers/modern_client.ts";
 import { startRedis, type TestRedis } from "./helpers/redis_server.ts";
 import { falEnv, withFakeFal } from "./helpers/scenario.ts";
@@ -58,9 +55,8 @@ Deno.test("cluster costs: a confirm token issued by one instance is redeemed onc
     const onA = new ModernClient(`${a.url}/mcp`);
     const onB = new ModernClient(`${b.url}/mcp`);
     const first = await onA.request("tools/call", videoCall("waves at dusk"));
-    const token =
-      (first.result?.structuredContent as { confirm_token?: string })
-        ?.confirm_token;
+    const token = (first.result?.structuredContent as { confirm_token?: string })
+      ?.confirm_token;
     assert.equal(typeof token, "string", JSON.stringify(first.result));
     assert.equal(fake.state.jobs.size, 0);
 
