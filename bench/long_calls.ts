@@ -5,7 +5,7 @@
  * descriptors of the server are sampled once each half is in flight and settled, so the cost
  * per call is the slope between the two (what a warm server's fixed costs, such as the heap's
  * young generation growing to its working size, do not distort). `/health` latency is probed one
- * request at a time while every call is in flight and while the results come back.
+ * request at a time (from a process of its own) while every call is in flight and while the results come back.
  *
  * @module
  */
@@ -45,6 +45,8 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
+
+const PROBE = new URL("./lib/health_probe.ts", import.meta.url).pathname;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,20 +104,18 @@ export async function runLongCalls(
   const atHalf = await sample(server.pid, 1000);
   pending.push(...open(half, calls));
   await settle(calls);
-  const health: number[] = [];
-  const prober = (async () => {
-    while (running) {
-      const started = performance.now();
-      const response = await fetch(`${server.origin}/health`);
-      await response.body?.cancel();
-      health.push(performance.now() - started);
-      await pause(10);
-    }
-  })();
+  const prober = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--quiet", PROBE, server.origin],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
   const atFull = await sample(server.pid, 1000);
   const outcomes = await Promise.allSettled(pending);
   running = false;
-  await Promise.all([watcher, prober]);
+  await prober.stdin.close();
+  const health = JSON.parse(new TextDecoder().decode((await prober.output()).stdout)) as number[];
+  await watcher;
   const good = outcomes.filter((o) =>
     o.status === "fulfilled" && "result" in o.value.message &&
     !(o.value.message.result as { isError?: boolean }).isError

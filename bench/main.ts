@@ -18,13 +18,14 @@
 import { parseArgs } from "node:util";
 import { startFakeFal } from "../tests/fake_fal/server.ts";
 import { buildBundle, coldStart } from "./cold_start.ts";
+import { clusterScenarios, startClusterServers } from "./cluster.ts";
 import { completionLatency } from "./completion.ts";
 import { hasWrk } from "./lib/wrk.ts";
 import { type BenchServer, startFakeFalProcess, startFalMcp, startScript } from "./lib/process.ts";
 import { type LongCallsReport, runLongCalls } from "./long_calls.ts";
 import { median, runThroughput, scenariosFor } from "./throughput.ts";
 
-const SECTIONS = ["throughput", "long", "cold", "completion"] as const;
+const SECTIONS = ["throughput", "cluster", "long", "cold", "completion"] as const;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     "long-calls": { type: "string", default: "200" },
     "long-ms": { type: "string", default: "12000" },
     "cold-rounds": { type: "string", default: "5" },
+    "cluster-size": { type: "string", default: "3" },
     only: { type: "string" },
     "no-write": { type: "boolean", default: false },
   },
@@ -151,6 +153,45 @@ try {
       met: "—",
     });
     await Promise.all(servers.splice(0).map((s) => s.stop()));
+  }
+
+  if (only.has("cluster")) {
+    if (!(await hasWrk())) throw new Error("wrk is not installed: apt-get install -y wrk");
+    const size = whole("cluster-size");
+    log(`cluster: ${size} instances on Redis behind nginx, and one instance`);
+    const cluster = await startClusterServers(fal.url, size);
+    try {
+      const scenarios = clusterScenarios(cluster);
+      const measured = await runThroughput(scenarios, options, (round, values) =>
+        log(
+          `round ${round + 1}: ${
+            scenarios.map((s, i) => `${s.name} ${fmt(values[i]!.rps)}/s`).join(", ")
+          }`,
+        ));
+      const rps = (i: number) => measured.map((round) => round[i]!.rps);
+      const cpu = (i: number) => measured.map((round) => round[i]!.cpuMicrosPerRequest);
+      const ratio = median(rps(1).map((x, i) => x / rps(0)[i]!));
+      const cell = (i: number) => `${fmt(median(rps(i)))} req/s, ${fmt(median(cpu(i)))} µs CPU/req`;
+      rows.push({
+        measure:
+          `tools/call 2026 through nginx round-robin, ${size} instances on Redis, vs one instance on Redis`,
+        ours: cell(1),
+        reference: cell(0),
+        ratio: `${fmt(ratio, 2)}×`,
+        target: "—",
+        met: "—",
+      });
+      notes.push(
+        `Cluster: \`list_jobs\` (read from the Redis job ledger) through nginx (1 worker, HTTP/1.1 ` +
+          `keep-alive upstream, no stickiness) in front of ${size} instances sharing one ` +
+          "redis-server, against one instance on a redis-server of its own, interleaved; CPU per " +
+          `request sums the instances. On this ${navigator.hardwareConcurrency}-core machine ` +
+          "the instances, nginx, Redis and wrk share the same cores, so the ratio shows the " +
+          "balancer's and the cluster's overhead rather than scale-out.",
+      );
+    } finally {
+      await cluster.stop();
+    }
   }
 
   if (only.has("long")) {
