@@ -144,3 +144,40 @@ export async function runLongCalls(
     health_p99_ms: percentile(health, 0.99),
   };
 }
+
+/**
+ * The floor for comparison: RSS and fds one more held SSE response costs bare `Deno.serve`
+ * (bench/servers/bare_sse.ts), measured like the calls (two halves, slope).
+ */
+export async function heldStreamsFloor(
+  server: BenchServer,
+  streams: number,
+): Promise<{ rss_per_stream_bytes: number; fds_per_stream: number }> {
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  const open = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const response = await fetch(server.origin, { method: "POST", body: "{}" });
+      const reader = response.body!.getReader();
+      readers.push(reader);
+      (async () => {
+        while (!(await reader.read()).done) {
+          // drained
+        }
+      })().catch(() => {});
+    }
+    await pause(1000);
+  };
+  try {
+    const half = Math.floor(streams / 2);
+    await open(half);
+    const atHalf = await sample(server.pid, 1000);
+    await open(streams - half);
+    const atFull = await sample(server.pid, 1000);
+    return {
+      rss_per_stream_bytes: Math.max(0, atFull.rss - atHalf.rss) / (streams - half),
+      fds_per_stream: (atFull.fds - atHalf.fds) / (streams - half),
+    };
+  } finally {
+    await Promise.all(readers.map((r) => r.cancel().catch(() => {})));
+  }
+}

@@ -22,7 +22,7 @@ import { clusterScenarios, startClusterServers } from "./cluster.ts";
 import { completionLatency } from "./completion.ts";
 import { hasWrk } from "./lib/wrk.ts";
 import { type BenchServer, startFakeFalProcess, startFalMcp, startScript } from "./lib/process.ts";
-import { type LongCallsReport, runLongCalls } from "./long_calls.ts";
+import { heldStreamsFloor, type LongCallsReport, runLongCalls } from "./long_calls.ts";
 import { median, runThroughput, scenariosFor } from "./throughput.ts";
 
 const SECTIONS = ["throughput", "cluster", "long", "cold", "completion"] as const;
@@ -239,6 +239,17 @@ try {
       ratio: "—",
       target: "< 50 ms",
       met: verdict(report.health_p99_ms < 50, `${fmt(report.health_p99_ms / 50, 1)}× the cap`),
+    });
+    const bareSse = await startScript("bench/servers/bare_sse.ts");
+    servers.push(bareSse);
+    const floor = await heldStreamsFloor(bareSse, report.calls);
+    rows.push({
+      measure: "(for scale) bare Deno.serve holding an SSE response open, per response",
+      ours: `${fmt(floor.rss_per_stream_bytes / 1024)} KiB, ${fmt(floor.fds_per_stream, 2)} fds`,
+      reference: `${fmt(report.calls)} responses, slope between halves`,
+      ratio: "—",
+      target: "—",
+      met: "—",
     });
     if (report.completed !== report.calls) {
       notes.push(`Long calls: only ${report.completed} of ${report.calls} completed.`);
