@@ -295,11 +295,14 @@ try {
         previews ? [] : ["--inline-max-bytes", "0"],
       );
       servers.push(falMcp);
-      await completionLatency(falMcp, ownFal.origin, 1, 300); // warm-up
+      // Without previews the result image is 64×64, so the fake's own rendering (one image after
+      // another on its one thread, where fal renders on many machines) does not delay the others.
+      const input = previews ? {} : { image_size: { width: 64, height: 64 } };
+      await completionLatency(falMcp, ownFal.origin, 1, 300, input); // warm-up
       for (const jobs of [1, 50]) {
         const results = [];
         for (let i = 0; i < 3; i++) {
-          results.push(await completionLatency(falMcp, ownFal.origin, jobs));
+          results.push(await completionLatency(falMcp, ownFal.origin, jobs, 1500, input));
         }
         const p50 = median(results.map((r) => r.p50_ms));
         rows.push({
@@ -382,8 +385,9 @@ ${table}
   bench/servers/sdk_stdio.ts, interleaved, medians.
 - Completion → result: the fake fal's completion time of a job (its \`ended_at\`; the fake runs in a
   process of its own) to the moment its \`run_model\` result reaches the client, one job alone and
-  50 jobs finishing together (median of 3 batches), with inline previews off and on (the default:
-  the server downloads the 1024×768 JPEG and makes a 512 px preview on a worker).
+  50 jobs finishing together (median of 3 batches), with inline previews off (64×64 images, so the
+  fake's one-thread rendering does not queue the jobs) and on (the default: the server downloads
+  the 1024×768 JPEG and makes a 512 px preview on a worker).
 ${notes.map((n) => `- ${n}`).join("\n")}
 ${marker}${tail || "\n"}`;
   await Deno.writeTextFile(path, doc);
