@@ -39,6 +39,7 @@ import { createStudio } from "./studio/handler.ts";
 import { startStdio, type StdioConnection } from "./transports/stdio.ts";
 import { createListenHandler } from "./transports/listen.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
+import { RedisCostLedger } from "./costs/redis_ledger.ts";
 import { followJobs } from "./resources/job_subscriptions.ts";
 import { Catalogue } from "./fal/catalogue.ts";
 import { detailedTask } from "./tools/mcp_tasks.ts";
@@ -128,6 +129,10 @@ export async function startServer(
       budgetUsdPerDay: config.budgetUsdPerDay,
       secret: config.stateSecret,
       logger,
+      // In a cluster, daily spend and used confirm tokens are counted in Redis by every instance.
+      ...(backend.redis
+        ? { ledger: new RedisCostLedger(backend.redis.client, backend.redis) }
+        : {}),
     }),
   };
   /** The deps of one caller: with bring-your-own-key, a fal client of their own key only. */
@@ -266,11 +271,20 @@ export async function startServer(
   let stdio: StdioConnection | undefined;
   if (config.transport !== "http") {
     // One long-lived connection: it follows the caller's jobs from the start (both eras).
-    stdio = startStdio(() => {
-      const server = createServer(deps);
-      followJobs(server, deps);
-      return server;
-    }, logger);
+    stdio = startStdio(
+      () => {
+        const server = createServer(deps);
+        followJobs(server, deps);
+        return server;
+      },
+      logger,
+      {
+        events: jobs.events,
+        owner: deps.principal.id,
+        findJob: (id) => jobs.get(deps, id).catch(() => undefined),
+        taskOf: (record) => detailedTask(record, deps, undefined),
+      },
+    );
   }
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
