@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CallHandoff } from "./call_handoff.ts";
 import type { CostGuard } from "./costs/cost_guard.ts";
 import type { Catalogue } from "./fal/catalogue.ts";
 import type { FalClient } from "./fal/client.ts";
@@ -66,4 +67,6 @@ export interface ServerDeps {
    * job's id (it keeps running at fal) instead of being cut off.
    */
   stopping?: AbortSignal | undefined;
+  /** Session calls that may be finished by another instance of a cluster (absent otherwise). */
+  calls?: CallHandoff | undefined;
 }

@@ -16,6 +16,8 @@ import { SchemaCache } from "./fal/schema_cache.ts";
 import { FalStorage } from "./fal/storage.ts";
 import { JobManager } from "./jobs/manager.ts";
 import { openJobBackend } from "./cluster/job_backend.ts";
+import { createSharedSessions } from "./cluster/shared_sessions.ts";
+import { CallHandoff } from "./call_handoff.ts";
 import { falWebhookHandler } from "./cluster/webhook_route.ts";
 import { WebhookVerifier } from "./fal/webhook.ts";
 import { listenError } from "./listen_error.ts";
@@ -105,8 +107,11 @@ export async function startServer(
     maxResultBytes: config.maxResultBytes,
     serverFal: fal,
   });
+  // In a cluster, a session call waiting on a job can be finished by another instance.
+  const calls = backend.cluster ? new CallHandoff() : undefined;
   const deps: ServerDeps = {
     principal: LOCAL,
+    calls,
     fal,
     storage: new FalStorage({ fal, hosts, logger }),
     media: new MediaFetcher({ maxBytes: config.maxDownloadBytes, falBaseUrl: config.falBaseUrl }),
@@ -201,6 +206,16 @@ export async function startServer(
       maxInFlight: config.maxInFlight,
       maxSessionsPerClient: config.maxSessionsPerClient,
       readTimeoutMs: config.readTimeoutMs,
+      sharedSessions: backend.cluster
+        ? createSharedSessions({
+          cluster: backend.cluster,
+          ttlMs: config.sessionTtlMs,
+          keepAliveMs: config.keepAliveMs,
+          retryMs: 1000,
+          logger,
+        })
+        : undefined,
+      calls,
       metrics,
       authenticate: createAuthenticator({
         tokens: new BearerTokens(config.authTokens),
