@@ -35,11 +35,11 @@ import type { ListenHandler, ListenRequest } from "./listen.ts";
 import { OwnerQuota } from "./owner_quota.ts";
 import { readJsonPost } from "./post_body.ts";
 import { clientSessionsFull, methodNotAllowed, sessionNotFound, sessionsFull } from "./refusals.ts";
+import type { ServerFactory } from "./server_factory.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
-/** Builds a fresh MCP server (the one factory) for a caller. */
-export type ServerFactory = (principal: Principal) => McpServer | Promise<McpServer>;
+export type { ServerFactory } from "./server_factory.ts";
 
 /** Options for {@linkcode createStreamableHttpHandler}. */
 export interface StreamableHttpOptions {
