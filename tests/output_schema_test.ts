@@ -8,7 +8,12 @@
 
 import assert from "node:assert/strict";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { allText, type ToolAnswer, withToolClient } from "./helpers/tool_client.ts";
+import {
+  allText,
+  type ToolAnswer,
+  type ToolContext,
+  withToolClient,
+} from "./helpers/tool_client.ts";
 import { renderPng, renderWav } from "./fake_fal/media.ts";
 
 Deno.test("every tool's structuredContent conforms to its declared outputSchema", async () => {
@@ -160,26 +165,45 @@ Deno.test("a cost confirmation answer (no job yet) conforms to the outputSchema 
   }, { args: ["--confirm-above-usd", "1"] });
 });
 
-Deno.test("tools/list stays lean: what a model reads is under 4300 tokens (JSON characters / 4)", async () => {
+/** A tool as listed. */
+type Tool = Awaited<
+  ReturnType<ToolContext["client"]["listTools"]>
+>["tools"][number];
+
+/** The tools a model is offered, as listed (app-only tools are called by the media view only). */
+function modelTools(tools: Tool[]): Tool[] {
+  return tools.filter((t) => !isAppOnly(t));
+}
+
+Deno.test("tools/list stays lean: the listing is under 3,750 tokens, what a model reads under 2,550", async () => {
   await withToolClient(async (ctx) => {
     const { tools } = await ctx.client.listTools();
-    // Icons and `_meta` are for the client's UI, not the model's context.
-    // App-only tools (visibility ["app"]) are called by the media view, never listed to a model.
-    const json = JSON.stringify(
-      // `_meta` (the media view's link) is for the host, like icons.
-      tools.filter((t) => !isAppOnly(t)).map((
-        { icons: _, _meta: __, ...rest },
-      ) => rest),
+    // Icons and `_meta` (the media view's link) are for the client's UI, not the model's context.
+    const listing = JSON.stringify(
+      modelTools(tools).map(({ icons: _, _meta: __, ...rest }) => rest),
     );
-    // 3921 before the cost-confirmation argument and recommend_model joined the listing, 4269
-    // with them (17,074 characters); the aim stays under 4000.
+    // What clients put in a model's tool definitions: name, description and input schema
+    // (titles, annotations, execution and output schemas stay with the client).
+    const offered = JSON.stringify(
+      modelTools(tools).map(({ name, description, inputSchema }) => ({
+        name,
+        description,
+        inputSchema,
+      })),
+    );
+    // The listing was ~5.2k tokens for 19 tools, then 4,269 (17,074 characters) for 20; now
+    // 3,687 (14,748), of which a model reads 2,498 (9,993).
     assert.ok(
-      json.length / 4 < 4300,
-      `tools/list is ${Math.round(json.length / 4)} tokens`,
+      listing.length / 4 < 3750,
+      `tools/list is ${Math.round(listing.length / 4)} tokens (${listing.length} characters)`,
+    );
+    assert.ok(
+      offered.length / 4 < 2550,
+      `a model reads ${Math.round(offered.length / 4)} tokens (${offered.length} characters)`,
     );
     // What a model needs stays: allowed values are in the descriptions too (for clients that
     // drop `enum`), and nothing asks for what a model cannot do.
-    for (const tool of tools.filter((t) => !isAppOnly(t))) {
+    for (const tool of modelTools(tools)) {
       const properties = (tool.inputSchema.properties ?? {}) as Record<
         string,
         { enum?: unknown[]; description?: string }
@@ -195,6 +219,67 @@ Deno.test("tools/list stays lean: what a model reads is under 4300 tokens (JSON 
       assert.doesNotMatch(JSON.stringify(tool), /progressToken/i, tool.name);
     }
   });
+});
+
+/** Which listed tools take `argument`. */
+function toolsTaking(tools: Tool[], argument: string): string[] {
+  return modelTools(tools).filter((t) => argument in (t.inputSchema.properties ?? {}))
+    .map((t) => t.name).sort();
+}
+
+Deno.test("save_to and confirm_token are listed only where the server acts on them, and still accepted when sent", async () => {
+  const paid = [
+    "edit_image",
+    "generate_image",
+    "generate_music",
+    "generate_video",
+    "remove_background",
+    "run_model",
+    "submit_job",
+    "text_to_speech",
+    "transcribe_audio",
+    "upscale_image",
+  ];
+  await withToolClient(async (ctx) => {
+    const { tools } = await ctx.client.listTools();
+    assert.deepEqual(
+      toolsTaking(tools, "save_to"),
+      [],
+      "HTTP without --output-dir",
+    );
+    assert.deepEqual(
+      toolsTaking(tools, "confirm_token"),
+      [],
+      "without --confirm-above-usd",
+    );
+    // Sent anyway, they are judged as before: save_to is refused with its reason, a stray
+    // confirm_token changes nothing.
+    const saved = await ctx.call("generate_image", {
+      prompt: "a fox",
+      save_to: "foxes",
+    });
+    assert.equal(saved.isError, true);
+    assert.match(allText(saved), /save_to is not available/);
+    const run = await ctx.call("generate_image", {
+      prompt: "a fox",
+      confirm_token: "stray",
+    });
+    assert.notEqual(run.isError, true, allText(run));
+    assert.equal(run.structuredContent?.status, "COMPLETED");
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await withToolClient(async (ctx) => {
+      const { tools } = await ctx.client.listTools();
+      assert.deepEqual(
+        toolsTaking(tools, "save_to"),
+        [...paid.filter((n) => n !== "submit_job"), "get_job"].sort(),
+      );
+      assert.deepEqual(toolsTaking(tools, "confirm_token"), paid);
+    }, { args: ["--output-dir", dir, "--confirm-above-usd", "1"] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 function isAppOnly(

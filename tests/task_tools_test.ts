@@ -234,10 +234,11 @@ Deno.test("every tool sets its annotations on purpose", async () => {
     const { tools } = await ctx.client.listTools();
     for (const tool of tools) {
       const a = tool.annotations ?? {};
-      // readOnlyHint is always said; the other hints are sent only where they differ from the
-      // protocol's defaults (destructive, not idempotent, open-world) and mean something.
-      assert.equal(typeof a.readOnlyHint, "boolean", `${tool.name} lacks readOnlyHint`);
-      if (a.readOnlyHint === false) {
+      // Read-only tools say so; every other tool says whether it destroys anything. Hints
+      // are sent only where they differ from the protocol's defaults (not read-only,
+      // destructive, not idempotent, open-world) and mean something.
+      if (a.readOnlyHint !== true) {
+        assert.equal(a.readOnlyHint, undefined, `${tool.name}: readOnlyHint false is the default`);
         assert.equal(typeof a.destructiveHint, "boolean", `${tool.name} lacks destructiveHint`);
       }
       assert.ok(tool.description && tool.description.length > 40, `${tool.name} description`);
@@ -245,7 +246,7 @@ Deno.test("every tool sets its annotations on purpose", async () => {
     const byName = new Map(tools.map((t) => [t.name, t.annotations ?? {}]));
     assert.equal(byName.get("get_pricing")?.readOnlyHint, true);
     assert.equal(byName.get("cancel_job")?.destructiveHint, true);
-    assert.equal(byName.get("generate_video")?.readOnlyHint, false);
+    assert.equal(byName.get("generate_video")?.readOnlyHint ?? false, false);
     assert.equal(byName.get("generate_video")?.destructiveHint, false);
     assert.equal(byName.get("list_jobs")?.openWorldHint, false, "jobs are this server's own");
     assert.equal(byName.get("search_models")?.openWorldHint ?? true, true);

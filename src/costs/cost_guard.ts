@@ -137,6 +137,11 @@ export class CostGuard {
       this.#options.budgetUsdPerDay !== undefined;
   }
 
+  /** Whether runs above a price ask for a confirmation (`--confirm-above-usd`). */
+  get confirming(): boolean {
+    return this.#options.confirmAboveUsd !== undefined;
+  }
+
   /** Verifies an echoed `requestState` (the SDK's `requestState.verify` hook). */
   verifyState = (state: string, ctx: ServerContext): Promise<ConfirmState> =>
     this.#state.verify(state, ctx);

@@ -15,6 +15,7 @@ export const READS_FAL: ToolAnnotations = { readOnlyHint: true };
 
 /**
  * Starts paid work at fal (or stores a file there): each call creates something new and
- * destroys nothing. Not idempotent and open-world are the protocol's defaults, so not sent.
+ * destroys nothing. Not read-only, not idempotent and open-world are the protocol's defaults,
+ * so not sent (each listed hint costs every model turn a few tokens).
  */
-export const CREATES_AT_FAL: ToolAnnotations = { readOnlyHint: false, destructiveHint: false };
+export const CREATES_AT_FAL: ToolAnnotations = { destructiveHint: false };

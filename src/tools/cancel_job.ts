@@ -29,10 +29,10 @@ const OUTCOMES: Record<string, (id: string) => string> = {
 export function registerCancelJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("cancel_job", {
     title: "Cancel a fal job",
-    description: "Cancel a queued or running job; one already running may still be billed.",
+    description: "Cancel a queued or running job (a running one may still be billed).",
     inputSchema: toolSchema(cancelJobInput),
     outputSchema: cancelJobOutput,
-    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+    annotations: { destructiveHint: true, idempotentHint: true },
   }, (args) =>
     guarded("cancel_job", deps, async () => {
       const { outcome, record } = await deps.jobs.cancel(deps, args.job_id);

@@ -20,13 +20,13 @@ import { estimateOutput } from "./output_schemas.ts";
 /** Input schema of `estimate_cost`. */
 export const estimateCostInput = z.object({
   endpoint_id: z.string().min(3).max(200).describe(
-    'A full endpoint id, e.g. "fal-ai/flux/dev"',
+    'e.g. "fal-ai/flux/dev"',
   ),
   quantity: z.number().positive().max(1e9).describe(
     "Calls, or billing units with basis units",
   ),
   basis: z.enum(["calls", "units"]).optional().describe(
-    "calls (default; fal's average cost per call) or units (the model's billing unit)",
+    "calls (default; fal's average per call) or units (billing units)",
   ),
 });
 
@@ -37,8 +37,7 @@ export function registerEstimateCost(
 ): void {
   server.registerTool("estimate_cost", {
     title: "Estimate the cost of fal runs",
-    description: "A model's cost for a number of calls (fal's average) or billing units, " +
-      "before running it. Free; needs FAL_KEY.",
+    description: "A model's cost for a number of calls or billing units, before running it. Free.",
     inputSchema: toolSchema(estimateCostInput),
     outputSchema: estimateOutput,
     annotations: READS_FAL,

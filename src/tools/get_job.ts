@@ -13,7 +13,8 @@ import { checkSaveTarget } from "../files/save_output.ts";
 import { presentJob } from "./present_job.ts";
 import { guarded } from "./tool_result.ts";
 import { READS_FAL } from "./annotations.ts";
-import { toolSchema } from "./tool_schema.ts";
+import { listedToolSchema } from "./tool_schema.ts";
+import { unlistedArgs } from "./unlisted_args.ts";
 import { jobOutput } from "./output_schemas.ts";
 
 /** Longest wait a single get_job call may ask for. */
@@ -34,9 +35,8 @@ export const getJobInput = z.object({
 export function registerGetJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("get_job", {
     title: "Check a fal job",
-    description: "A job's status, logs and, once done, its result (kept across timeouts and " +
-      "restarts); wait_seconds waits for it. Free.",
-    inputSchema: toolSchema(getJobInput),
+    description: "A job's status, logs and, once done, its result (kept across restarts). Free.",
+    inputSchema: listedToolSchema(getJobInput, unlistedArgs(deps)),
     outputSchema: jobOutput,
     annotations: READS_FAL,
   }, (args, ctx) =>

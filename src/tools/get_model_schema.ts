@@ -23,8 +23,8 @@ export const getModelSchemaInput = z.object({
 export function registerGetModelSchema(server: McpServer, deps: ServerDeps): void {
   server.registerTool("get_model_schema", {
     title: "Get a fal model's input/output schema",
-    description: "A model's inputs (types, defaults, allowed values) and outputs; read it " +
-      "before run_model. Free.",
+    description:
+      "A model's inputs (types, defaults, allowed values) and outputs, for run_model. Free.",
     inputSchema: toolSchema(getModelSchemaInput),
     outputSchema: modelSchemaOutput,
     annotations: READS_FAL,

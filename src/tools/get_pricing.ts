@@ -121,8 +121,7 @@ export function registerGetPricing(
 ): void {
   server.registerTool("get_pricing", {
     title: "Get fal model prices",
-    description: "fal's price per billing unit (image, second…) of up to 50 endpoints; app ids " +
-      "like fal-ai/flux expand. Free; needs FAL_KEY.",
+    description: "fal's price per billing unit (image, second…) of up to 50 endpoints. Free.",
     inputSchema: toolSchema(getPricingInput),
     outputSchema: pricingOutput,
     annotations: READS_FAL,

@@ -20,7 +20,7 @@ import { usageOutput } from "./output_schemas.ts";
 /** Input schema of `get_usage`. */
 export const getUsageInput = z.object({
   start: z.string().min(1).max(40).describe(
-    'ISO date or date-time, e.g. "2025-01-01" (UTC unless an offset is given)',
+    'ISO date or date-time (UTC), e.g. "2025-01-01"',
   ),
   end: z.string().min(1).max(40).optional().describe(
     "Exclusive (default now)",
@@ -95,8 +95,7 @@ export function registerGetUsage(
 ): void {
   server.registerTool("get_usage", {
     title: "Get fal usage and spend",
-    description: "What this fal account used and spent in a time window, per model and in " +
-      "total. Free; needs FAL_KEY.",
+    description: "What this fal account spent in a time window, per model and in total. Free.",
     inputSchema: toolSchema(getUsageInput),
     outputSchema: usageOutput,
     annotations: READS_FAL,

@@ -27,7 +27,7 @@ export const listJobsInput = z.object({
 export function registerListJobs(server: McpServer, deps: ServerDeps): void {
   server.registerTool("list_jobs", {
     title: "List fal jobs",
-    description: "Your jobs, newest first (id, model, status): finds a lost job_id. Free.",
+    description: "Your jobs, newest first: finds a lost job_id. Free.",
     inputSchema: toolSchema(listJobsInput),
     outputSchema: listJobsOutput,
     annotations: { readOnlyHint: true, openWorldHint: false },

@@ -14,9 +14,9 @@ const text = z.string();
 const amount = z.number();
 const anyObject = z.record(z.string(), z.unknown());
 
-// Only the fields a client can count on are listed; the rest (endpoint id, queue position,
-// times, error, saved files) is there too, or when it applies.
-const job = z.object({ job_id: text, status: text, result: z.unknown().optional() });
+// Only the fields a client can count on are listed; the rest (the result once done, endpoint
+// id, queue position, times, error, saved files) is there too, or when it applies.
+const job = z.object({ job_id: text, status: text });
 
 /**
  * A job as it stands (task tools, `run_model`, `submit_job`), or, with status

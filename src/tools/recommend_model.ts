@@ -19,10 +19,10 @@ import { recommendOutput } from "./output_schemas.ts";
 /** Input schema of `recommend_model`. */
 export const recommendModelInput = z.object({
   task: z.string().min(2).max(500).describe(
-    'What to do, e.g. "text to video", "narrate a text"',
+    'e.g. "text to video", "narrate a text"',
   ),
   category: z.string().max(64).optional().describe(
-    "fal category (text-to-image, image-to-video, …); else guessed",
+    "e.g. text-to-image (default: guessed)",
   ),
   max_price_usd: z.number().positive().max(10_000).optional().describe(
     "Max USD per run",
@@ -149,8 +149,7 @@ async function rank(deps: ServerDeps, args: Args, signal: AbortSignal) {
 export function registerRecommendModel(server: McpServer, deps: ServerDeps): void {
   server.registerTool("recommend_model", {
     title: "Recommend a fal model",
-    description: "Rank fal models for a task by price per run, speed and quality, with the " +
-      "reason for each. Free: nothing runs.",
+    description: "Rank fal models for a task by price, speed and quality, with reasons. Free.",
     inputSchema: toolSchema(recommendModelInput),
     outputSchema: recommendOutput,
     annotations: READS_FAL,

@@ -15,7 +15,8 @@ import { checkRunInput, validateArg } from "./check_input.ts";
 import { guarded } from "./tool_result.ts";
 import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
-import { toolSchema } from "./tool_schema.ts";
+import { listedToolSchema } from "./tool_schema.ts";
+import { unlistedArgs } from "./unlisted_args.ts";
 import { runOutput } from "./output_schemas.ts";
 
 /** Input schema of `run_model`. */
@@ -39,9 +40,9 @@ export function registerRunModel(
 ): void {
   const tool = server.registerTool("run_model", {
     title: "Run a fal model",
-    description: "Run any fal model with a raw input (checked against its schema) and wait for " +
-      "the result. Costs fal credits; for video or music prefer submit_job.",
-    inputSchema: toolSchema(runModelInput),
+    description: "Run any fal model with a raw input and wait for the result. Costs credits; for " +
+      "video or music prefer submit_job.",
+    inputSchema: listedToolSchema(runModelInput, unlistedArgs(deps)),
     outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>

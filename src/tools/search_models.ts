@@ -19,7 +19,7 @@ export const searchModelsInput = z.object({
     'e.g. "upscale", "text to speech"; omit to browse',
   ),
   category: z.string().max(64).optional().describe(
-    "e.g. text-to-image, image-to-video, text-to-speech, speech-to-text",
+    "e.g. text-to-image, image-to-video",
   ),
   limit: z.number().int().min(1).max(50).optional().describe("Per page (default 10)"),
   cursor: z.string().max(500).optional().describe("next_cursor of the last page"),
@@ -44,8 +44,7 @@ function summarize(model: FalModel): Record<string, unknown> {
 export function registerSearchModels(server: McpServer, deps: ServerDeps): void {
   server.registerTool("search_models", {
     title: "Search fal models",
-    description: "Find fal models (image, video, audio, speech, transcription…) and their " +
-      "endpoint_id. Free.",
+    description: "Find fal models (image, video, audio, speech…) and their endpoint_id. Free.",
     inputSchema: toolSchema(searchModelsInput),
     outputSchema: searchModelsOutput,
     annotations: READS_FAL,

@@ -13,7 +13,8 @@ import { jobSummary } from "./present_job.ts";
 import { guarded, textResult } from "./tool_result.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { checkRunInput, validateArg } from "./check_input.ts";
-import { toolSchema } from "./tool_schema.ts";
+import { listedToolSchema } from "./tool_schema.ts";
+import { unlistedArgs } from "./unlisted_args.ts";
 import { runOutput } from "./output_schemas.ts";
 import { confirmTokenArg, gateRun } from "./cost_gate.ts";
 
@@ -29,9 +30,8 @@ export const submitJobInput = z.object({
 export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
   server.registerTool("submit_job", {
     title: "Submit a fal job",
-    description: "Start any fal model and get a job_id at once (for slow video or music); " +
-      "follow it with get_job. Costs fal credits.",
-    inputSchema: toolSchema(submitJobInput),
+    description: "Start any fal model and get a job_id at once, for get_job. Costs credits.",
+    inputSchema: listedToolSchema(submitJobInput, unlistedArgs(deps)),
     outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (args, ctx) =>

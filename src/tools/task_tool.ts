@@ -20,15 +20,14 @@ import { runJob } from "./run_job.ts";
 import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { guarded } from "./tool_result.ts";
-import { describeIssues, toolSchema } from "./tool_schema.ts";
+import { describeIssues, listedToolSchema, toolSchema } from "./tool_schema.ts";
+import { unlistedArgs } from "./unlisted_args.ts";
 import { runOutput } from "./output_schemas.ts";
 import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
-  model: z.string().min(3).max(200).optional().describe(
-    "Another fal endpoint id",
-  ),
+  model: z.string().min(3).max(200).optional().describe("Other fal endpoint id"),
   save_to: z.string().max(200).optional().describe("Subfolder to also save files in"),
   confirm_token: confirmTokenArg,
 };
@@ -36,7 +35,7 @@ export const commonTaskArgs = {
 /** A media argument: a URL, a local file path or a data: URI. */
 export function mediaArg(what: string): z.ZodString {
   return z.string().min(1).max(10_000_000).describe(
-    `${what}: URL, local path or data: URI`,
+    `${what}: URL, file path or data: URI`,
   );
 }
 
@@ -58,7 +57,7 @@ export const ASPECT_RATIOS = [
 /** The `aspect_ratio` argument of task tools. */
 export const aspectRatioArg: z.ZodOptional<z.ZodEnum<{ [K in typeof ASPECT_RATIOS[number]]: K }>> =
   z.enum(ASPECT_RATIOS).optional().describe(
-    `${ASPECT_RATIOS.join(" ")}; the nearest the model takes`,
+    `${ASPECT_RATIOS.join(" ")} (nearest the model takes)`,
   );
 
 /** Everything that makes one task tool. */
@@ -130,7 +129,7 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
   const tool = server.registerTool(task.name, {
     title: task.title,
     description: task.description,
-    inputSchema,
+    inputSchema: listedToolSchema(inputSchema, unlistedArgs(deps)),
     outputSchema: runOutput,
     annotations: CREATES_AT_FAL,
   }, (raw, ctx) =>

@@ -150,23 +150,58 @@ function compact(schema: unknown): unknown {
   return out;
 }
 
+/** `schema` without the named top-level properties (and without them in `required`). */
+function withoutProperties(schema: JsonObject, names: readonly string[]): JsonObject {
+  if (names.length === 0) return schema;
+  const properties = { ...(schema.properties as JsonObject | undefined) };
+  for (const name of names) delete properties[name];
+  const required = (schema.required as string[] | undefined)?.filter((n) => !names.includes(n));
+  return { ...schema, properties, ...(required ? { required } : {}) };
+}
+
 const prepared = new WeakSet<z.ZodType>();
+const variants = new WeakMap<z.ZodType, Map<string, z.ZodType>>();
+
+/**
+ * {@linkcode toolSchema} of `schema` as listed to one server: arguments that server cannot act on
+ * (`save_to` where nothing may be saved, `confirm_token` where no run asks for a confirmation)
+ * are left out of the listing, which keeps it lean. They are still accepted when sent (and
+ * answered as before), since the arguments are checked against the whole schema. One variant per
+ * set of names, made once.
+ */
+export function listedToolSchema<T extends z.ZodObject<z.ZodRawShape>>(
+  schema: T,
+  unlisted: readonly string[],
+): T {
+  const names = unlisted.filter((name) => name in schema.shape);
+  if (names.length === 0) return toolSchema(schema);
+  const key = names.join(",");
+  let byNames = variants.get(schema);
+  if (!byNames) variants.set(schema, byNames = new Map());
+  let variant = byNames.get(key) as T | undefined;
+  if (!variant) {
+    variant = toolSchema(schema.clone() as T, names);
+    byNames.set(key, variant);
+  }
+  return variant;
+}
 
 /**
  * `schema` with human argument errors and a JSON Schema computed once (the same object is
  * returned, so it stays a zod schema for everything else). Calling it again on the same schema
  * changes nothing.
  */
-export function toolSchema<T extends z.ZodType>(schema: T): T {
+export function toolSchema<T extends z.ZodType>(schema: T, unlisted: readonly string[] = []): T {
   if (prepared.has(schema)) return schema;
   prepared.add(schema);
   const converted: Partial<Record<"input" | "output", JsonObject>> = {};
   // Both directions are advertised in the input form: objects open to more fields than they
   // list (zod's output form closes every object, which a result that grows a field would break).
   const jsonSchema = (io: "input" | "output") => () =>
-    converted[io] ??= compact(
-      z.toJSONSchema(schema, { target: "draft-2020-12", io: "input" }),
-    ) as JsonObject;
+    converted[io] ??= withoutProperties(
+      compact(z.toJSONSchema(schema, { target: "draft-2020-12", io: "input" })) as JsonObject,
+      unlisted,
+    );
   Object.defineProperty(schema, "~standard", {
     configurable: true,
     enumerable: false,

@@ -18,8 +18,7 @@ import { uploadOutput } from "./output_schemas.ts";
 /** Input schema of `upload_file`. */
 export const uploadFileInput = z.object({
   path: z.string().min(1).max(4096).describe(
-    "File on the server's machine: absolute, ~/… or relative (file:// works too); over HTTP " +
-      "only inside the folder the operator shares",
+    "A file on the server: absolute, ~/… or relative; over HTTP only in the shared folder",
   ),
 });
 
@@ -37,8 +36,8 @@ export interface UploadFileDeps {
 export function registerUploadFile(server: McpServer, deps: UploadFileDeps): void {
   server.registerTool("upload_file", {
     title: "Upload a file to fal",
-    description: "Upload a local file to fal storage; the URL goes in a model's image_url, " +
-      "audio_url… (URLs need no upload).",
+    description: "Upload a local file to fal storage, for a model's image_url, audio_url… (URLs " +
+      "need none).",
     inputSchema: toolSchema(uploadFileInput),
     outputSchema: uploadOutput,
     annotations: CREATES_AT_FAL,

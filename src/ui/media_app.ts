@@ -135,7 +135,7 @@ export function registerMediaApp(server: McpServer, deps: ServerDeps): void {
     inputSchema: mediaActionInput,
     outputSchema: mediaActionOutput,
     // Starts a new (billed) job or writes a new file; never changes or removes what exists.
-    annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+    annotations: { destructiveHint: false },
     _meta: { ui: { resourceUri: MEDIA_APP_URI, visibility: ["app"] } },
   }, (args, ctx) =>
     guarded("media_action", deps, async () => {

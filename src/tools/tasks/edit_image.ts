@@ -21,7 +21,7 @@ import {
 export const EDIT_IMAGE_MODEL = "fal-ai/flux-pro/kontext";
 
 const args = {
-  image: mediaArg("The image to edit"),
+  image: mediaArg("Image to edit"),
   instruction: z.string().min(1).max(10_000).describe(
     'What to change, e.g. "make the sky stormy"',
   ),
@@ -38,8 +38,7 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "edit_image",
   title: "Edit an image",
-  description: `Edit an image by instruction (default ${EDIT_IMAGE_MODEL}; model takes any ` +
-    "image-to-image endpoint). Seconds; a few cents.",
+  description: `Edit an image by instruction (default ${EDIT_IMAGE_MODEL}). Seconds; cents.`,
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "edit_image", endpointId: EDIT_IMAGE_MODEL }),

@@ -39,8 +39,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "generate_image",
   title: "Generate an image",
-  description: `Text to image (default ${GENERATE_IMAGE_MODEL}; model takes any other, e.g. ` +
-    "fal-ai/flux/schnell for speed). Seconds; a few cents per image.",
+  description: `Text to image (default ${GENERATE_IMAGE_MODEL}; fal-ai/flux/schnell is faster). ` +
+    "Seconds; cents per image.",
   args,
   defaultModel: () => ({ key: "generate_image", endpointId: GENERATE_IMAGE_MODEL }),
   build(a, input) {

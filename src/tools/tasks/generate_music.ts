@@ -31,8 +31,9 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "generate_music",
   title: "Generate music or audio",
-  description: `Music or sound from a prompt (default ${GENERATE_MUSIC_MODEL}). 30 s to minutes; ` +
-    "cents to $1. Past the server's wait: a job_id for get_job.",
+  description:
+    `Music or sound from a prompt (default ${GENERATE_MUSIC_MODEL}). Minutes; cents to $1. ` +
+    "May answer a job_id for get_job.",
   args,
   slow: true,
   defaultModel: () => ({ key: "generate_music", endpointId: GENERATE_MUSIC_MODEL }),

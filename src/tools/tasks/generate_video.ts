@@ -26,9 +26,9 @@ export const IMAGE_TO_VIDEO_MODEL = "fal-ai/wan-i2v";
 
 const args = {
   prompt: z.string().min(1).max(10_000).describe("What happens in the video"),
-  image: mediaArg("Optional start frame").optional(),
+  image: mediaArg("Start frame").optional(),
   duration: z.number().min(1).max(60).optional().describe(
-    "Seconds; the nearest the model makes",
+    "Seconds (nearest the model makes)",
   ),
   aspect_ratio: aspectRatioArg,
   negative_prompt: z.string().max(5000).optional().describe("What to avoid"),
@@ -92,9 +92,8 @@ function setDuration(input: InputBuilder, seconds: number | undefined): void {
 const task: TaskDefinition<Args> = {
   name: "generate_video",
   title: "Generate a video",
-  description: `Video from a prompt, or from a start image (default ${TEXT_TO_VIDEO_MODEL}; ` +
-    `${IMAGE_TO_VIDEO_MODEL} with an image). 1-5+ min; $1 or more. Past the server's wait: a ` +
-    "job_id for get_job.",
+  description: `Video from a prompt or a start image (default ${TEXT_TO_VIDEO_MODEL}; ` +
+    `${IMAGE_TO_VIDEO_MODEL} with an image). Minutes; $1+. May answer a job_id for get_job.`,
   args,
   mediaArgs: ["image"],
   slow: true,

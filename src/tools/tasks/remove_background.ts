@@ -13,7 +13,7 @@ import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from
 /** Built-in default model of `remove_background`. */
 export const REMOVE_BACKGROUND_MODEL = "fal-ai/imageutils/rembg";
 
-const args = { image: mediaArg("The image whose background to remove") };
+const args = { image: mediaArg("Image") };
 
 /** Input schema of `remove_background`. */
 export const removeBackgroundInput = taskInputSchema(args);
@@ -23,8 +23,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "remove_background",
   title: "Remove an image's background",
-  description: "Cut an image's subject out onto transparency (PNG; default " +
-    `${REMOVE_BACKGROUND_MODEL}). Seconds; under a cent.`,
+  description:
+    `Cut out an image's subject as a PNG (default ${REMOVE_BACKGROUND_MODEL}). Under a cent.`,
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "remove_background", endpointId: REMOVE_BACKGROUND_MODEL }),

@@ -29,8 +29,8 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "text_to_speech",
   title: "Text to speech",
-  description: `Speech audio from text (default ${TEXT_TO_SPEECH_MODEL}; e.g. ` +
-    "fal-ai/elevenlabs/tts/multilingual-v2). Seconds; about a cent per 1000 characters.",
+  description:
+    `Speech from text (default ${TEXT_TO_SPEECH_MODEL}). Seconds; ~1¢ per 1000 characters.`,
   args,
   defaultModel: () => ({ key: "text_to_speech", endpointId: TEXT_TO_SPEECH_MODEL }),
   build(a, input) {

@@ -14,7 +14,7 @@ import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from
 export const TRANSCRIBE_AUDIO_MODEL = "fal-ai/whisper";
 
 const args = {
-  audio: mediaArg("The audio (or video) to transcribe"),
+  audio: mediaArg("Audio or video"),
   language: z.string().min(2).max(10).optional().describe(
     'e.g. "en" (default: detected)',
   ),
@@ -63,8 +63,7 @@ const task: TaskDefinition<Args> = {
   name: "transcribe_audio",
   title: "Transcribe audio",
   description:
-    `Speech to timestamped text (default ${TRANSCRIBE_AUDIO_MODEL}; e.g. fal-ai/wizper). ` +
-    "Seconds to a minute; about a cent per audio minute.",
+    `Speech to timestamped text (default ${TRANSCRIBE_AUDIO_MODEL}). ~1¢ per audio minute.`,
   args,
   mediaArgs: ["audio"],
   defaultModel: () => ({ key: "transcribe_audio", endpointId: TRANSCRIBE_AUDIO_MODEL }),

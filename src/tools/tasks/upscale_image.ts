@@ -14,7 +14,7 @@ import { mediaArg, registerTaskTool, type TaskDefinition, taskInputSchema } from
 export const UPSCALE_IMAGE_MODEL = "fal-ai/clarity-upscaler";
 
 const args = {
-  image: mediaArg("The image to upscale"),
+  image: mediaArg("Image"),
   scale: z.number().min(1).max(8).optional().describe(
     "Factor, e.g. 2",
   ),
@@ -29,7 +29,7 @@ type Args = z.infer<z.ZodObject<typeof args>>;
 const task: TaskDefinition<Args> = {
   name: "upscale_image",
   title: "Upscale an image",
-  description: `Upscale an image (default ${UPSCALE_IMAGE_MODEL}). 10-60 s; a few cents.`,
+  description: `Upscale an image (default ${UPSCALE_IMAGE_MODEL}). Under a minute; cents.`,
   args,
   mediaArgs: ["image"],
   defaultModel: () => ({ key: "upscale_image", endpointId: UPSCALE_IMAGE_MODEL }),
