@@ -185,7 +185,7 @@ Deno.test("the MCP chain: authentication comes before limits, so a caller withou
   }
 });
 
-Deno.test("an admission slot put on the request context is released once, when the response ends", async () => {
+Deno.test("an admission slot put on the request context is released once, when the response ends", () => {
   const admission = new Admission({ maxInFlight: 1, fdLimit: undefined });
   const ctx = ctxFor("/mcp", "POST");
   const ticket = admission.admit();
