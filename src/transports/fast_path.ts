@@ -180,7 +180,8 @@ function formatIssue(issue: { message: string; path?: readonly unknown[] | undef
   return `${path}: ${issue.message}`;
 }
 
-async function validate(
+/** Validates `value` with a tool's input or output schema, worded as the SDK words failures. */
+export async function validateWith(
   schema: RegisteredTool["inputSchema"] | RegisteredTool["outputSchema"],
   value: unknown,
 ): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
@@ -200,7 +201,7 @@ async function runTool(
   ctx: ServerContext,
 ): Promise<Record<string, unknown>> {
   try {
-    const input = await validate(tool.inputSchema, args ?? {});
+    const input = await validateWith(tool.inputSchema, args ?? {});
     if (!input.ok) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
@@ -216,7 +217,7 @@ async function runTool(
           `Output validation error: Tool ${name} has an output schema but no structured content was provided`,
         );
       }
-      const output = await validate(tool.outputSchema, result.structuredContent);
+      const output = await validateWith(tool.outputSchema, result.structuredContent);
       if (!output.ok) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
@@ -232,10 +233,10 @@ async function runTool(
 }
 
 /** Promise hops a tool may take and still be answered in one piece. */
-const QUICK_HOPS = 64;
+export const QUICK_HOPS = 64;
 
 /** Resolves `false` after `hops` microtask turns (no timer, no I/O). */
-async function afterMicrotasks(hops: number): Promise<false> {
+export async function afterMicrotasks(hops: number): Promise<false> {
   for (let i = 0; i < hops; i++) await undefined;
   return false;
 }

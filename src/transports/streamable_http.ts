@@ -36,6 +36,7 @@ import { OwnerQuota } from "./owner_quota.ts";
 import { readJsonPost } from "./post_body.ts";
 import { clientSessionsFull, methodNotAllowed, sessionNotFound, sessionsFull } from "./refusals.ts";
 import type { ServerFactory } from "./server_factory.ts";
+import { type QuickSession, quickSessionCall } from "./session_quick_call.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { onResponseDone } from "./track_body.ts";
 
@@ -69,7 +70,8 @@ export interface StreamableHttpOptions {
   eventBudget?: EventStoreBudget | undefined;
   /**
    * Serve well-formed 2026-07-28 `tools/list` and `tools/call` with the fast engine (one server
-   * per caller, reused; see `fast_path.ts`). Default true.
+   * per caller, reused; see `fast_path.ts`), and quick session calls of tools that only read the
+   * server's own state (`session_quick_call.ts`). Default true.
    */
   fastPath?: boolean;
   /**
@@ -90,7 +92,7 @@ export interface StreamableHttpHandler {
   close(): Promise<void>;
 }
 
-interface Session {
+interface Session extends QuickSession {
   id: string;
   /** Who opened it; only the same caller (and fal key) may use it. */
   owner: string;
@@ -194,6 +196,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     sdkFetch: modernFetch,
     keepAliveMs: options.keepAliveMs,
   });
+  const quickCalls = options.fastPath !== false;
   const sessions = new SessionRegistry<Session>({
     maxSessions: options.maxSessions,
     idleTtlMs: options.sessionTtlMs,
@@ -249,6 +252,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         session = {
           id,
           owner: ownerKey(principal),
+          server,
+          eventStore,
+          retryIntervalMs: options.retryIntervalMs ?? 1000,
           transport,
           inFlight: new InFlightIds(),
           close: () => {
@@ -299,6 +305,13 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       opened();
     };
     try {
+      const quick = quickCalls && parsedBody !== undefined && request.method === "POST"
+        ? await quickSessionCall(session, request, parsedBody, principal)
+        : undefined;
+      if (quick) {
+        done();
+        return quick;
+      }
       const authInfo = toAuthInfo(principal);
       const response = await session.transport.handleRequest(
         request,
