@@ -1,21 +1,36 @@
 /**
  * Completion to result: how long after the fake fal completes a job its result reaches the MCP
- * client, for one job alone and for many jobs finishing at the same moment.
+ * client, for one job alone and for many jobs finishing at the same moment. The fake runs in a
+ * process of its own (rendering a result image is fal's work, not ours), and tells when each job
+ * completed through its request listing (`ended_at`, as fal's platform API does).
  *
  * @module
  */
 
-import type { FakeFal } from "../tests/fake_fal/server.ts";
 import type { BenchServer } from "./lib/process.ts";
 import { streamedCall } from "./lib/mcp_call.ts";
 import { median } from "./throughput.ts";
 
 let batch = 0;
 
+const ENDPOINT = "fal-ai/flux/schnell";
+
+/** When the fake fal at `falOrigin` completed request `requestId` (ms since the epoch). */
+async function completedAt(falOrigin: string, requestId: string): Promise<number> {
+  const url = new URL(`${falOrigin}/api/v1/models/requests/by-endpoint`);
+  url.searchParams.set("endpoint_id", ENDPOINT);
+  url.searchParams.set("request_id", requestId);
+  const response = await fetch(url, { headers: { authorization: "Key bench-key" } });
+  const body = await response.json() as { items?: { ended_at?: string }[] };
+  const ended = body.items?.[0]?.ended_at;
+  if (!response.ok || !ended) throw new Error(`the fake fal has no completion for ${requestId}`);
+  return Date.parse(ended);
+}
+
 /** Median completion → result latency (ms) of `jobs` calls whose jobs finish together. */
 export async function completionLatency(
   server: BenchServer,
-  fal: FakeFal,
+  falOrigin: string,
   jobs: number,
   durationMs = 1500,
 ): Promise<{ p50_ms: number; max_ms: number }> {
@@ -23,15 +38,16 @@ export async function completionLatency(
   const outcomes = await Promise.all(
     Array.from({ length: jobs }, (_, i) =>
       streamedCall(server.origin, "run_model", {
-        endpoint_id: "fal-ai/flux/schnell",
+        endpoint_id: ENDPOINT,
         input: { prompt: `${tag} ${i}`, fake_duration_ms: durationMs },
         validate: false,
       })),
   );
-  const latencies = outcomes.map((outcome, i) => {
-    const job = [...fal.state.jobs.values()].find((j) => j.input.prompt === `${tag} ${i}`);
-    if (!job?.completedAt) throw new Error(`no completed fake job for ${tag} ${i}`);
-    return outcome.resultAt - Date.parse(job.completedAt);
-  });
+  const latencies = await Promise.all(outcomes.map(async (outcome) => {
+    const result = outcome.message.result as { structuredContent?: { job_id?: string } };
+    const id = result?.structuredContent?.job_id;
+    if (!id) throw new Error(`run_model answered without a job id: ${JSON.stringify(outcome)}`);
+    return outcome.resultAt - await completedAt(falOrigin, id);
+  }));
   return { p50_ms: median(latencies), max_ms: Math.max(...latencies) };
 }

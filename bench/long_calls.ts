@@ -1,14 +1,18 @@
 /**
  * Many long calls at once: N `run_model` calls, each following a fal job that runs for
- * `durationMs` with progress flowing, all in flight together. Measures the server's RSS and
- * open file descriptors at the peak, and `/health` latency (a sequential probe) during the load.
+ * `durationMs` with progress flowing, all in flight together. Measures what one more call in
+ * flight costs the server: the calls are opened in two halves, and the RSS and open file
+ * descriptors of the server are sampled once each half is in flight and settled, so the cost
+ * per call is the slope between the two (what a warm server's fixed costs, such as the heap's
+ * young generation growing to its working size, do not distort). `/health` latency is probed one
+ * request at a time while every call is in flight and while the results come back.
  *
  * @module
  */
 
 import { fdCount, rssBytes } from "./lib/process.ts";
 import type { BenchServer } from "./lib/process.ts";
-import { streamedCall } from "./lib/mcp_call.ts";
+import { type CallOutcome, streamedCall } from "./lib/mcp_call.ts";
 
 /** What the long-calls run measured. */
 export interface LongCallsReport {
@@ -16,10 +20,20 @@ export interface LongCallsReport {
   duration_ms: number;
   completed: number;
   progress_per_call: number;
+  /** RSS of the warm server before the calls. */
   rss_baseline_bytes: number;
-  rss_peak_bytes: number;
+  /** RSS with half the calls in flight (most over a one-second window). */
+  rss_half_bytes: number;
+  /** RSS with every call in flight (most over a one-second window). */
+  rss_full_bytes: number;
+  /** Highest RSS over the whole run, the burst of results at the end included. */
+  rss_peak_with_results_bytes: number;
+  /** RSS one more call in flight adds (slope between the halves). */
+  rss_per_call_bytes: number;
   fds_baseline: number;
-  fds_peak: number;
+  fds_half: number;
+  fds_full: number;
+  /** Descriptors one more call in flight adds (slope between the halves). */
   fds_per_call: number;
   health_probes: number;
   health_p50_ms: number;
@@ -32,47 +46,76 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Most RSS and fds of `pid` over `ms`, sampled every 100 ms. */
+async function sample(pid: number, ms: number): Promise<{ rss: number; fds: number }> {
+  let rss = 0;
+  let fds = 0;
+  for (const end = performance.now() + ms; performance.now() < end;) {
+    rss = Math.max(rss, rssBytes(pid));
+    fds = Math.max(fds, fdCount(pid));
+    await pause(100);
+  }
+  return { rss, fds };
+}
+
 /** Runs `calls` long calls against `server` (whose fal is a fake). */
 export async function runLongCalls(
   server: BenchServer,
   calls: number,
   durationMs: number,
 ): Promise<LongCallsReport> {
-  const rssBaseline = rssBytes(server.pid);
-  const fdsBaseline = fdCount(server.pid);
+  // A warm server: the caller's tools, the code paths and the pools exist before measuring.
+  const warm = (i: number) =>
+    streamedCall(server.origin, "run_model", {
+      endpoint_id: "fal-ai/flux/schnell",
+      input: { prompt: `warm ${i}`, fake_duration_ms: 200 },
+      validate: false,
+    });
+  await Promise.all([0, 1, 2, 3].map(warm));
+  await pause(1000);
+  const baseline = await sample(server.pid, 500);
   let opened = 0;
-  let rssPeak = rssBaseline;
-  let fdsPeak = fdsBaseline;
   let running = true;
-  const sampler = (async () => {
+  let rssPeakAll = 0;
+  const watcher = (async () => {
     while (running) {
-      rssPeak = Math.max(rssPeak, rssBytes(server.pid));
-      fdsPeak = Math.max(fdsPeak, fdCount(server.pid));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      rssPeakAll = Math.max(rssPeakAll, rssBytes(server.pid));
+      await pause(100);
     }
   })();
+  const open = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, k) =>
+      streamedCall(server.origin, "run_model", {
+        endpoint_id: "fal-ai/flux/schnell",
+        input: { prompt: `bench ${from + k}`, fake_duration_ms: durationMs },
+        validate: false,
+      }, () => opened++));
+  const settle = async (count: number) => {
+    while (opened < count) await pause(50);
+    await pause(1000);
+  };
+  const half = Math.floor(calls / 2);
+  const pending: Promise<CallOutcome>[] = open(0, half);
+  await settle(half);
+  const atHalf = await sample(server.pid, 1000);
+  pending.push(...open(half, calls));
+  await settle(calls);
   const health: number[] = [];
   const prober = (async () => {
     while (running) {
-      if (opened >= calls) {
-        const started = performance.now();
-        const response = await fetch(`${server.origin}/health`);
-        await response.body?.cancel();
-        health.push(performance.now() - started);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      const started = performance.now();
+      const response = await fetch(`${server.origin}/health`);
+      await response.body?.cancel();
+      health.push(performance.now() - started);
+      await pause(10);
     }
   })();
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: calls }, (_, i) =>
-      streamedCall(server.origin, "run_model", {
-        endpoint_id: "fal-ai/flux/schnell",
-        input: { prompt: `bench ${i}`, fake_duration_ms: durationMs },
-        validate: false,
-      }, () => opened++)),
-  );
+  const atFull = await sample(server.pid, 1000);
+  const outcomes = await Promise.allSettled(pending);
   running = false;
-  await Promise.all([sampler, prober]);
+  await Promise.all([watcher, prober]);
   const good = outcomes.filter((o) =>
     o.status === "fulfilled" && "result" in o.value.message &&
     !(o.value.message.result as { isError?: boolean }).isError
@@ -81,16 +124,21 @@ export async function runLongCalls(
     (sum, o) => sum + (o.status === "fulfilled" ? o.value.progress : 0),
     0,
   );
+  const second = calls - half;
   return {
     calls,
     duration_ms: durationMs,
     completed: good.length,
     progress_per_call: progress / calls,
-    rss_baseline_bytes: rssBaseline,
-    rss_peak_bytes: rssPeak,
-    fds_baseline: fdsBaseline,
-    fds_peak: fdsPeak,
-    fds_per_call: (fdsPeak - fdsBaseline) / calls,
+    rss_baseline_bytes: baseline.rss,
+    rss_half_bytes: atHalf.rss,
+    rss_full_bytes: atFull.rss,
+    rss_peak_with_results_bytes: rssPeakAll,
+    rss_per_call_bytes: Math.max(0, atFull.rss - atHalf.rss) / second,
+    fds_baseline: baseline.fds,
+    fds_half: atHalf.fds,
+    fds_full: atFull.fds,
+    fds_per_call: (atFull.fds - atHalf.fds) / second,
     health_probes: health.length,
     health_p50_ms: percentile(health, 0.5),
     health_p99_ms: percentile(health, 0.99),

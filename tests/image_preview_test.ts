@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
 import { imageSize, makePreview } from "../src/files/image_preview.ts";
+import { makePreviewOffThread, stopPreviewWorkers } from "../src/files/preview_pool.ts";
 import { readImageDimensions, renderJpeg, renderPng } from "./fake_fal/media.ts";
 import { allText, type ToolAnswer, withToolClient } from "./helpers/tool_client.ts";
 
@@ -105,4 +106,23 @@ Deno.test("inline images of one result stay within --inline-max-bytes in total",
       assert.equal(images(answer).length, 0);
     }, { args: ["--inline-max-bytes", "0"] });
   });
+});
+
+Deno.test("a preview made on a worker is the same preview, and several are made side by side", async () => {
+  const jpeg = renderJpeg({ width: 1024, height: 768, seed: 5 });
+  const inline = makePreview(jpeg, "image/jpeg")!;
+  try {
+    const made = await Promise.all(
+      [0, 1, 2].map(() => makePreviewOffThread(jpeg.slice(), "image/jpeg")),
+    );
+    for (const preview of made) {
+      assert.ok(preview);
+      assert.equal(preview.width, inline.width);
+      assert.equal(preview.height, inline.height);
+      assert.deepEqual(preview.bytes, inline.bytes);
+    }
+    assert.equal(await makePreviewOffThread(jpeg, "image/webp"), undefined);
+  } finally {
+    stopPreviewWorkers();
+  }
 });

@@ -14,7 +14,8 @@
 import { JobListChanges } from "./list_changes.ts";
 import type { FalClient } from "../fal/client.ts";
 import { describeFalErrorBody, FalApiError, isTransientFalError } from "../fal/errors.ts";
-import { waitForCompletion } from "../fal/follow_job.ts";
+import { StreamBudget, waitForCompletion } from "../fal/follow_job.ts";
+import { StatusPoller } from "../fal/status_poller.ts";
 import type { QueueStatus } from "../fal/types.ts";
 import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -38,6 +39,9 @@ export const FAL_RESULT_RETENTION_MS = 60 * 60 * 1000;
 /** How long a pending record is looked for in fal's listing before it is marked `UNKNOWN`. */
 export const DEFAULT_SETTLE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+/** Jobs that follow fal's status stream at once by default; more are polled. */
+export const DEFAULT_STATUS_STREAMS = 64;
+
 /** Whether the job store can write, as last seen. */
 export interface StoreHealth {
   /** Whether the last write (or probe) succeeded. */
@@ -54,6 +58,14 @@ export interface JobManagerOptions {
   logger: Logger;
   /** Status polling interval when fal's stream is unavailable (default 1000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Most jobs following fal's status stream at once (default {@linkcode DEFAULT_STATUS_STREAMS});
+   * the others are polled within one budget of status requests, so thousands of followed jobs
+   * do not hold thousands of connections to fal.
+   */
+  maxStatusStreams?: number | undefined;
+  /** Most status polls per second over every polled job (default 200). */
+  maxPollsPerSecond?: number | undefined;
   /** Log lines kept per job (default 50). */
   maxLogs?: number;
   /** Metrics registry for job counts. */
@@ -118,6 +130,8 @@ export class JobManager {
   readonly #pollIntervalMs: number;
   readonly #maxLogs: number;
   readonly #followers = new Map<string, Promise<void>>();
+  readonly #streams: StreamBudget;
+  readonly #poller: StatusPoller;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #writes = new Map<string, Promise<JobRecord | undefined>>();
   readonly #stopping = new AbortController();
@@ -148,6 +162,11 @@ export class JobManager {
     this.#store = options.store;
     this.#log = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.#streams = new StreamBudget(options.maxStatusStreams ?? DEFAULT_STATUS_STREAMS);
+    this.#poller = new StatusPoller({
+      minIntervalMs: this.#pollIntervalMs,
+      maxPollsPerSecond: options.maxPollsPerSecond,
+    });
     this.#maxLogs = options.maxLogs ?? 50;
     this.#metrics = options.metrics;
     this.#maxResultBytes = options.maxResultBytes;
@@ -697,6 +716,8 @@ export class JobManager {
           signal,
           logger: this.#log,
           pollIntervalMs: this.#pollIntervalMs,
+          streams: this.#streams,
+          poller: this.#poller,
           onStatus: (status) => void this.#onStatus(id, status).catch(() => {}),
         });
       } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * The inline images of a tool result: for each result image, a downscaled JPEG preview (see
- * {@linkcode makePreview}) rather than the full file, within a byte budget for the whole result.
+ * {@linkcode makePreviewOffThread}) rather than the full file, within a byte budget for the whole result.
  * The full-resolution file stays a resource link; what the download taught (size, dimensions)
  * is written back onto the file so the link can say it.
  *
@@ -9,7 +9,8 @@
 
 import type { ImageContent } from "@modelcontextprotocol/server";
 import { inlineImage } from "../files/inline_image.ts";
-import { imageSize, makePreview } from "../files/image_preview.ts";
+import { imageSize } from "../files/image_preview.ts";
+import { makePreviewOffThread } from "../files/preview_pool.ts";
 import type { MediaFile } from "../files/media_files.ts";
 
 /** Images up to this size are downloaded to make a preview; larger ones are only linked. */
@@ -58,7 +59,8 @@ export async function imagePreviews(
     file.fileSize ??= bytes.length;
     file.width ??= size?.width;
     file.height ??= size?.height;
-    const preview = makePreview(bytes, full.mimeType);
+    // Made on a worker: decoding a large image must not stall the other requests.
+    const preview = await makePreviewOffThread(bytes, full.mimeType).catch(() => undefined);
     let block: ImageContent;
     let line: string;
     if (preview) {
