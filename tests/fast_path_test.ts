@@ -100,6 +100,27 @@ function serveHandler(
   };
 }
 
+/** The handler options the tests share (a factory added by each). */
+const HANDLER_OPTIONS = {
+  logger: silentLogger,
+  maxSessions: 10,
+  sessionTtlMs: 60_000,
+  keepAliveMs: 15_000,
+};
+
+/** Two servers of the same deps: one with the fast paths, one answering through the SDK only. */
+function fastAndSdk(
+  deps: ServerDeps,
+): { fast: ReturnType<typeof serveHandler>; sdk: ReturnType<typeof serveHandler> } {
+  const factory = () => createServer(deps);
+  return {
+    fast: serveHandler(createStreamableHttpHandler({ ...HANDLER_OPTIONS, factory })),
+    sdk: serveHandler(
+      createStreamableHttpHandler({ ...HANDLER_OPTIONS, factory, fastPath: false }),
+    ),
+  };
+}
+
 /** A result with its per-process identity left out, for comparing two servers. */
 function comparable(message: Record<string, unknown>): unknown {
   return JSON.parse(JSON.stringify(message));
@@ -108,25 +129,7 @@ function comparable(message: Record<string, unknown>): unknown {
 Deno.test("the fast engine answers tools/list and tools/call exactly as the SDK leg does", async () => {
   await withFakeFal(async (fake) => {
     const deps = depsFor(fake, TEST_FAL_KEY);
-    const options = {
-      logger: silentLogger,
-      maxSessions: 10,
-      sessionTtlMs: 60_000,
-      keepAliveMs: 15_000,
-    };
-    const fast = serveHandler(
-      createStreamableHttpHandler({
-        ...options,
-        factory: () => createServer(deps),
-      }),
-    );
-    const sdk = serveHandler(
-      createStreamableHttpHandler({
-        ...options,
-        factory: () => createServer(deps),
-        fastPath: false,
-      }),
-    );
+    const { fast, sdk } = fastAndSdk(deps);
     try {
       const calls: [string, Record<string, unknown>][] = [
         ["tools/list", {}],
@@ -440,25 +443,7 @@ async function sessionCall(
 Deno.test("a quick 2025 session tools/call answers as the SDK's session transport does (event ids aside)", async () => {
   await withFakeFal(async (fake) => {
     const deps = depsFor(fake, TEST_FAL_KEY);
-    const options = {
-      logger: silentLogger,
-      maxSessions: 10,
-      sessionTtlMs: 60_000,
-      keepAliveMs: 15_000,
-    };
-    const quick = serveHandler(
-      createStreamableHttpHandler({
-        ...options,
-        factory: () => createServer(deps),
-      }),
-    );
-    const sdk = serveHandler(
-      createStreamableHttpHandler({
-        ...options,
-        factory: () => createServer(deps),
-        fastPath: false,
-      }),
-    );
+    const { fast: quick, sdk } = fastAndSdk(deps);
     try {
       for (const version of ["2025-11-25", "2025-06-18", "2025-03-26"]) {
         const a = await openLegacySession(quick.url, version);
@@ -498,10 +483,7 @@ Deno.test("a quick session call's events resume with Last-Event-ID like an SDK-s
     const deps = depsFor(fake, TEST_FAL_KEY);
     const handler = serveHandler(
       createStreamableHttpHandler({
-        logger: silentLogger,
-        maxSessions: 10,
-        sessionTtlMs: 60_000,
-        keepAliveMs: 15_000,
+        ...HANDLER_OPTIONS,
         factory: () => createServer(deps),
       }),
     );
@@ -597,10 +579,7 @@ function serveAs(handler: StreamableHttpHandler): { url: string; close(): Promis
 Deno.test("a session call that is not quick, or notifies, is handed to the SDK; other tools never take the quick path", async () => {
   const runs = new Map<string, number>();
   const handler = serveAs(createStreamableHttpHandler({
-    logger: silentLogger,
-    maxSessions: 10,
-    sessionTtlMs: 60_000,
-    keepAliveMs: 15_000,
+    ...HANDLER_OPTIONS,
     factory: () => countingServer(runs),
   }));
   try {
@@ -628,10 +607,7 @@ Deno.test("a session call that is not quick, or notifies, is handed to the SDK; 
 Deno.test("two callers' concurrent quick session calls with the same request id never cross", async () => {
   const runs = new Map<string, number>();
   const handler = serveAs(createStreamableHttpHandler({
-    logger: silentLogger,
-    maxSessions: 10,
-    sessionTtlMs: 60_000,
-    keepAliveMs: 15_000,
+    ...HANDLER_OPTIONS,
     factory: () => countingServer(runs),
   }));
   try {

@@ -21,15 +21,13 @@ import {
   type EventStore,
   isInputRequiredResult,
   type McpServer,
-  ProtocolError,
-  ProtocolErrorCode,
   type RegisteredTool,
   type ServerContext,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/server";
 import { type Principal, toAuthInfo } from "../principal.ts";
 import { toolsOf } from "../tool_catalog.ts";
-import { afterMicrotasks, QUICK_HOPS, validateWith } from "./fast_path.ts";
+import { afterMicrotasks, QUICK_HOPS, runCheckedTool, toolErrorResult } from "./fast_path.ts";
 
 /** The session a quick call runs on. */
 export interface QuickSession {
@@ -96,7 +94,7 @@ function qualifies(tool: RegisteredTool | undefined): tool is RegisteredTool {
 /** Thrown into a tool that asks for what only the SDK's session can give (then handed over). */
 class HandOver extends Error {}
 
-/** Runs a tool as the SDK's `tools/call` handler does; answers its result. */
+/** Runs a tool as the SDK's `tools/call` handler does; answers its projected result. */
 async function runTool(
   server: McpServer,
   tool: RegisteredTool,
@@ -104,29 +102,7 @@ async function runTool(
   ctx: ServerContext,
 ): Promise<Record<string, unknown>> {
   try {
-    const input = await validateWith(tool.inputSchema, quick.arguments ?? {});
-    if (!input.ok) {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidParams,
-        `Input validation error: Invalid arguments for tool ${quick.name}: ${input.error}`,
-      );
-    }
-    const result = await tool.executor(input.value, ctx) as Record<string, unknown>;
-    if (tool.outputSchema && !isInputRequiredResult(result) && !result.isError) {
-      if (result.structuredContent === undefined) {
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          `Output validation error: Tool ${quick.name} has an output schema but no structured content was provided`,
-        );
-      }
-      const output = await validateWith(tool.outputSchema, result.structuredContent);
-      if (!output.ok) {
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          `Output validation error: Invalid structured content for tool ${quick.name}: ${output.error}`,
-        );
-      }
-    }
+    const result = await runCheckedTool(tool, quick.name, quick.arguments, ctx);
     if (isInputRequiredResult(result)) throw new HandOver();
     const advertised = (tool as { outputSchemaJson?: unknown }).outputSchemaJson;
     return server.server.projectCallToolResult(result as never, advertised as never) as Record<
@@ -135,8 +111,7 @@ async function runTool(
     >;
   } catch (error) {
     if (error instanceof HandOver) throw error;
-    const text = error instanceof Error ? error.message : String(error);
-    return { content: [{ type: "text", text }], isError: true };
+    return toolErrorResult(error);
   }
 }
 
