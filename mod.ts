@@ -157,6 +157,12 @@ export {
   type CostGuardOptions,
   type PlannedRun,
 } from "./src/costs/cost_guard.ts";
+export {
+  type Charge,
+  type ChargeOutcome,
+  type CostLedger,
+  SpendLedger,
+} from "./src/costs/budget.ts";
 export { Catalogue } from "./src/fal/catalogue.ts";
 export {
   MediaFetcher,

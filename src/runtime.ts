@@ -13,6 +13,7 @@ import { falWebhookHandler } from "./cluster/webhook_route.ts";
 import { type Config, isLoopbackHost } from "./config.ts";
 import type { ServerDeps } from "./context.ts";
 import { CostGuard } from "./costs/cost_guard.ts";
+import { RedisCostLedger } from "./costs/redis_ledger.ts";
 import { Catalogue } from "./fal/catalogue.ts";
 import { FalClient } from "./fal/client.ts";
 import { type FalHosts, resolveFalHosts } from "./fal/hosts.ts";
@@ -121,7 +122,7 @@ export async function startServer(
       throw listenError(error, config.host, config.port) ?? error;
     }
   }
-  const stdio = config.transport !== "http" ? startStdioLeg(deps.local, logger) : undefined;
+  const stdio = config.transport !== "http" ? startStdioLeg(core, deps.local) : undefined;
   logger.info("fal-mcp started", { version: VERSION, transport: config.transport });
 
   const done = Promise.withResolvers<void>();
@@ -232,6 +233,10 @@ function buildDeps(core: Core): Deps {
       budgetUsdPerDay: config.budgetUsdPerDay,
       secret: config.stateSecret,
       logger,
+      // In a cluster, daily spend and used confirm tokens are counted in Redis by every instance.
+      ...(core.backend.redis
+        ? { ledger: new RedisCostLedger(core.backend.redis.client, core.backend.redis) }
+        : {}),
     }),
   };
   // The server's machine belongs to the operator: where an HTTP caller connects from proves
@@ -359,13 +364,26 @@ async function listen(core: Core, app: HttpApp): Promise<HttpSide> {
   return { app, server, url };
 }
 
-/** Wiring step: stdio's one long-lived connection, following the caller's jobs (both eras). */
-function startStdioLeg(deps: ServerDeps, logger: Logger): StdioConnection {
-  return startStdio(() => {
-    const server = createServer(deps);
-    followJobs(server, deps);
-    return server;
-  }, logger);
+/**
+ * Wiring step: stdio's one long-lived connection, following the caller's jobs (both eras) and
+ * their task notifications.
+ */
+function startStdioLeg(core: Core, deps: ServerDeps): StdioConnection {
+  const { jobs } = core;
+  return startStdio(
+    () => {
+      const server = createServer(deps);
+      followJobs(server, deps);
+      return server;
+    },
+    core.logger,
+    {
+      events: jobs.events,
+      owner: deps.principal.id,
+      findJob: (id) => jobs.get(deps, id).catch(() => undefined),
+      taskOf: (record) => detailedTask(record, deps, undefined),
+    },
+  );
 }
 
 /**

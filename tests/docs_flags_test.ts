@@ -49,6 +49,8 @@ const DOCS_ONLY_FLAGS = new Set([
   "--allow-run",
   "--unstable-no-legacy-abort",
   "--target",
+  // The conformance suite's own flag, which docs/conformance.md explains.
+  "--requirements",
 ]);
 /** `FAL_MCP_MODEL_<TASK>` is a family: the docs show concrete members of it. */
 const DOCS_ONLY_ENV_PREFIXES = ["FAL_MCP_MODEL_"];

@@ -25,18 +25,24 @@ Deno.test("completions rank prefix matches first, then name-part, substring and 
   assert.equal(rankCompletions(IDS, "").length, IDS.length);
 });
 
-Deno.test("the spend ledger sums per owner and starts again each UTC day", () => {
+Deno.test("the spend ledger sums per owner, refuses a charge past the limit, and starts again each UTC day", async () => {
   let now = new Date("2026-12-01T23:59:00Z");
   const ledger = new SpendLedger(() => now);
-  ledger.add("a", 1.5);
-  ledger.add("a", 0.25);
-  ledger.add("b", 3);
-  assert.equal(ledger.spent("a"), 1.75);
-  assert.equal(ledger.spent("b"), 3);
+  await ledger.charge("a", 1.5, undefined);
+  const second = await ledger.charge("a", 0.25, 2);
+  await ledger.charge("b", 3, undefined);
+  assert.equal(await ledger.spent("a"), 1.75);
+  assert.equal(await ledger.spent("b"), 3);
+  assert.deepEqual(await ledger.charge("a", 0.5, 2), { kind: "over_budget", spentUsd: 1.75 });
+  assert.equal(second.kind, "charged");
+  if (second.kind === "charged") await ledger.refund(second.charge);
+  assert.equal(await ledger.spent("a"), 1.5);
+  assert.equal(await ledger.claimOnce("n1", 600), true);
+  assert.equal(await ledger.claimOnce("n1", 600), false);
   now = new Date("2026-12-02T00:01:00Z");
-  assert.equal(ledger.spent("a"), 0);
-  ledger.add("a", 0.5);
-  assert.equal(ledger.spent("a"), 0.5);
+  assert.equal(await ledger.spent("a"), 0);
+  await ledger.charge("a", 0.5, 2);
+  assert.equal(await ledger.spent("a"), 0.5);
 });
 
 function job(changes: Partial<JobRecord>): JobRecord {

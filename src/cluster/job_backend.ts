@@ -11,6 +11,7 @@ import type { JobCoordinator } from "../jobs/coordinator.ts";
 import { openJobStore } from "../jobs/open_store.ts";
 import type { JobStore } from "../jobs/types.ts";
 import { openRedisCluster } from "./redis_cluster.ts";
+import type { RedisClient } from "../jobs/redis_store.ts";
 
 /** The store and, in a cluster, the coordinator a `JobManager` runs on. */
 export interface JobBackend {
@@ -18,6 +19,8 @@ export interface JobBackend {
   store: JobStore;
   /** Leases and change notifications, in a cluster. */
   coordinator: JobCoordinator | undefined;
+  /** The cluster's Redis connection and key prefix, for other shared state; none alone. */
+  redis: { client: RedisClient; prefix: string } | undefined;
   /** Readiness facts for `/ready`; `not_ready` (a reason) when Redis is unreachable. */
   readiness(): Record<string, unknown> & { not_ready?: string | undefined };
   /** Closes what the store does not (the cluster's connections); call after the store closed. */
@@ -37,6 +40,7 @@ export async function openJobBackend(
     return {
       store: openJobStore(config.jobStore, config.stateDir, logger),
       coordinator: undefined,
+      redis: undefined,
       readiness: () => ({}),
       close: () => Promise.resolve(),
     };
@@ -45,6 +49,7 @@ export async function openJobBackend(
   return {
     store: cluster.store,
     coordinator: cluster.coordinator,
+    redis: { client: cluster.client, prefix: cluster.prefix },
     readiness: () => {
       const reachable = cluster.ready();
       return reachable ? { redis: "reachable" } : {

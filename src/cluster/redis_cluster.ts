@@ -41,6 +41,10 @@ export interface RedisClusterOptions {
 export interface RedisCluster {
   /** This instance's id (the value of the leases it holds). */
   readonly instanceId: string;
+  /** The command connection, for other state the cluster shares (cost ledger). */
+  readonly client: RedisClient;
+  /** The key prefix. */
+  readonly prefix: string;
   /** The shared job store. */
   readonly store: RedisJobStore;
   /** Leases and change notifications. */
@@ -193,6 +197,8 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
   logger.info("cluster joined", { redis: where, instance: instanceId, lease_ms: leaseMs });
   return {
     instanceId,
+    client,
+    prefix,
     store,
     coordinator,
     ready: () => client.isReady && subscriber.isReady,

@@ -28,7 +28,7 @@ import type { JobCaller } from "../jobs/manager.ts";
 import { estimateCost, roundAmount } from "../fal/platform.ts";
 import { FalMcpError, JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { SpendLedger } from "./budget.ts";
+import { type Charge, type CostLedger, SpendLedger } from "./budget.ts";
 
 /** How long a confirmation (requestState or confirm token) stays valid. */
 export const CONFIRM_TTL_SECONDS = 600;
@@ -46,7 +46,12 @@ export interface CostGuardOptions {
   secret: string | undefined;
   /** Logger. */
   logger: Logger;
-  /** Clock, for tests. */
+  /**
+   * Where daily spend and used confirm tokens are kept: in process by default; the cluster's
+   * Redis (`RedisCostLedger`) with `--redis-url`, so budgets and single use hold cluster-wide.
+   */
+  ledger?: CostLedger;
+  /** Clock, for tests (of the in-process ledger). */
   now?: () => Date;
 }
 
@@ -64,7 +69,12 @@ export interface PlannedRun {
 
 /** What the guard decided. */
 export type CostDecision =
-  | { kind: "go"; estimateUsd: number | undefined }
+  | {
+    kind: "go";
+    estimateUsd: number | undefined;
+    /** What the run was counted as in its caller's daily spend (refunded if not submitted). */
+    charge?: Charge | undefined;
+  }
   | { kind: "answer"; result: CallToolResult | InputRequiredResult };
 
 /** What a confirmation's signed `requestState` carries. */
@@ -96,6 +106,16 @@ function usd(amount: number): string {
   return `$${roundAmount(amount).toFixed(amount < 0.1 ? 4 : 2)}`;
 }
 
+/** The refusal of a run past the caller's daily budget, with the spend so far. */
+function overBudget(endpointId: string, estimate: number, spent: number, budget: number) {
+  return new FalMcpError(
+    `Not run: ${endpointId} is estimated at ${usd(estimate)}, and today's spend so ` +
+      `far is ${usd(spent)} of the ${usd(budget)} daily budget per caller. Try a cheaper ` +
+      "model (recommend_model, get_pricing) or wait until the budget resets at 00:00 UTC.",
+    { status: 402, code: JsonRpcCode.InvalidRequest },
+  );
+}
+
 /** Whether the client of this request can answer elicitations. */
 export function canElicit(ctx: ServerContext, legacyCapabilities: unknown): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
@@ -113,8 +133,7 @@ export class CostGuard {
   readonly #options: CostGuardOptions;
   readonly #state: RequestStateCodec<ConfirmState>;
   readonly #tokens: RequestStateCodec<TokenPayload>;
-  readonly #used = new Map<string, number>();
-  readonly #ledger: SpendLedger;
+  readonly #ledger: CostLedger;
 
   /** A guard with these settings. */
   constructor(options: CostGuardOptions) {
@@ -128,7 +147,7 @@ export class CostGuard {
       key: `${secret}:confirm-token`,
       ttlSeconds: CONFIRM_TTL_SECONDS,
     });
-    this.#ledger = new SpendLedger(options.now);
+    this.#ledger = options.ledger ?? new SpendLedger(options.now);
   }
 
   /** Whether the guard does anything at all. */
@@ -147,7 +166,7 @@ export class CostGuard {
     this.#state.verify(state, ctx);
 
   /** What `owner` spent today, in estimated US dollars. */
-  spentToday(owner: string): number {
+  spentToday(owner: string): Promise<number> {
     return this.#ledger.spent(owner);
   }
 
@@ -166,20 +185,14 @@ export class CostGuard {
     // Budgets and confirmations belong to the caller's principal, like their jobs.
     const owner = caller.principal.id;
     const budget = this.#options.budgetUsdPerDay;
+    // Refused before the user is asked to confirm a run the budget would not allow anyway.
     if (budget !== undefined && estimate !== undefined) {
-      const spent = this.#ledger.spent(owner);
-      if (spent + estimate > budget) {
-        throw new FalMcpError(
-          `Not run: ${run.endpointId} is estimated at ${usd(estimate)}, and today's spend so ` +
-            `far is ${usd(spent)} of the ${usd(budget)} daily budget per caller. Try a cheaper ` +
-            "model (recommend_model, get_pricing) or wait until the budget resets at 00:00 UTC.",
-          { status: 402, code: JsonRpcCode.InvalidRequest },
-        );
-      }
+      const spent = await this.#ledger.spent(owner);
+      if (spent + estimate > budget) throw overBudget(run.endpointId, estimate, spent, budget);
     }
     const threshold = this.#options.confirmAboveUsd;
     if (threshold === undefined || estimate === undefined || estimate <= threshold) {
-      return { kind: "go", estimateUsd: estimate };
+      return await this.#go(owner, run.endpointId, estimate);
     }
     const fp = createHash("sha256")
       .update(canonical([owner, run.tool, run.endpointId, run.args]))
@@ -190,7 +203,7 @@ export class CostGuard {
     const state = ctx.mcpReq.requestState<ConfirmState>();
     if (reply.kind === "elicit" && state?.fp === fp) {
       if (reply.action === "accept" && reply.content?.confirm === true) {
-        return { kind: "go", estimateUsd: estimate };
+        return await this.#go(owner, run.endpointId, estimate);
       }
       return {
         kind: "answer",
@@ -205,8 +218,17 @@ export class CostGuard {
       };
     }
     if (run.confirmToken !== undefined) {
-      await this.#redeem(run.confirmToken, fp, ctx);
-      return { kind: "go", estimateUsd: estimate };
+      const nonce = await this.#verifyToken(run.confirmToken, fp, ctx);
+      const decision = await this.#go(owner, run.endpointId, estimate);
+      if (!(await this.#ledger.claimOnce(nonce, CONFIRM_TTL_SECONDS))) {
+        if (decision.charge) await this.#ledger.refund(decision.charge);
+        throw new FalMcpError(
+          "Invalid confirm_token: it was already used. Call the tool again without it to get " +
+            "a new one.",
+          { status: 400, code: JsonRpcCode.InvalidParams },
+        );
+      }
+      return decision;
     }
     const message = `Running ${run.endpointId} (${run.tool}) is estimated to cost about ` +
       `${usd(estimate)}, above the ${usd(threshold)} confirmation threshold. Go ahead?`;
@@ -261,9 +283,34 @@ export class CostGuard {
     };
   }
 
-  /** Records a submitted run's estimate in its owner's daily spend. */
-  record(owner: string, estimateUsd: number | undefined): void {
-    if (estimateUsd !== undefined && estimateUsd > 0) this.#ledger.add(owner, estimateUsd);
+  /**
+   * Counts a run that goes ahead in its owner's daily spend, atomically against the budget (two
+   * runs at once, on one instance or several, cannot both take the last of it).
+   */
+  async #go(
+    owner: string,
+    endpointId: string,
+    estimate: number | undefined,
+  ): Promise<Extract<CostDecision, { kind: "go" }>> {
+    if (estimate === undefined || estimate <= 0) return { kind: "go", estimateUsd: estimate };
+    const budget = this.#options.budgetUsdPerDay;
+    const outcome = await this.#ledger.charge(owner, estimate, budget);
+    if (outcome.kind === "over_budget") {
+      throw overBudget(endpointId, estimate, outcome.spentUsd, budget ?? 0);
+    }
+    return { kind: "go", estimateUsd: estimate, charge: outcome.charge };
+  }
+
+  /** Takes back what a run that was not submitted after all was counted as. */
+  async refund(decision: CostDecision): Promise<void> {
+    if (decision.kind !== "go" || !decision.charge) return;
+    try {
+      await this.#ledger.refund(decision.charge);
+    } catch (error) {
+      this.#options.logger.warn("could not take back the charge of a run that failed to submit", {
+        error,
+      });
+    }
   }
 
   async #estimate(
@@ -284,7 +331,8 @@ export class CostGuard {
     }
   }
 
-  async #redeem(token: string, fp: string, ctx: ServerContext): Promise<void> {
+  /** Checks a confirm token's signature, expiry and call; returns its one-time nonce. */
+  async #verifyToken(token: string, fp: string, ctx: ServerContext): Promise<string> {
     let payload: TokenPayload;
     try {
       payload = await this.#tokens.verify(token, ctx);
@@ -302,15 +350,6 @@ export class CostGuard {
         { status: 400, code: JsonRpcCode.InvalidParams },
       );
     }
-    const now = Date.now();
-    for (const [nonce, expires] of this.#used) if (expires < now) this.#used.delete(nonce);
-    if (this.#used.has(payload.n)) {
-      throw new FalMcpError(
-        "Invalid confirm_token: it was already used. Call the tool again without it to get " +
-          "a new one.",
-        { status: 400, code: JsonRpcCode.InvalidParams },
-      );
-    }
-    this.#used.set(payload.n, now + CONFIRM_TTL_SECONDS * 1000);
+    return payload.n;
   }
 }

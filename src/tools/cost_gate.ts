@@ -48,3 +48,20 @@ export async function gateRun(
     confirmToken: typeof confirmToken === "string" ? confirmToken : undefined,
   }, canElicit(ctx, server.server.getClientCapabilities()));
 }
+
+/**
+ * Submits a run the gate let through; if the submit fails, the run's charge against the daily
+ * budget is taken back (nothing was run).
+ */
+export async function submitPaid<T>(
+  deps: ServerDeps,
+  decision: CostDecision,
+  submit: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await submit();
+  } catch (error) {
+    await deps.costs?.refund(decision);
+    throw error;
+  }
+}

@@ -13,7 +13,7 @@ import { checkSaveTarget } from "../files/save_output.ts";
 import { isFinal } from "../jobs/types.ts";
 import { presentJob } from "./present_job.ts";
 import { ProgressReporter } from "./progress.ts";
-import { gateRun } from "./cost_gate.ts";
+import { gateRun, submitPaid } from "./cost_gate.ts";
 import { createTaskResult, declaresTasksExtension } from "./task_view.ts";
 
 /** Options for {@linkcode runJob}. */
@@ -55,11 +55,15 @@ export async function runJob(
   if (decision.kind === "answer") return decision.result as CallToolResult;
   const asTask = options.taskCapable === true && declaresTasksExtension(ctx);
   const progress = new ProgressReporter(ctx);
-  const submitted = await deps.jobs.submit(deps, endpointId, input, {
-    tool: options.tool,
-    signal,
-  });
-  deps.costs?.record(submitted.owner, decision.estimateUsd);
+  const submitted = await submitPaid(
+    deps,
+    decision,
+    () =>
+      deps.jobs.submit(deps, endpointId, input, {
+        tool: options.tool,
+        signal,
+      }),
+  );
   progress.report(`Submitted as job ${submitted.id}`);
   const record = await deps.jobs.wait(deps, submitted.id, {
     timeoutMs: asTask ? deps.settings.syncWaitMs : options.waitMs,

@@ -13,7 +13,7 @@ import type { McpTaskRegistry } from "./mcp_tasks.ts";
 import { runJob } from "./run_job.ts";
 import { checkRunInput, validateArg } from "./check_input.ts";
 import { guarded } from "./tool_result.ts";
-import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun, submitPaid } from "./cost_gate.ts";
 import { CREATES_AT_FAL } from "./annotations.ts";
 import { listedToolSchema } from "./tool_schema.ts";
 import { unlistedArgs } from "./unlisted_args.ts";
@@ -63,8 +63,11 @@ export function registerRunModel(
       await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, "run_model", id.full, args);
       if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
-      const record = await deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" });
-      deps.costs?.record(record.owner, decision.estimateUsd);
+      const record = await submitPaid(
+        deps,
+        decision,
+        () => deps.jobs.submit(deps, id.full, args.input, { tool: "run_model" }),
+      );
       return record;
     },
   });

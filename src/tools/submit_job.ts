@@ -16,7 +16,7 @@ import { checkRunInput, validateArg } from "./check_input.ts";
 import { listedToolSchema } from "./tool_schema.ts";
 import { unlistedArgs } from "./unlisted_args.ts";
 import { runOutput } from "./output_schemas.ts";
-import { confirmTokenArg, gateRun } from "./cost_gate.ts";
+import { confirmTokenArg, gateRun, submitPaid } from "./cost_gate.ts";
 
 /** Input schema of `submit_job`. */
 export const submitJobInput = z.object({
@@ -40,11 +40,11 @@ export function registerSubmitJob(server: McpServer, deps: ServerDeps): void {
       await checkRunInput(deps, id.full, args.input, args.validate, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, "submit_job", id.full, args);
       if (decision.kind === "answer") return decision.result as CallToolResult;
-      const record = await deps.jobs.submit(deps, id.full, args.input, {
-        tool: "submit_job",
-        signal: ctx.mcpReq.signal,
-      });
-      deps.costs?.record(record.owner, decision.estimateUsd);
+      const record = await submitPaid(deps, decision, () =>
+        deps.jobs.submit(deps, id.full, args.input, {
+          tool: "submit_job",
+          signal: ctx.mcpReq.signal,
+        }));
       return textResult(
         `Submitted job ${record.id} to ${id.full}. Follow it with get_job ` +
           `{"job_id": "${record.id}", "wait_seconds": 30}.`,

@@ -23,7 +23,7 @@ import { guarded } from "./tool_result.ts";
 import { describeIssues, listedToolSchema, toolSchema } from "./tool_schema.ts";
 import { unlistedArgs } from "./unlisted_args.ts";
 import { runOutput } from "./output_schemas.ts";
-import { ConfirmationNeeded, confirmTokenArg, gateRun } from "./cost_gate.ts";
+import { ConfirmationNeeded, confirmTokenArg, gateRun, submitPaid } from "./cost_gate.ts";
 
 /** Arguments every task tool takes besides its own. */
 export const commonTaskArgs = {
@@ -161,10 +161,14 @@ export function registerTaskTool<Args extends Record<string, unknown>>(
       const run = await prepare(deps, task, parsed.data, ctx.mcpReq.signal);
       const decision = await gateRun(server, deps, ctx, task.name, run.endpointId, raw);
       if (decision.kind === "answer") throw new ConfirmationNeeded(decision);
-      const record = await deps.jobs.submit(deps, run.endpointId, run.input, {
-        tool: task.name,
-      });
-      deps.costs?.record(record.owner, decision.estimateUsd);
+      const record = await submitPaid(
+        deps,
+        decision,
+        () =>
+          deps.jobs.submit(deps, run.endpointId, run.input, {
+            tool: task.name,
+          }),
+      );
       return record;
     },
   });

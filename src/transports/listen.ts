@@ -16,9 +16,12 @@ import type { JobEvents } from "../jobs/events.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import type { Principal } from "../principal.ts";
 import { formatSseComment, formatSseEvent, SSE_HEADERS } from "./sse_frame.ts";
-
-const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
-const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
+import {
+  declaresTasksExtension,
+  feedTasks,
+  MISSING_TASKS_EXTENSION,
+  SUBSCRIPTION_ID,
+} from "./task_feed.ts";
 const JOB_URI = /^fal:\/\/jobs\/([^/?#]+)$/;
 /** Most resource URIs and task ids one subscription may name. */
 export const MAX_LISTEN_IDS = 100;
@@ -107,19 +110,10 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
         );
       }
     }
-    const caps = message.params?._meta?.["io.modelcontextprotocol/clientCapabilities"] as
-      | { extensions?: Record<string, unknown> }
-      | undefined;
     const taskIds = stringList(requested.taskIds);
-    if (taskIds?.length && !(caps?.extensions && TASKS_EXTENSION in caps.extensions)) {
-      const requiredCapabilities = { extensions: { [TASKS_EXTENSION]: {} } };
-      return rpcError(
-        message.id,
-        -32021,
-        `Missing required client capability: declare the ${TASKS_EXTENSION} extension to ` +
-          "listen for task notifications",
-        { requiredCapabilities },
-      );
+    if (taskIds?.length && !declaresTasksExtension(message.params?._meta)) {
+      const { code, message: text, data } = MISSING_TASKS_EXTENSION;
+      return rpcError(message.id, code, text, data);
     }
 
     const owner = options.ownerOf(principal);
@@ -145,10 +139,10 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
 
     const subscriptionId = message.id;
     const encoder = new TextEncoder();
-    const lastTask = new Map<string, string>();
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     let closed = false;
     let unsubscribe: (() => void) | undefined;
+    let stopTasks: (() => void) | undefined;
     let keepAlive: ReturnType<typeof setInterval> | undefined;
 
     const write = (text: string) => {
@@ -183,6 +177,7 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
       closed = true;
       open--;
       unsubscribe?.();
+      stopTasks?.();
       clearInterval(keepAlive);
       signal.removeEventListener("abort", onAbort);
       options.stopping?.removeEventListener("abort", onStop);
@@ -196,21 +191,13 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
     const onStop = () => teardown(true);
 
     const resourceUris = new Set(honoured.resourceSubscriptions ?? []);
-    const taskSet = new Set(honoured.taskIds ?? []);
-    const onJob = async (record: JobRecord, kind: string, previous: string | undefined) => {
+    const onJob = (record: JobRecord, kind: string, previous: string | undefined) => {
       if (record.owner !== owner) return;
       const uri = `fal://jobs/${record.id}`;
       if (resourceUris.has(uri)) notify("notifications/resources/updated", { uri });
       const listChanged = kind === "created" || previous !== record.status;
       if (honoured.resourcesListChanged && listChanged) {
         notify("notifications/resources/list_changed", {});
-      }
-      if (taskSet.has(record.id)) {
-        const task = await options.taskOf(record, principal);
-        const key = `${task.status}\u0000${task.statusMessage ?? ""}`;
-        if (lastTask.get(record.id) === key) return;
-        lastTask.set(record.id, key);
-        notify("notifications/tasks", task);
       }
     };
 
@@ -221,15 +208,21 @@ export function createListenHandler(options: ListenOptions): ListenHandler {
         notify("notifications/subscriptions/acknowledged", { notifications: honoured });
         if (Object.keys(honoured).length === 0) return teardown(true);
         unsubscribe = options.events.subscribe(({ record, kind, previous }) =>
-          void onJob(record, kind, previous).catch(() => {})
+          onJob(record, kind, previous)
         );
-        keepAlive = setInterval(() => write(formatSseComment()), options.keepAliveMs);
-        // Tasks start from where they stand now, so a late listener misses nothing.
-        for (const id of taskSet) {
-          void options.findJob(id, principal).then((record) =>
-            record ? onJob(record, "updated", record.status) : undefined
-          ).catch(() => {});
+        if (honoured.taskIds) {
+          stopTasks = feedTasks(
+            {
+              events: options.events,
+              owner,
+              findJob: (id) => options.findJob(id, principal),
+              taskOf: (record) => options.taskOf(record, principal),
+            },
+            honoured.taskIds,
+            (task) => notify("notifications/tasks", task),
+          );
         }
+        keepAlive = setInterval(() => write(formatSseComment()), options.keepAliveMs);
         if (signal.aborted) return teardown(false);
         if (options.stopping?.aborted) return teardown(true);
         signal.addEventListener("abort", onAbort, { once: true });

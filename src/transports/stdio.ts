@@ -11,6 +11,8 @@ import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { Logger } from "../log.ts";
 import type { McpServer } from "@modelcontextprotocol/server";
 import { LineCappedStdioTransport } from "./stdio_lines.ts";
+import { StdioTaskListen } from "./stdio_task_listen.ts";
+import type { TaskSource } from "./task_feed.ts";
 
 /** A running stdio connection. */
 export interface StdioConnection {
@@ -20,10 +22,14 @@ export interface StdioConnection {
   close(): Promise<void>;
 }
 
-/** Serves MCP over this process's stdin/stdout. */
+/**
+ * Serves MCP over this process's stdin/stdout. With `tasks`, 2026-07-28 clients that declare the
+ * tasks extension can listen for `notifications/tasks` (`subscriptions/listen` with `taskIds`).
+ */
 export function startStdio(
   factory: () => McpServer | Promise<McpServer>,
   logger: Logger,
+  tasks?: TaskSource,
 ): StdioConnection {
   if (Deno.stdin.isTerminal()) {
     logger.info(
@@ -35,6 +41,7 @@ export function startStdio(
     legacy: "serve",
     transport: new LineCappedStdioTransport({
       onRefused: (reason) => logger.warn("stdio line refused", { reason }),
+      ...(tasks ? { hooks: new StdioTaskListen(tasks) } : {}),
     }),
     onerror: (error) => logger.warn("stdio transport error", { error: error.message }),
   });

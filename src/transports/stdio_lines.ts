@@ -17,6 +17,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
 import type { JsonRpcId } from "../protocol/jsonrpc_error.ts";
+import type { StdioWireHooks } from "./stdio_task_listen.ts";
 
 /** Default cap on one line (10 MiB, as the SDK's buffer). */
 export const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -43,6 +44,8 @@ export interface LineCappedStdioOptions {
   maxLineBytes?: number;
   /** Called for each line refused (too long or not JSON), after its error is sent. */
   onRefused?: (reason: string) => void;
+  /** Sees every message both ways first (the task subscriptions of the connection). */
+  hooks?: StdioWireHooks;
 }
 
 /** A stdio {@linkcode Transport} that survives oversized and malformed lines. */
@@ -56,6 +59,7 @@ export class LineCappedStdioTransport implements Transport {
 
   readonly #maxLineBytes: number;
   readonly #onRefused: ((reason: string) => void) | undefined;
+  readonly #hooks: StdioWireHooks | undefined;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   /** Skipping the rest of an oversized line; the prefix kept to find its id. */
@@ -66,6 +70,7 @@ export class LineCappedStdioTransport implements Transport {
   constructor(options: LineCappedStdioOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#onRefused = options.onRefused;
+    this.#hooks = options.hooks;
   }
 
   readonly #ondata = (chunk: Uint8Array | string): void => {
@@ -174,6 +179,11 @@ export class LineCappedStdioTransport implements Transport {
       this.#onRefused?.("a line that is not JSON-RPC");
       return;
     }
+    const reply = this.#hooks?.inbound(message);
+    if (reply) {
+      void this.#write(reply).catch((error) => this.onerror?.(error as Error));
+      return;
+    }
     this.onmessage?.(message);
   }
 
@@ -205,7 +215,8 @@ export class LineCappedStdioTransport implements Transport {
 
   /** Writes one message as a line on stdout. */
   send(message: JSONRPCMessage): Promise<void> {
-    return this.#write(message);
+    if (!this.#hooks) return this.#write(message);
+    return this.#hooks.outbound(message, (m) => this.#write(m));
   }
 
   /** Stops reading and fires `onclose` once. */
@@ -218,6 +229,7 @@ export class LineCappedStdioTransport implements Transport {
     process.stdin.off("error", this.#onerror);
     if (process.stdin.listenerCount("data") === 0) process.stdin.pause();
     this.#chunks = [];
+    this.#hooks?.closed();
     this.onclose?.();
     return Promise.resolve();
   }

@@ -78,12 +78,22 @@ export interface ConformanceReport {
 export interface RunConformanceOptions {
   /**
    * Scenario names to run (see `conformance list --server`). Each one runs in its own
-   * subprocess. Omitted: the suite's whole server catalogue (`--suite all`) in one subprocess.
+   * subprocess. Omitted: the suite's whole server catalogue (`--suite all`), or the
+   * requirement set named by `requirements`, in one subprocess.
    */
   scenarios?: string[];
+  /**
+   * A requirement set (`2026-07-28`, `2025-11-25`: see `conformance list --requirements X`):
+   * every server scenario the set names, scored or not, each at that revision's wire version,
+   * in one subprocess (`server --requirements X`). Ignored when `scenarios` is given.
+   */
+  requirements?: string;
   /** Subprocesses run at once when `scenarios` is given. Default 2. */
   concurrency?: number;
-  /** Kill a subprocess (and fail its scenarios) after this many milliseconds. Default 60 000. */
+  /**
+   * Kill a subprocess (and fail its scenarios) after this many milliseconds. Default 60 000 (one
+   * scenario) or 240 000 (a whole catalogue or requirement set).
+   */
   timeoutMs?: number;
   /**
    * Checks, by scenario, that cannot apply to this server (the suite needs a fixture it does
@@ -100,7 +110,10 @@ interface SubprocessResult {
   timedOut: boolean;
 }
 
-async function runSuite(args: string[], timeoutMs: number): Promise<SubprocessResult> {
+async function runSuite(
+  args: string[],
+  timeoutMs: number,
+): Promise<SubprocessResult> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -109,7 +122,14 @@ async function runSuite(args: string[], timeoutMs: number): Promise<SubprocessRe
   }, timeoutMs);
   try {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--config", DENO_CONFIG, CONFORMANCE_PACKAGE, ...args],
+      args: [
+        "run",
+        "-A",
+        "--config",
+        DENO_CONFIG,
+        CONFORMANCE_PACKAGE,
+        ...args,
+      ],
       cwd: REPO_ROOT,
       env: { NO_COLOR: "1" },
       stdin: "null",
@@ -131,7 +151,9 @@ async function runSuite(args: string[], timeoutMs: number): Promise<SubprocessRe
 
 const RESULT_DIR = /^server-(.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
 
-async function readResults(dir: string): Promise<Map<string, ConformanceCheck[]>> {
+async function readResults(
+  dir: string,
+): Promise<Map<string, ConformanceCheck[]>> {
   const results = new Map<string, ConformanceCheck[]>();
   for await (const entry of Deno.readDir(dir)) {
     const match = entry.isDirectory ? RESULT_DIR.exec(entry.name) : null;
@@ -149,13 +171,25 @@ async function readResults(dir: string): Promise<Map<string, ConformanceCheck[]>
   return results;
 }
 
-/** Scenario names from the `=== SUMMARY ===` block of a suite run (`✓ name: …` / `✗ name: …`). */
-function summaryScenarios(stdout: string): string[] {
-  return [...stdout.matchAll(/^[✓✗] ([^\s:]+): \d+ passed, \d+ failed$/gmu)].map((m) => m[1]!);
+/**
+ * Scenario names a suite run started (`=== Running scenario: name ===`) or summed up
+ * (`✓ name: …` / `✗ name: …`).
+ */
+function ranScenarios(stdout: string): string[] {
+  const started = [...stdout.matchAll(/^=== Running scenario: (\S+) ===$/gm)]
+    .map((m) => m[1]!);
+  const summed = [
+    ...stdout.matchAll(/^[✓✗] ([^\s:]+): \d+ passed, \d+ failed$/gmu),
+  ]
+    .map((m) => m[1]!);
+  return [...new Set([...started, ...summed])];
 }
 
 function firstLines(text: string, count = 3): string {
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "").slice(0, count).join(" | ");
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "").slice(
+    0,
+    count,
+  ).join(" | ");
 }
 
 function messageOf(check: ConformanceCheck): string {
@@ -176,11 +210,17 @@ function classify(
 ): void {
   report.checks[name] = checks;
   const setAside = (c: ConformanceCheck) =>
-    c.status === "FAILURE" && c.id in notTestable && /^Not testable/.test(messageOf(c));
-  for (const check of checks.filter(setAside)) report.notTestable.push(`${name}/${check.id}`);
+    c.status === "FAILURE" && c.id in notTestable &&
+    /^Not testable/.test(messageOf(c));
+  for (const check of checks.filter(setAside)) {
+    report.notTestable.push(`${name}/${check.id}`);
+  }
   for (const check of checks) {
     if (check.status === "WARNING") {
-      report.warnings.push({ name: `${name}/${check.id}`, reason: messageOf(check) });
+      report.warnings.push({
+        name: `${name}/${check.id}`,
+        reason: messageOf(check),
+      });
     }
   }
   const failures = checks.filter((c) => c.status === "FAILURE" && !setAside(c));
@@ -199,7 +239,11 @@ function classify(
   }
 }
 
-function noResults(name: string, run: SubprocessResult, timeoutMs: number): ConformanceProblem {
+function noResults(
+  name: string,
+  run: SubprocessResult,
+  timeoutMs: number,
+): ConformanceProblem {
   const reason = run.timedOut
     ? `timed out after ${timeoutMs} ms`
     : `no results (exit code ${run.code}): ${firstLines(run.stderr || run.stdout)}`;
@@ -217,7 +261,7 @@ export async function runConformance(
   url: string,
   options: RunConformanceOptions = {},
 ): Promise<ConformanceReport> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? (options.scenarios ? 60_000 : 240_000);
   const report: ConformanceReport = {
     passed: [],
     failed: [],
@@ -229,17 +273,26 @@ export async function runConformance(
   const outDir = await Deno.makeTempDir({ prefix: "mcp-conformance-" });
   try {
     if (options.scenarios === undefined) {
-      const run = await runSuite(
-        ["server", "--url", url, "--suite", "all", "-o", outDir],
-        timeoutMs,
-      );
+      const selection = options.requirements === undefined
+        ? ["--suite", "all"]
+        : ["--requirements", options.requirements];
+      const run = await runSuite([
+        "server",
+        "--url",
+        url,
+        ...selection,
+        "-o",
+        outDir,
+      ], timeoutMs);
       const results = await readResults(outDir);
       for (const [name, checks] of results) {
         classify(name, checks, report, notTestable[name]);
       }
       // A scenario that threw inside the runner is in the summary but wrote no checks.json.
-      for (const name of summaryScenarios(run.stdout)) {
-        if (!results.has(name)) report.failed.push(noResults(name, run, timeoutMs));
+      for (const name of ranScenarios(run.stdout)) {
+        if (!results.has(name)) {
+          report.failed.push(noResults(name, run, timeoutMs));
+        }
       }
       if (results.size === 0 && report.failed.length === 0) {
         report.failed.push(noResults("(suite)", run, timeoutMs));
@@ -258,13 +311,22 @@ export async function runConformance(
           else report.failed.push(noResults(name, run, timeoutMs));
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
-          report.failed.push({ name, reason: `could not run the scenario: ${message}` });
+          report.failed.push({
+            name,
+            reason: `could not run the scenario: ${message}`,
+          });
         }
       };
       const workers = Array.from(
-        { length: Math.max(1, Math.min(options.concurrency ?? 2, queue.length)) },
+        {
+          length: Math.max(1, Math.min(options.concurrency ?? 2, queue.length)),
+        },
         async () => {
-          for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+          for (
+            let name = queue.shift();
+            name !== undefined;
+            name = queue.shift()
+          ) {
             await runOne(name);
           }
         },
@@ -281,21 +343,55 @@ export async function runConformance(
 }
 
 /** The suite's server scenario names (`conformance list --server`), in catalogue order. */
-export async function listServerScenarios(timeoutMs = 60_000): Promise<string[]> {
+export async function listServerScenarios(
+  timeoutMs = 60_000,
+): Promise<string[]> {
   const run = await runSuite(["list", "--server"], timeoutMs);
   if (run.code !== 0) {
-    throw new Error(`conformance list failed (exit ${run.code}): ${firstLines(run.stderr)}`);
+    throw new Error(
+      `conformance list failed (exit ${run.code}): ${firstLines(run.stderr)}`,
+    );
   }
   return [...run.stdout.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1]!);
+}
+
+/**
+ * The server scenarios a requirement set names (`conformance list --requirements X`): the
+ * required ones first, then those it runs without scoring (`extension`, `pending`,
+ * `added-after-release`).
+ */
+export async function listRequirementSet(
+  revision: string,
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const run = await runSuite(["list", "--requirements", revision], timeoutMs);
+  if (run.code !== 0) {
+    throw new Error(
+      `conformance list --requirements ${revision} failed (exit ${run.code}): ${
+        firstLines(run.stderr)
+      }`,
+    );
+  }
+  const required = /^Server scenarios[^\n]*\n((?: {2}- \S+\n)*)/m.exec(run.stdout)?.[1] ?? "";
+  const names = [...required.matchAll(/^ {2}- (\S+)$/gm)].map((m) => m[1]!);
+  const unscored = [...run.stdout.matchAll(/^ {4}- (\S+) \[server\]$/gm)].map((
+    m,
+  ) => m[1]!);
+  return [...names, ...unscored];
 }
 
 if (import.meta.main) {
   const [url, ...scenarios] = Deno.args;
   if (!url) {
-    console.error("usage: deno run -A tests/conformance/run.ts <url> [scenario...]");
+    console.error(
+      "usage: deno run -A tests/conformance/run.ts <url> [scenario...]",
+    );
     Deno.exit(2);
   }
-  const report = await runConformance(url, scenarios.length > 0 ? { scenarios } : {});
+  const report = await runConformance(
+    url,
+    scenarios.length > 0 ? { scenarios } : {},
+  );
   const { checks: _checks, ...summary } = report;
   console.log(JSON.stringify(summary, null, 2));
   Deno.exit(report.failed.length > 0 ? 1 : 0);
