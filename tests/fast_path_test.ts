@@ -599,6 +599,9 @@ Deno.test("a session call that is not quick, or notifies, is handed to the SDK; 
     assert.equal(runs.get("progress_read"), 2, "a notification hands the call to the SDK");
     assert.match(await text({ name: "open_read" }), /"text":"open"/);
     assert.equal(runs.get("open_read"), 1, "an open-world tool is run by the SDK only");
+    // A tool that is never quick stops being tried after a few hand-overs.
+    for (let i = 0; i < 8; i++) assert.match(await text({ name: "slow_read" }), /"text":"slow"/);
+    assert.equal(runs.get("slow_read"), 2 + 3 * 2 + 5, "tried 4 times in all, then the SDK alone");
   } finally {
     await handler.close();
   }

@@ -12,6 +12,7 @@
  * that notifies, logs or asks the client anything, is abandoned (its signal aborted) and
  * answered by the SDK instead, which runs the tool again: that is safe only because such a tool
  * changes nothing and reaches nothing outside the server, which is why only those tools qualify.
+ * A tool handed over several times in a row is then tried only now and then.
  * Nothing per request is kept on the shared session server, so two requests never cross.
  *
  * @module
@@ -91,6 +92,23 @@ function qualifies(tool: RegisteredTool | undefined): tool is RegisteredTool {
     tool.annotations?.readOnlyHint === true && tool.annotations?.openWorldHint === false;
 }
 
+/**
+ * Calls of each tool handed over in a row. A tool that is never quick here (its job store does
+ * I/O, as in a cluster) would otherwise run twice on every call; after a few hand-overs it is
+ * only tried again now and then.
+ */
+const handedOver = new Map<string, number>();
+const GIVE_UP_AFTER = 4;
+const RETRY_EVERY = 64;
+
+/** Whether to try `name` on the quick path this time (counts the skipped tries too). */
+function worthTrying(name: string): boolean {
+  const streak = handedOver.get(name) ?? 0;
+  if (streak < GIVE_UP_AFTER || streak % RETRY_EVERY === 0) return true;
+  handedOver.set(name, streak + 1);
+  return false;
+}
+
 /** Thrown into a tool that asks for what only the SDK's session can give (then handed over). */
 class HandOver extends Error {}
 
@@ -130,7 +148,7 @@ export async function quickSessionCall(
   const quick = quickRequest(request, body);
   if (!quick) return undefined;
   const tool = toolsOf(session.server)?.get(quick.name);
-  if (!qualifies(tool)) return undefined;
+  if (!qualifies(tool) || !worthTrying(quick.name)) return undefined;
 
   const abort = new AbortController();
   const handOver = () => {
@@ -157,8 +175,10 @@ export async function quickSessionCall(
   const result = await Promise.race([run, afterMicrotasks(QUICK_HOPS)]);
   if (!result || abort.signal.aborted) {
     abort.abort(new DOMException("Served by the session transport instead", "AbortError"));
+    handedOver.set(quick.name, (handedOver.get(quick.name) ?? 0) + 1);
     return undefined;
   }
+  handedOver.delete(quick.name);
 
   // What the SDK's session transport writes for one request on a fresh POST stream.
   const streamId = crypto.randomUUID();
