@@ -65,7 +65,9 @@ export { createServer, type ServerDeps, type ToolSettings } from "./src/server.t
 export type {
   AuthInfo,
   CallToolResult,
+  EventStore,
   InputRequiredResult,
+  JSONRPCMessage,
   McpServer,
   ServerContext,
 } from "./src/sdk_types.ts";
@@ -128,6 +130,13 @@ export {
   type WaitOptions,
 } from "./src/jobs/manager.ts";
 export type { JobCoordinator, JobLease, JobUpdate } from "./src/jobs/coordinator.ts";
+export { type AdoptedJob, CallHandoff, type CallIdentity } from "./src/call_handoff.ts";
+export type {
+  ResumedCall,
+  SharedEventStore,
+  SharedSession,
+  SharedSessions,
+} from "./src/transports/shared_sessions.ts";
 export type {
   JobLog,
   JobPage,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CallHandoff } from "./call_handoff.ts";
 import type { CostGuard } from "./costs/cost_guard.ts";
 import type { Catalogue } from "./fal/catalogue.ts";
 import type { FalClient } from "./fal/client.ts";
@@ -59,7 +60,7 @@ export interface ServerDeps {
   /** Metrics registry. */
   metrics?: Metrics | undefined;
   /** The tool calls under way in this process, which graceful shutdown waits for. */
-  calls?: CallsInFlight | undefined;
+  underWay?: CallsInFlight | undefined;
   /** The fal catalogue, cached per process (for completions and recommendations). */
   catalogue?: Catalogue | undefined;
   /** Cost confirmation and daily budgets (off when absent). */
@@ -69,4 +70,6 @@ export interface ServerDeps {
    * job's id (it keeps running at fal) instead of being cut off.
    */
   stopping?: AbortSignal | undefined;
+  /** Session calls that may be finished by another instance of a cluster (absent otherwise). */
+  calls?: CallHandoff | undefined;
 }

@@ -7,8 +7,10 @@
  */
 
 import { assertSafeBind } from "./bind_policy.ts";
+import { CallHandoff } from "./call_handoff.ts";
 import { CallsInFlight } from "./calls_in_flight.ts";
 import { type JobBackend, openJobBackend } from "./cluster/job_backend.ts";
+import { createSharedSessions } from "./cluster/shared_sessions.ts";
 import { falWebhookHandler } from "./cluster/webhook_route.ts";
 import { type Config, isLoopbackHost } from "./config.ts";
 import type { ServerDeps } from "./context.ts";
@@ -67,7 +69,9 @@ interface Core {
   logger: Logger;
   metrics: Metrics;
   /** The tool calls under way, which shutdown waits for. */
-  calls: CallsInFlight;
+  underWay: CallsInFlight;
+  /** In a cluster, session calls waiting on a job that another instance can finish. */
+  handoff: CallHandoff | undefined;
   /** Aborts when the server stops taking work. */
   stopWork: AbortController;
   hosts: FalHosts;
@@ -184,13 +188,19 @@ async function openStore(
     serverKeyId: fal.hasKey ? fal.owner : undefined,
   }, logger);
   await jobs.resume();
-  const calls = new CallsInFlight();
-  metrics.gauge("fal_mcp_tool_calls_in_flight", "Tool calls under way", () => [[{}, calls.count]]);
+  const underWay = new CallsInFlight();
+  metrics.gauge(
+    "fal_mcp_tool_calls_in_flight",
+    "Tool calls under way",
+    () => [[{}, underWay.count]],
+  );
   return {
     config,
     logger,
     metrics,
-    calls,
+    underWay,
+    // In a cluster, a session call waiting on a job can be finished by another instance.
+    handoff: backend.cluster ? new CallHandoff() : undefined,
     stopWork: new AbortController(),
     hosts,
     fal,
@@ -225,7 +235,8 @@ function buildDeps(core: Core): Deps {
     },
     logger,
     metrics,
-    calls: core.calls,
+    underWay: core.underWay,
+    calls: core.handoff,
     stopping: core.stopWork.signal,
     catalogue: new Catalogue(fal),
     costs: new CostGuard({
@@ -300,6 +311,16 @@ function buildHttpApp(core: Core, deps: Deps): HttpApp {
     maxInFlight: config.maxInFlight,
     maxSessionsPerClient: config.maxSessionsPerClient,
     readTimeoutMs: config.readTimeoutMs,
+    sharedSessions: backend.cluster
+      ? createSharedSessions({
+        cluster: backend.cluster,
+        ttlMs: config.sessionTtlMs,
+        keepAliveMs: config.keepAliveMs,
+        retryMs: 1000,
+        logger,
+      })
+      : undefined,
+    calls: core.handoff,
     metrics: core.metrics,
     authenticate: createAuthenticator({
       tokens: new BearerTokens(config.authTokens),
@@ -398,17 +419,17 @@ function shutdownSteps(
   stdio: StdioConnection | undefined,
   stopped: () => void,
 ): () => Promise<void> {
-  const { config, logger, calls } = core;
+  const { config, logger, underWay } = core;
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {
       logger.info("fal-mcp stopping", { grace_ms: config.shutdownTimeoutMs });
       http?.app.drain();
       // Let tool calls under way finish (their jobs are recorded either way), up to the grace.
-      await calls.idle(config.shutdownTimeoutMs);
+      await underWay.idle(config.shutdownTimeoutMs);
       // Calls still waiting on fal answer now with their job id; their jobs go on at fal.
       core.stopWork.abort();
-      await calls.idle(2000);
+      await underWay.idle(2000);
       // A call that just ended hands its answer to its transport in the same turn: let those
       // sends run before the transports close.
       await sleep(0);

@@ -8,7 +8,9 @@
 import type {
   AuthInfo as SdkAuthInfo,
   CallToolResult as SdkCallToolResult,
+  EventStore as SdkEventStore,
   InputRequiredResult as SdkInputRequiredResult,
+  JSONRPCMessage as SdkJSONRPCMessage,
   McpServer as SdkMcpServer,
   ServerContext as SdkServerContext,
 } from "@modelcontextprotocol/server";
@@ -27,3 +29,9 @@ export type InputRequiredResult = SdkInputRequiredResult;
 
 /** The context the SDK hands every request handler (`@modelcontextprotocol/server`). */
 export type ServerContext = SdkServerContext;
+
+/** Where a Streamable HTTP session's events are kept for resumption (`@modelcontextprotocol/server`). */
+export type EventStore = SdkEventStore;
+
+/** One JSON-RPC message: request, notification or response (`@modelcontextprotocol/server`). */
+export type JSONRPCMessage = SdkJSONRPCMessage;

@@ -19,13 +19,23 @@ import {
 const info = { name: "fal-mcp-cluster-test", version: "1.0.0" };
 
 async function connect(url: string): Promise<Client> {
-  const client = new Client(info, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+  const client = new Client(info, {
+    versionNegotiation: { mode: { pin: "2026-07-28" } },
+  });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`)),
+  );
   return client;
 }
 
-function call(client: Client, name: string, args: Record<string, unknown>): Promise<ToolAnswer> {
-  return client.callTool({ name, arguments: args }, { timeout: 60_000 }) as Promise<ToolAnswer>;
+function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<ToolAnswer> {
+  return client.callTool({ name, arguments: args }, {
+    timeout: 60_000,
+  }) as Promise<ToolAnswer>;
 }
 
 function v2Call(client: Client): CallWithProgress {
@@ -39,7 +49,11 @@ function resultFetches(fake: FakeFal, id: string): number {
     .length;
 }
 
-async function submit(client: Client, prompt: string, durationMs: number): Promise<string> {
+async function submit(
+  client: Client,
+  prompt: string,
+  durationMs: number,
+): Promise<string> {
   const answer = await call(client, "submit_job", {
     endpoint_id: "fal-ai/flux/dev",
     input: { prompt, fake_duration_ms: durationMs },
@@ -82,13 +96,18 @@ Deno.test("cluster: through round-robin nginx three instances serve 2026-07-28 c
     try {
       await assertFalTools(client);
       const { resourceTemplates } = await client.listResourceTemplates();
-      assert.ok(resourceTemplates.some((t) => t.uriTemplate === "fal://jobs/{job_id}"));
+      assert.ok(
+        resourceTemplates.some((t) => t.uriTemplate === "fal://jobs/{job_id}"),
+      );
       await assertImageGenerated(v2Call(client));
       // Submitted through one request, read through the next ones: each lands on another instance.
       const id = await submit(client, "a fox", 600);
       const seen: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const answer = await call(client, "get_job", { job_id: id, wait_seconds: 30 });
+        const answer = await call(client, "get_job", {
+          job_id: id,
+          wait_seconds: 30,
+        });
         assert.notEqual(answer.isError, true, JSON.stringify(answer.content));
         seen.push(String(answer.structuredContent?.status));
       }
@@ -97,7 +116,11 @@ Deno.test("cluster: through round-robin nginx three instances serve 2026-07-28 c
       assert.ok(JSON.stringify(listed.structuredContent).includes(id));
       const read = await client.readResource({ uri: `fal://jobs/${id}` });
       assert.match(JSON.stringify(read.contents), /COMPLETED/);
-      assert.equal(resultFetches(fake, id), 1, "the result is fetched once in the cluster");
+      assert.equal(
+        resultFetches(fake, id),
+        1,
+        "the result is fetched once in the cluster",
+      );
       // Every instance served MCP requests (no stickiness).
       for (const instance of cluster.instances) {
         assert.ok(
@@ -130,13 +153,20 @@ Deno.test("cluster: kill -9 of a job's lease holder: another instance finishes i
       const waiterInstance = others[1]!;
       const waiterClient = await connect(waiterInstance.url);
       try {
-        const waiting = call(waiterClient, "get_job", { job_id: id, wait_seconds: 60 });
+        const waiting = call(waiterClient, "get_job", {
+          job_id: id,
+          wait_seconds: 60,
+        });
         // Let the waiter subscribe, then kill the follower mid-job.
         await new Promise((resolve) => setTimeout(resolve, 300));
         await victim.kill();
         const answer = await waiting;
         assert.notEqual(answer.isError, true, JSON.stringify(answer.content));
-        assert.equal(answer.structuredContent?.status, "COMPLETED", JSON.stringify(answer));
+        assert.equal(
+          answer.structuredContent?.status,
+          "COMPLETED",
+          JSON.stringify(answer),
+        );
         assert.equal(resultFetches(fake, id), 1);
         const newHolder = others.find((i) =>
           i.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id)
@@ -180,8 +210,15 @@ Deno.test("cluster: Redis restarted mid-run: /ready is 503 while it is away, no 
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }
-      const answer = await call(client, "get_job", { job_id: id, wait_seconds: 60 });
-      assert.equal(answer.structuredContent?.status, "COMPLETED", JSON.stringify(answer));
+      const answer = await call(client, "get_job", {
+        job_id: id,
+        wait_seconds: 60,
+      });
+      assert.equal(
+        answer.structuredContent?.status,
+        "COMPLETED",
+        JSON.stringify(answer),
+      );
       assert.equal(resultFetches(fake, id), 1);
     } finally {
       await client.close();
@@ -201,9 +238,20 @@ Deno.test("cluster: fal's webhook delivered to an instance that did not submit c
     await submitter.close().catch(() => {});
     const client = await connect(cluster.url);
     try {
-      const answer = await call(client, "get_job", { job_id: id, wait_seconds: 60 });
-      assert.equal(answer.structuredContent?.status, "COMPLETED", JSON.stringify(answer));
-      assert.equal(resultFetches(fake, id), 0, "the result came with the webhook, not a fetch");
+      const answer = await call(client, "get_job", {
+        job_id: id,
+        wait_seconds: 60,
+      });
+      assert.equal(
+        answer.structuredContent?.status,
+        "COMPLETED",
+        JSON.stringify(answer),
+      );
+      assert.equal(
+        resultFetches(fake, id),
+        0,
+        "the result came with the webhook, not a fetch",
+      );
       await waitFor(() => fake.state.webhooks.some((w) => w.requestId === id && w.status === 200));
       const delivery = fake.state.webhooks.find((w) => w.requestId === id)!;
       assert.ok(delivery.url.startsWith(cluster.url), delivery.url);
@@ -219,14 +267,21 @@ Deno.test("cluster: fal's webhook delivered to an instance that did not submit c
       const text = JSON.stringify(delivery.body);
       const replay = await fetch(`${cluster.url}/fal/webhook`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...await webhookHeaders(key, id, text) },
+        headers: {
+          "content-type": "application/json",
+          ...await webhookHeaders(key, id, text),
+        },
         body: text,
       });
       assert.equal(replay.status, 200);
       assert.equal((await replay.json()).changed, false);
       // A forged one (another key, claiming failure) is refused.
       const forger = await makeWebhookSigningKey();
-      const forged = JSON.stringify({ request_id: id, status: "ERROR", error: "forged" });
+      const forged = JSON.stringify({
+        request_id: id,
+        status: "ERROR",
+        error: "forged",
+      });
       const refused = await fetch(`${cluster.url}/fal/webhook`, {
         method: "POST",
         headers: {
@@ -245,4 +300,45 @@ Deno.test("cluster: fal's webhook delivered to an instance that did not submit c
       await client.close();
     }
   }, { webhooks: key });
+});
+
+Deno.test("cluster: subscriptions/listen on one instance hears a job another instance submitted and follows", async () => {
+  await withCluster(async (_fake, cluster) => {
+    const [first, second] = cluster.instances;
+    const listener = await connect(first!.url);
+    const submitter = await connect(second!.url);
+    try {
+      const updates: string[] = [];
+      listener.setNotificationHandler(
+        "notifications/resources/updated",
+        (n) => {
+          updates.push(n.params.uri);
+        },
+      );
+      const id = await submit(submitter, "a fox heard elsewhere", 1500);
+      const uri = `fal://jobs/${id}`;
+      const subscription = await listener.listen({
+        resourceSubscriptions: [uri],
+      });
+      try {
+        await waitFor(
+          () => updates.length > 0,
+          "a resource update from another instance",
+        );
+        assert.ok(updates.every((u) => u === uri));
+      } finally {
+        await subscription.close();
+      }
+      // The job was followed by the instance that submitted it, not by the listener's.
+      assert.ok(
+        second!.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id),
+      );
+      assert.ok(
+        !first!.logs.some((r) => r.msg === "following a job under its lease" && r.job_id === id),
+      );
+    } finally {
+      await listener.close();
+      await submitter.close();
+    }
+  });
 });

@@ -10,7 +10,7 @@ import type { Logger } from "../log.ts";
 import type { JobCoordinator } from "../jobs/coordinator.ts";
 import { openJobStore } from "../jobs/open_store.ts";
 import type { JobStore } from "../jobs/types.ts";
-import { openRedisCluster } from "./redis_cluster.ts";
+import { openRedisCluster, type RedisCluster } from "./redis_cluster.ts";
 import type { RedisClient } from "../jobs/redis_store.ts";
 
 /** The store and, in a cluster, the coordinator a `JobManager` runs on. */
@@ -19,6 +19,8 @@ export interface JobBackend {
   store: JobStore;
   /** Leases and change notifications, in a cluster. */
   coordinator: JobCoordinator | undefined;
+  /** The cluster membership (its connections serve sessions too), when on Redis. */
+  cluster: RedisCluster | undefined;
   /** The cluster's Redis connection and key prefix, for other shared state; none alone. */
   redis: { client: RedisClient; prefix: string } | undefined;
   /** Readiness facts for `/ready`; `not_ready` (a reason) when Redis is unreachable. */
@@ -40,6 +42,7 @@ export async function openJobBackend(
     return {
       store: openJobStore(config.jobStore, config.stateDir, logger),
       coordinator: undefined,
+      cluster: undefined,
       redis: undefined,
       readiness: () => ({}),
       close: () => Promise.resolve(),
@@ -49,6 +52,7 @@ export async function openJobBackend(
   return {
     store: cluster.store,
     coordinator: cluster.coordinator,
+    cluster,
     redis: { client: cluster.client, prefix: cluster.prefix },
     readiness: () => {
       const reachable = cluster.ready();

@@ -22,6 +22,7 @@ import type { Logger } from "../log.ts";
 import type { JobCoordinator, JobLease, JobUpdate } from "../jobs/coordinator.ts";
 import { DEFAULT_REDIS_PREFIX, type RedisClient, RedisJobStore } from "../jobs/redis_store.ts";
 import type { QueueStatus } from "../fal/types.ts";
+import type { JobStatus } from "../jobs/types.ts";
 
 /** Options for {@linkcode openRedisCluster}. */
 export interface RedisClusterOptions {
@@ -49,6 +50,8 @@ export interface RedisCluster {
   readonly store: RedisJobStore;
   /** Leases and change notifications. */
   readonly coordinator: JobCoordinator;
+  /** The subscriber connection (shared; never closed by its users). */
+  readonly subscriber: RedisClient;
   /** Whether Redis is reachable now (both connections ready). */
   ready(): boolean;
   /** Gives up every lease and closes the connections. */
@@ -64,6 +67,8 @@ interface Announcement {
   from: string;
   id: string;
   status?: QueueStatus;
+  created?: true;
+  previous?: JobStatus;
 }
 
 /** The host and port of a Redis URL, for logs (never the password). */
@@ -140,7 +145,13 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
     if (announcement.from === instanceId || listeners.size === 0) return;
     store.get(announcement.id).then((record) => {
       if (!record) return;
-      for (const listener of listeners) listener({ record, status: announcement.status });
+      const update = {
+        record,
+        status: announcement.status,
+        created: announcement.created === true,
+        previous: announcement.previous,
+      };
+      for (const listener of listeners) listener(update);
     }).catch((error) => logger.warn("reading an announced job failed", { error }));
   });
 
@@ -186,6 +197,8 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
     async publish(update: JobUpdate): Promise<void> {
       const announcement: Announcement = { from: instanceId, id: update.record.id };
       if (update.status) announcement.status = update.status;
+      if (update.created) announcement.created = true;
+      if (update.previous) announcement.previous = update.previous;
       await client.publish(channel, JSON.stringify(announcement));
     },
     onUpdate(listener) {
@@ -194,6 +207,13 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
     },
   };
 
+  // This instance's liveness: other instances take over its calls once it has expired.
+  const aliveKey = `${prefix}instance:${instanceId}`;
+  const beat = () => client.set(aliveKey, String(Date.now()), { PX: leaseMs }).catch(() => {});
+  await beat();
+  const heartbeat = setInterval(beat, Math.max(50, Math.floor(leaseMs / 3)));
+  Deno.unrefTimer(heartbeat);
+
   logger.info("cluster joined", { redis: where, instance: instanceId, lease_ms: leaseMs });
   return {
     instanceId,
@@ -201,8 +221,11 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
     prefix,
     store,
     coordinator,
+    subscriber,
     ready: () => client.isReady && subscriber.isReady,
     async close() {
+      clearInterval(heartbeat);
+      await client.del(aliveKey).catch(() => {});
       await Promise.allSettled([...leases].map((lease) => lease.release()));
       await store.close();
       await Promise.allSettled([subscriber.close(), client.close()]);

@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { CallHandoff } from "../call_handoff.ts";
+import type { SharedSessions } from "../transports/shared_sessions.ts";
 import { JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
@@ -69,6 +71,10 @@ export interface HttpAppOptions {
   maxInFlight?: number | undefined;
   /** Most live sessions one caller may hold, per transport (default unbounded). */
   maxSessionsPerClient?: number | undefined;
+  /** 2025-era sessions shared by a cluster's instances (in process when absent). */
+  sharedSessions?: SharedSessions | undefined;
+  /** Where session calls record their jobs (a cluster finishes them elsewhere if needed). */
+  calls?: CallHandoff | undefined;
   /** How long a request body may take to arrive, in ms (default 30 s). */
   readTimeoutMs?: number | undefined;
   /** Admission control (made from `maxInFlight` when absent; tests pass their own). */
@@ -154,6 +160,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     listen: options.listen,
     maxSessionsPerClient: options.maxSessionsPerClient,
     readTimeoutMs: options.readTimeoutMs,
+    shared: options.sharedSessions,
+    calls: options.calls,
   });
   const sse = createLegacySseHandler({
     factory: options.factory,

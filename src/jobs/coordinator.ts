@@ -8,7 +8,7 @@
  */
 
 import type { QueueStatus } from "../fal/types.ts";
-import type { JobRecord } from "./types.ts";
+import type { JobRecord, JobStatus } from "./types.ts";
 
 /** The right to follow one job, held by one instance at a time. */
 export interface JobLease {
@@ -24,6 +24,10 @@ export interface JobUpdate {
   record: JobRecord;
   /** fal's status that caused it, when one did (for progress). */
   status?: QueueStatus | undefined;
+  /** The job was first recorded by this change. */
+  created?: boolean | undefined;
+  /** The job's status before this change. */
+  previous?: JobStatus | undefined;
 }
 
 /** Leases and change notifications shared by the instances of a cluster. */

@@ -21,7 +21,7 @@ import { errorMessage, FalMcpError, invalidParams, JsonRpcCode } from "../errors
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { sleep } from "../sleep.ts";
-import type { JobCoordinator } from "./coordinator.ts";
+import type { JobCoordinator, JobUpdate } from "./coordinator.ts";
 import { matchPending, unknownOutcome } from "./settle.ts";
 import { JobEvents } from "./events.ts";
 import {
@@ -178,7 +178,18 @@ export class JobManager {
     this.#coordinator = options.coordinator;
     this.#webhookUrl = options.webhookUrl;
     if (this.#coordinator) {
-      this.#coordinator.onUpdate(({ record, status }) => this.#notify(record, status));
+      // Another instance's change reaches this one's waiters and live views (subscriptions,
+      // task notifications, list changes) as if it had happened here.
+      this.#coordinator.onUpdate(({ record, status, created, previous }) => {
+        this.#notify(record, status);
+        if (created) {
+          this.events.publish({ kind: "created", record });
+          this.listChanges.emit(record.owner);
+          return;
+        }
+        this.events.publish({ kind: "updated", record, previous });
+        if (previous !== record.status) this.listChanges.emit(record.owner);
+      });
       // A job whose follower's instance died has no lease any more: some instance takes it over.
       this.#takeover = setInterval(
         () => void this.#followUnfinished().catch(() => {}),
@@ -333,6 +344,7 @@ export class JobManager {
     this.#countStatus(record.status);
     this.events.publish({ kind: "created", record });
     this.listChanges.emit(record.owner);
+    this.#announce({ record, created: true });
     this.#log.info("fal job submitted", { job_id: record.id, endpoint_id: endpointId });
     if (unanswered > 0) await this.#recordPossibleDuplicates(fal, pending, unanswered);
     return record;
@@ -647,6 +659,7 @@ export class JobManager {
         this.#countStatus(settled.status);
         this.listChanges.emit(settled.owner);
         this.events.publish({ kind: "created", record: settled });
+        this.#announce({ record: settled, created: true });
         this.#log.info("interrupted submit found at fal", {
           job_id: requestId,
           pending_id: record.id,
@@ -850,9 +863,7 @@ export class JobManager {
       }
       this.#notify(updated, status);
       this.events.publish({ kind: "updated", record: updated, previous: current.status });
-      this.#coordinator?.publish({ record: updated, status }).catch((error) =>
-        this.#log.warn("announcing a job change failed", { job_id: id, error })
-      );
+      this.#announce({ record: updated, status, previous: current.status });
       return updated;
     });
     this.#writes.set(id, next);
@@ -860,6 +871,13 @@ export class JobManager {
       if (this.#writes.get(id) === next) this.#writes.delete(id);
     }).catch(() => {});
     return next;
+  }
+
+  /** Tells the other instances of a cluster about a change (nothing without a coordinator). */
+  #announce(update: JobUpdate): void {
+    this.#coordinator?.publish(update).catch((error) =>
+      this.#log.warn("announcing a job change failed", { job_id: update.record.id, error })
+    );
   }
 
   #notify(record: JobRecord, status?: QueueStatus): void {

@@ -17,9 +17,10 @@ export class ProgressReporter {
   #lastMessage = "";
   #chain: Promise<void> = Promise.resolve();
 
-  /** Reads the progress token of the request being handled. */
-  constructor(ctx: ServerContext) {
+  /** Reads the progress token of the request being handled; progress goes on from `start`. */
+  constructor(ctx: ServerContext, start = 0) {
     this.#ctx = ctx;
+    this.#progress = start;
     const token = ctx.mcpReq._meta?.progressToken;
     this.#token = typeof token === "string" || typeof token === "number" ? token : undefined;
   }

@@ -48,14 +48,16 @@ export async function runJob(
   const signal = ctx.mcpReq.signal;
   // A bad save_to is refused before the job is paid for, not after.
   await checkSaveTarget(deps.settings.saveBaseDir, options.saveTo);
-  const decision = options.gate
+  // A call replayed by another instance after its own died adopts the job it had submitted.
+  const adopted = deps.calls?.take(ctx);
+  const decision = options.gate && !adopted
     ? await gateRun(options.gate.server, deps, ctx, options.tool, endpointId, options.gate.args)
     : { kind: "go" as const, estimateUsd: undefined };
   // An answer instead of a run: a confirmation request (input_required), a token, a refusal.
   if (decision.kind === "answer") return decision.result as CallToolResult;
   const asTask = options.taskCapable === true && declaresTasksExtension(ctx);
-  const progress = new ProgressReporter(ctx);
-  const submitted = await submitPaid(
+  const progress = new ProgressReporter(ctx, adopted?.lastProgress);
+  const submitted = adopted ? { id: adopted.jobId } : await submitPaid(
     deps,
     decision,
     () =>
@@ -64,7 +66,10 @@ export async function runJob(
         signal,
       }),
   );
-  progress.report(`Submitted as job ${submitted.id}`);
+  if (!adopted) {
+    deps.calls?.noteJob(ctx, submitted.id);
+    progress.report(`Submitted as job ${submitted.id}`);
+  }
   const record = await deps.jobs.wait(deps, submitted.id, {
     timeoutMs: asTask ? deps.settings.syncWaitMs : options.waitMs,
     signal: deps.stopping ? AbortSignal.any([signal, deps.stopping]) : signal,

@@ -16,7 +16,7 @@ export function untilStopping(deps: ServerDeps, signal: AbortSignal): AbortSigna
 
 /** Runs `fn` counted among the calls under way, which graceful shutdown waits for. */
 export function holdingShutdown<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
-  return deps.calls ? deps.calls.hold(fn) : fn();
+  return deps.underWay ? deps.underWay.hold(fn) : fn();
 }
 
 /** The answer to a wait cut short by shutdown: the job goes on; ask again after reconnecting. */

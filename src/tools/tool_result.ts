@@ -41,7 +41,7 @@ export interface ToolObservers {
   /** Metrics registry, when the server keeps one. */
   metrics?: Metrics | undefined;
   /** The calls under way, which graceful shutdown waits for (uncounted when absent). */
-  calls?: CallsInFlight | undefined;
+  underWay?: CallsInFlight | undefined;
 }
 
 /**
@@ -54,7 +54,7 @@ export async function guarded(
   body: () => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const started = performance.now();
-  const leave = observers.calls?.enter();
+  const leave = observers.underWay?.enter();
   let result: CallToolResult;
   try {
     result = await withSpan(`tool ${tool}`, { "mcp.tool.name": tool }, body);

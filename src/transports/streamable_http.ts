@@ -34,10 +34,18 @@ import { duplicateIdResponse, InFlightIds, requestIdsOf } from "./inflight_ids.t
 import type { ListenHandler, ListenRequest } from "./listen.ts";
 import { OwnerQuota } from "./owner_quota.ts";
 import { readJsonPost } from "./post_body.ts";
-import { clientSessionsFull, methodNotAllowed, sessionNotFound, sessionsFull } from "./refusals.ts";
+import {
+  clientSessionsFull,
+  methodNotAllowed,
+  notAcceptable,
+  sessionNotFound,
+  sessionsFull,
+} from "./refusals.ts";
 import type { ServerFactory } from "./server_factory.ts";
 import { type QuickSession, quickSessionCall } from "./session_quick_call.ts";
 import { SessionRegistry } from "./sessions.ts";
+import type { ResumedCall, SharedSessions } from "./shared_sessions.ts";
+import type { CallHandoff } from "../call_handoff.ts";
 import { onResponseDone } from "./track_body.ts";
 
 export type { ServerFactory } from "./server_factory.ts";
@@ -80,6 +88,14 @@ export interface StreamableHttpOptions {
    * credential itself or its expiry, which change from request to request).
    */
   reuseKey?: (principal: Principal) => string;
+  /**
+   * Sessions shared by the instances of a cluster: any instance serves any session, streams are
+   * served from the shared log, and per-client caps are counted cluster-wide. In process when
+   * absent.
+   */
+  shared?: SharedSessions | undefined;
+  /** Where session calls record their jobs, so another instance can finish them. */
+  calls?: CallHandoff | undefined;
 }
 
 /** The `/mcp` handler. */
@@ -99,6 +115,8 @@ interface Session extends QuickSession {
   transport: WebStandardStreamableHTTPServerTransport;
   /** Request ids being answered now (a second request with one of them is refused). */
   inFlight: InFlightIds;
+  /** The requests being answered now, by id (a cluster records the ones waiting on a job). */
+  requests: Map<string | number, ResumedCall["request"]>;
   close(): Promise<void>;
 }
 
@@ -196,35 +214,19 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     sdkFetch: modernFetch,
     keepAliveMs: options.keepAliveMs,
   });
-  const quickCalls = options.fastPath !== false;
+  // Quick session calls are served on one instance only: a cluster's sessions keep the SDK path.
+  const quickCalls = options.fastPath !== false && options.shared === undefined;
   const sessions = new SessionRegistry<Session>({
     maxSessions: options.maxSessions,
     idleTtlMs: options.sessionTtlMs,
     logger: log,
   });
 
-  async function openSession(
-    request: Request,
-    parsedBody: unknown,
-    principal: Principal,
-  ): Promise<Response> {
-    if (sessions.isFull) {
-      log.warn("session limit reached", { max_sessions: options.maxSessions });
-      return sessionsFull(options.maxSessions, "sessions", requestIdOf(parsedBody));
-    }
-    const releaseShare = perClient.take(principal.id);
-    if (!releaseShare) {
-      log.warn("per-client session limit reached", {
-        principal: principal.id,
-        max_sessions_per_client: perClient.max,
-      });
-      return clientSessionsFull(
-        perClient.max,
-        "sessions",
-        "end one with DELETE or let an idle one expire",
-        requestIdOf(parsedBody),
-      );
-    }
+  const shared = options.shared;
+  const authInfoOf = toAuthInfo;
+
+  /** Builds a session's server and transport; the session exists once `initialize` is served. */
+  async function startSession(id: string, principal: Principal, releaseShare: () => void) {
     let server: McpServer;
     try {
       server = await options.factory(principal);
@@ -232,18 +234,18 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       releaseShare();
       throw error;
     }
-    const authInfo = toAuthInfo(principal);
     let session: Session | undefined;
-    const eventStore = new BoundedEventStore({
+    const eventStore = shared ? shared.eventStore(id) : new BoundedEventStore({
       maxEvents: options.maxEventsPerSession ?? DEFAULT_MAX_EVENTS,
       budget: eventBudget,
     });
+    // Ending here ends this instance's copy; a cluster's session ends everywhere on DELETE only.
     const ended = () => {
       releaseShare();
-      eventStore.clear();
+      if (eventStore instanceof BoundedEventStore) eventStore.clear();
     };
     const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
+      sessionIdGenerator: () => id,
       eventStore,
       retryInterval: options.retryIntervalMs ?? 1000,
       keepAliveMs: options.keepAliveMs,
@@ -257,13 +259,13 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
           retryIntervalMs: options.retryIntervalMs ?? 1000,
           transport,
           inFlight: new InFlightIds(),
+          requests: new Map(),
           close: () => {
             ended();
             return server.close();
           },
         };
         sessions.add(session);
-        log.info("session started", { session_id: id });
       },
       onsessionclosed: (id) => {
         ended();
@@ -277,13 +279,177 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       if (session) sessions.delete(session.id);
     };
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { parsedBody, authInfo });
+    return { server, transport, eventStore, ended, session: () => session };
+  }
+
+  async function openSession(
+    request: Request,
+    parsedBody: unknown,
+    principal: Principal,
+  ): Promise<Response> {
+    if (sessions.isFull) {
+      log.warn("session limit reached", { max_sessions: options.maxSessions });
+      return sessionsFull(options.maxSessions, "sessions", requestIdOf(parsedBody));
+    }
+    const id = crypto.randomUUID();
+    const initialize = (Array.isArray(parsedBody) ? parsedBody : [parsedBody])
+      .find((m) => isInitializeRequest(m));
+    const releaseShare = shared
+      ? (await shared.create(id, principal, initialize, perClient.max) ? () => {} : undefined)
+      : perClient.take(principal.id);
+    if (!releaseShare) {
+      log.warn("per-client session limit reached", {
+        principal: principal.id,
+        max_sessions_per_client: perClient.max,
+      });
+      return clientSessionsFull(
+        perClient.max,
+        "sessions",
+        "end one with DELETE or let an idle one expire",
+        requestIdOf(parsedBody),
+      );
+    }
+    const started = await startSession(id, principal, releaseShare);
+    const response = await started.transport.handleRequest(request, {
+      parsedBody,
+      authInfo: authInfoOf(principal),
+    });
+    const session = started.session();
     if (!session) {
-      ended();
-      await server.close(); // initialize was refused: nothing to keep
+      started.ended();
+      await started.server.close(); // initialize was refused: nothing to keep
+      if (shared) await shared.end(id, principal).catch(() => {});
       return response;
     }
+    log.info("session started", { session_id: id });
     return onResponseDone(response, sessions.open(session.id));
+  }
+
+  /** Sessions being rebuilt here now (concurrent requests share one rebuild). */
+  const rebuilding = new Map<string, Promise<Session | undefined>>();
+
+  /**
+   * A cluster's session this instance has no copy of: its server is rebuilt from the client's
+   * `initialize` (replayed, its answer discarded), so any instance serves any session.
+   */
+  function adopt(id: string, principal: Principal): Promise<Session | undefined> {
+    let pending = rebuilding.get(id);
+    if (!pending) {
+      pending = rebuild(id, principal).finally(() => rebuilding.delete(id));
+      rebuilding.set(id, pending);
+    }
+    return pending;
+  }
+
+  async function rebuild(id: string, principal: Principal): Promise<Session | undefined> {
+    const record = await shared?.get(id);
+    if (!record || record.owner !== ownerKey(principal)) return undefined;
+    const started = await startSession(id, principal, () => {});
+    const store = started.eventStore as { muted?: boolean };
+    store.muted = true;
+    try {
+      const headers = {
+        accept: "application/json, text/event-stream",
+        "content-type": "application/json",
+      };
+      const init = await started.transport.handleRequest(
+        new Request("http://session.rebuild/mcp", { method: "POST", headers }),
+        { parsedBody: record.initialize, authInfo: authInfoOf(principal) },
+      );
+      await init.text();
+      const initialized = await started.transport.handleRequest(
+        new Request("http://session.rebuild/mcp", {
+          method: "POST",
+          headers: { ...headers, "mcp-session-id": id },
+        }),
+        {
+          parsedBody: { jsonrpc: "2.0", method: "notifications/initialized" },
+          authInfo: authInfoOf(principal),
+        },
+      );
+      await initialized.body?.cancel();
+    } finally {
+      store.muted = false;
+    }
+    const session = started.session();
+    if (!session) {
+      await started.server.close();
+      return undefined;
+    }
+    log.info("session served by this instance", { session_id: id });
+    return session;
+  }
+
+  /** Finishes, here, a call whose instance died: replays its request with its job adopted. */
+  async function finishCall(id: string, principal: Principal, call: ResumedCall) {
+    const session = sessions.get(id) ?? await adopt(id, principal);
+    if (!session) return;
+    const transport = session.transport as unknown as {
+      _requestToStreamMapping: Map<string | number, string>;
+      onmessage?: (message: unknown, extra: unknown) => void;
+    };
+    transport._requestToStreamMapping.set(call.request.id, call.streamId);
+    options.calls?.adopt(id, call.request.id, {
+      jobId: call.jobId,
+      lastProgress: call.lastProgress,
+    });
+    log.info("finishing a call taken over from a stopped instance", {
+      session_id: id,
+      job_id: call.jobId,
+    });
+    transport.onmessage?.(call.request, { authInfo: authInfoOf(principal) });
+  }
+
+  options.calls?.onJob((sessionId, requestId, jobId) => {
+    const session = sessions.get(sessionId);
+    const request = session?.requests.get(requestId);
+    const transport = session?.transport as unknown as {
+      _requestToStreamMapping?: Map<string | number, string>;
+    } | undefined;
+    const streamId = transport?._requestToStreamMapping?.get(requestId);
+    if (!shared || !request || !streamId) return;
+    shared.noteCall(sessionId, streamId, request, jobId).catch((error) =>
+      log.warn("recording a call's job failed", { session_id: sessionId, job_id: jobId, error })
+    );
+  });
+  void shared?.onEnded((id) => {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    void session.close().catch(() => {});
+  }).catch((error) => log.warn("listening for ended sessions failed", { error }));
+
+  function notFound(parsedBody?: unknown): Response {
+    return sessionNotFound("send a new initialize request", requestIdOf(parsedBody));
+  }
+
+  /** GET of a cluster's session: its streams are served from the shared log, on any instance. */
+  async function serveSharedStream(id: string, request: Request, principal: Principal) {
+    if (!request.headers.get("accept")?.includes("text/event-stream")) {
+      return notAcceptable("text/event-stream");
+    }
+    const record = await shared!.get(id);
+    if (!record || record.owner !== ownerKey(principal)) return notFound();
+    shared!.touch(id, principal);
+    const version = request.headers.get("mcp-protocol-version") ?? record.protocolVersion;
+    const priming = SESSION_ERA_VERSION.test(version) && version >= "2025-11-25";
+    return await shared!.serveStream(id, request, priming, (call) => {
+      finishCall(id, principal, call).catch((error) =>
+        log.warn("finishing a taken-over call failed", { session_id: id, error })
+      );
+    });
+  }
+
+  /** DELETE of a cluster's session: ends it on every instance. */
+  async function endShared(id: string, principal: Principal) {
+    const record = await shared!.get(id);
+    if (!record || record.owner !== ownerKey(principal)) return notFound();
+    await shared!.end(id, principal);
+    const session = sessions.get(id);
+    sessions.delete(id);
+    await session?.close().catch(() => {});
+    log.info("session ended", { session_id: id });
+    return new Response(null, { status: 200 });
   }
 
   async function serveSession(
@@ -292,16 +458,25 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     principal: Principal,
     parsedBody?: unknown,
   ) {
-    const session = sessions.get(id);
+    let session = sessions.get(id);
+    if (!session && shared) session = await adopt(id, principal);
     // Another caller's session is answered like an unknown one: ids are not capabilities.
-    if (!session || session.owner !== ownerKey(principal)) {
-      return sessionNotFound("send a new initialize request", requestIdOf(parsedBody));
-    }
-    const claim = session.inFlight.claim(requestIdsOf(parsedBody));
+    if (!session || session.owner !== ownerKey(principal)) return notFound(parsedBody);
+    shared?.touch(id, principal);
+    const ids = requestIdsOf(parsedBody);
+    const claim = session.inFlight.claim(ids);
     if ("duplicate" in claim) return duplicateIdResponse(claim.duplicate);
+    const live = session;
+    if (shared) {
+      for (const message of Array.isArray(parsedBody) ? parsedBody : [parsedBody]) {
+        const m = message as ResumedCall["request"] | null;
+        if (m && typeof m.method === "string" && m.id !== undefined) live.requests.set(m.id, m);
+      }
+    }
     const opened = sessions.open(id);
     const done = () => {
       claim.release();
+      for (const requestId of ids) live.requests.delete(requestId);
       opened();
     };
     try {
@@ -312,7 +487,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         done();
         return quick;
       }
-      const authInfo = toAuthInfo(principal);
+      const authInfo = authInfoOf(principal);
       const response = await session.transport.handleRequest(
         request,
         parsedBody === undefined ? { authInfo } : { parsedBody, authInfo },
@@ -388,6 +563,11 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         case "GET":
         case "DELETE": {
           const sessionId = request.headers.get("mcp-session-id");
+          if (sessionId && shared) {
+            return request.method === "GET"
+              ? await serveSharedStream(sessionId, request, principal)
+              : await endShared(sessionId, principal);
+          }
           return sessionId
             ? await serveSession(sessionId, request, principal)
             : await modern.fetch(request);
@@ -401,6 +581,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     },
     async close() {
       fastPath?.close();
+      shared?.close();
       await sessions.close();
       await Promise.all([modern.close(), modernStreaming.close()]);
     },
