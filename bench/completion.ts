@@ -33,13 +33,14 @@ export async function completionLatency(
   falOrigin: string,
   jobs: number,
   durationMs = 1500,
+  input: Record<string, unknown> = {},
 ): Promise<{ p50_ms: number; max_ms: number }> {
   const tag = `batch-${batch++}`;
   const outcomes = await Promise.all(
     Array.from({ length: jobs }, (_, i) =>
       streamedCall(server.origin, "run_model", {
         endpoint_id: ENDPOINT,
-        input: { prompt: `${tag} ${i}`, fake_duration_ms: durationMs },
+        input: { ...input, prompt: `${tag} ${i}`, fake_duration_ms: durationMs },
         validate: false,
       })),
   );

@@ -5,7 +5,7 @@
  * descriptors of the server are sampled once each half is in flight and settled, so the cost
  * per call is the slope between the two (what a warm server's fixed costs, such as the heap's
  * young generation growing to its working size, do not distort). `/health` latency is probed one
- * request at a time while every call is in flight and while the results come back.
+ * request at a time (from a process of its own) while every call is in flight and while the results come back.
  *
  * @module
  */
@@ -45,6 +45,8 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
+
+const PROBE = new URL("./lib/health_probe.ts", import.meta.url).pathname;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,20 +104,18 @@ export async function runLongCalls(
   const atHalf = await sample(server.pid, 1000);
   pending.push(...open(half, calls));
   await settle(calls);
-  const health: number[] = [];
-  const prober = (async () => {
-    while (running) {
-      const started = performance.now();
-      const response = await fetch(`${server.origin}/health`);
-      await response.body?.cancel();
-      health.push(performance.now() - started);
-      await pause(10);
-    }
-  })();
+  const prober = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--quiet", PROBE, server.origin],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
   const atFull = await sample(server.pid, 1000);
   const outcomes = await Promise.allSettled(pending);
   running = false;
-  await Promise.all([watcher, prober]);
+  await prober.stdin.close();
+  const health = JSON.parse(new TextDecoder().decode((await prober.output()).stdout)) as number[];
+  await watcher;
   const good = outcomes.filter((o) =>
     o.status === "fulfilled" && "result" in o.value.message &&
     !(o.value.message.result as { isError?: boolean }).isError
@@ -143,4 +143,41 @@ export async function runLongCalls(
     health_p50_ms: percentile(health, 0.5),
     health_p99_ms: percentile(health, 0.99),
   };
+}
+
+/**
+ * The floor for comparison: RSS and fds one more held SSE response costs bare `Deno.serve`
+ * (bench/servers/bare_sse.ts), measured like the calls (two halves, slope).
+ */
+export async function heldStreamsFloor(
+  server: BenchServer,
+  streams: number,
+): Promise<{ rss_per_stream_bytes: number; fds_per_stream: number }> {
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  const open = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const response = await fetch(server.origin, { method: "POST", body: "{}" });
+      const reader = response.body!.getReader();
+      readers.push(reader);
+      (async () => {
+        while (!(await reader.read()).done) {
+          // drained
+        }
+      })().catch(() => {});
+    }
+    await pause(1000);
+  };
+  try {
+    const half = Math.floor(streams / 2);
+    await open(half);
+    const atHalf = await sample(server.pid, 1000);
+    await open(streams - half);
+    const atFull = await sample(server.pid, 1000);
+    return {
+      rss_per_stream_bytes: Math.max(0, atFull.rss - atHalf.rss) / (streams - half),
+      fds_per_stream: (atFull.fds - atHalf.fds) / (streams - half),
+    };
+  } finally {
+    await Promise.all(readers.map((r) => r.cancel().catch(() => {})));
+  }
 }

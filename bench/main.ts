@@ -18,13 +18,14 @@
 import { parseArgs } from "node:util";
 import { startFakeFal } from "../tests/fake_fal/server.ts";
 import { buildBundle, coldStart } from "./cold_start.ts";
+import { clusterScenarios, startClusterServers } from "./cluster.ts";
 import { completionLatency } from "./completion.ts";
 import { hasWrk } from "./lib/wrk.ts";
 import { type BenchServer, startFakeFalProcess, startFalMcp, startScript } from "./lib/process.ts";
-import { type LongCallsReport, runLongCalls } from "./long_calls.ts";
+import { heldStreamsFloor, type LongCallsReport, runLongCalls } from "./long_calls.ts";
 import { median, runThroughput, scenariosFor } from "./throughput.ts";
 
-const SECTIONS = ["throughput", "long", "cold", "completion"] as const;
+const SECTIONS = ["throughput", "cluster", "long", "cold", "completion"] as const;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     "long-calls": { type: "string", default: "200" },
     "long-ms": { type: "string", default: "12000" },
     "cold-rounds": { type: "string", default: "5" },
+    "cluster-size": { type: "string", default: "3" },
     only: { type: "string" },
     "no-write": { type: "boolean", default: false },
   },
@@ -153,6 +155,45 @@ try {
     await Promise.all(servers.splice(0).map((s) => s.stop()));
   }
 
+  if (only.has("cluster")) {
+    if (!(await hasWrk())) throw new Error("wrk is not installed: apt-get install -y wrk");
+    const size = whole("cluster-size");
+    log(`cluster: ${size} instances on Redis behind nginx, and one instance`);
+    const cluster = await startClusterServers(fal.url, size);
+    try {
+      const scenarios = clusterScenarios(cluster);
+      const measured = await runThroughput(scenarios, options, (round, values) =>
+        log(
+          `round ${round + 1}: ${
+            scenarios.map((s, i) => `${s.name} ${fmt(values[i]!.rps)}/s`).join(", ")
+          }`,
+        ));
+      const rps = (i: number) => measured.map((round) => round[i]!.rps);
+      const cpu = (i: number) => measured.map((round) => round[i]!.cpuMicrosPerRequest);
+      const ratio = median(rps(1).map((x, i) => x / rps(0)[i]!));
+      const cell = (i: number) => `${fmt(median(rps(i)))} req/s, ${fmt(median(cpu(i)))} µs CPU/req`;
+      rows.push({
+        measure:
+          `tools/call 2026 through nginx round-robin, ${size} instances on Redis, vs one instance on Redis`,
+        ours: cell(1),
+        reference: cell(0),
+        ratio: `${fmt(ratio, 2)}×`,
+        target: "—",
+        met: "—",
+      });
+      notes.push(
+        `Cluster: \`list_jobs\` (read from the Redis job ledger) through nginx (1 worker, HTTP/1.1 ` +
+          `keep-alive upstream, no stickiness) in front of ${size} instances sharing one ` +
+          "redis-server, against one instance on a redis-server of its own, interleaved; CPU per " +
+          `request sums the instances. On this ${navigator.hardwareConcurrency}-core machine ` +
+          "the instances, nginx, Redis and wrk share the same cores, so the ratio shows the " +
+          "balancer's and the cluster's overhead rather than scale-out.",
+      );
+    } finally {
+      await cluster.stop();
+    }
+  }
+
   if (only.has("long")) {
     log(`long calls: ${longCalls} × ${longMs} ms`);
     // The fake fal gets a process of its own here, so the probe's latency is fal-mcp's alone.
@@ -199,6 +240,17 @@ try {
       target: "< 50 ms",
       met: verdict(report.health_p99_ms < 50, `${fmt(report.health_p99_ms / 50, 1)}× the cap`),
     });
+    const bareSse = await startScript("bench/servers/bare_sse.ts");
+    servers.push(bareSse);
+    const floor = await heldStreamsFloor(bareSse, report.calls);
+    rows.push({
+      measure: "(for scale) bare Deno.serve holding an SSE response open, per response",
+      ours: `${fmt(floor.rss_per_stream_bytes / 1024)} KiB, ${fmt(floor.fds_per_stream, 2)} fds`,
+      reference: `${fmt(report.calls)} responses, slope between halves`,
+      ratio: "—",
+      target: "—",
+      met: "—",
+    });
     if (report.completed !== report.calls) {
       notes.push(`Long calls: only ${report.completed} of ${report.calls} completed.`);
     }
@@ -243,11 +295,14 @@ try {
         previews ? [] : ["--inline-max-bytes", "0"],
       );
       servers.push(falMcp);
-      await completionLatency(falMcp, ownFal.origin, 1, 300); // warm-up
+      // Without previews the result image is 64×64, so the fake's own rendering (one image after
+      // another on its one thread, where fal renders on many machines) does not delay the others.
+      const input = previews ? {} : { image_size: { width: 64, height: 64 } };
+      await completionLatency(falMcp, ownFal.origin, 1, 300, input); // warm-up
       for (const jobs of [1, 50]) {
         const results = [];
         for (let i = 0; i < 3; i++) {
-          results.push(await completionLatency(falMcp, ownFal.origin, jobs));
+          results.push(await completionLatency(falMcp, ownFal.origin, jobs, 1500, input));
         }
         const p50 = median(results.map((r) => r.p50_ms));
         rows.push({
@@ -330,8 +385,9 @@ ${table}
   bench/servers/sdk_stdio.ts, interleaved, medians.
 - Completion → result: the fake fal's completion time of a job (its \`ended_at\`; the fake runs in a
   process of its own) to the moment its \`run_model\` result reaches the client, one job alone and
-  50 jobs finishing together (median of 3 batches), with inline previews off and on (the default:
-  the server downloads the 1024×768 JPEG and makes a 512 px preview on a worker).
+  50 jobs finishing together (median of 3 batches), with inline previews off (64×64 images, so the
+  fake's one-thread rendering does not queue the jobs) and on (the default: the server downloads
+  the 1024×768 JPEG and makes a 512 px preview on a worker).
 ${notes.map((n) => `- ${n}`).join("\n")}
 ${marker}${tail || "\n"}`;
   await Deno.writeTextFile(path, doc);

@@ -97,6 +97,8 @@ export interface Scenario {
   expect: string;
   /** The serving process (its CPU time per request is measured too). */
   pid: number;
+  /** Every serving process, when several serve it (their CPU time is summed). */
+  pids?: number[];
 }
 
 /** One scenario's run: throughput and the server's CPU time per request. */
@@ -140,9 +142,11 @@ export async function runThroughput(
   for (let round = 0; round < options.rounds; round++) {
     const measured: Measured[] = [];
     for (const scenario of scenarios) {
-      const cpuBefore = cpuMicros(scenario.pid);
+      const pids = scenario.pids ?? [scenario.pid];
+      const cpuOf = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+      const cpuBefore = cpuOf();
       const result = await runWrk(scenario.request, options);
-      const cpu = cpuMicros(scenario.pid) - cpuBefore;
+      const cpu = cpuOf() - cpuBefore;
       if (result.errors > 0) {
         throw new Error(`${scenario.name}: ${result.errors} failed responses under load`);
       }

@@ -17,7 +17,6 @@
  * @module
  */
 
-import { createClient } from "@redis/client";
 import type { Logger } from "../log.ts";
 import type { JobCoordinator, JobLease, JobUpdate } from "../jobs/coordinator.ts";
 import { DEFAULT_REDIS_PREFIX, type RedisClient, RedisJobStore } from "../jobs/redis_store.ts";
@@ -96,6 +95,8 @@ export async function openRedisCluster(options: RedisClusterOptions): Promise<Re
   const where = redactRedisUrl(options.url);
   const channel = `${prefix}job-updated`;
   let connected = false;
+  // Loaded only when a Redis is configured: a single instance never pays for the client.
+  const { createClient } = await import("@redis/client");
   const client = createClient({
     url: options.url,
     disableOfflineQueue: true,

@@ -270,16 +270,9 @@ export class FalClient {
         throw error;
       }
       if (!response.body) return;
-      const body = response.body.pipeThrough(
-        new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, controller) {
-            arm(); // any byte, a `: ping` included, proves the stream alive
-            controller.enqueue(chunk);
-          },
-        }),
-      );
       try {
-        for await (const data of readSseData(body)) {
+        // Any byte, a `: ping` included, proves the stream alive.
+        for await (const data of readSseData(response.body, arm)) {
           let status: QueueStatus;
           try {
             status = JSON.parse(data) as QueueStatus;

@@ -26,8 +26,6 @@
  * @module
  */
 
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { basename, extname } from "node:path";
 import { errorMessage, FalMcpError, invalidParams } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -473,7 +471,7 @@ async function* readFile(
  * `node:http(s)`, writing one chunk at a time and waiting until it is written before pulling the
  * next (so the source may reuse its buffer).
  */
-function putStreamed(
+async function putStreamed(
   url: string,
   init: {
     headers: Record<string, string>;
@@ -483,15 +481,16 @@ function putStreamed(
   },
 ): Promise<PutAnswer> {
   const target = new URL(url);
+  if (target.protocol !== "https:" && target.protocol !== "http:") {
+    throw new Error(`unsupported URL scheme ${target.protocol}`);
+  }
+  // node:http(s) load only for the uploads that need them, not at every start.
   const send = target.protocol === "https:"
-    ? httpsRequest
-    : target.protocol === "http:"
-    ? httpRequest
-    : undefined;
-  if (!send) return Promise.reject(new Error(`unsupported URL scheme ${target.protocol}`));
-  if (init.signal?.aborted) return Promise.reject(init.signal.reason);
+    ? (await import("node:https")).request
+    : (await import("node:http")).request;
+  init.signal?.throwIfAborted();
 
-  return new Promise<PutAnswer>((resolve, reject) => {
+  return await new Promise<PutAnswer>((resolve, reject) => {
     let settled = false;
     let responded = false;
     let sent = false;

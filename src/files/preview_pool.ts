@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type ImagePreview, makePreview } from "./image_preview.ts";
+import type { ImagePreview } from "./image_preview.ts";
 
 /** Most preview workers at once. */
 export const MAX_PREVIEW_WORKERS = 2;
@@ -50,8 +50,10 @@ function workerLimit(): number {
   return Math.max(1, Math.min(MAX_PREVIEW_WORKERS, cores - 1));
 }
 
-function inline(job: Job): void {
+/** Makes the preview on the event loop (the codecs load on first use, not at start). */
+async function inline(job: Job): Promise<void> {
   try {
+    const { makePreview } = await import("./image_preview.ts");
     job.resolve(makePreview(job.bytes, job.mimeType));
   } catch (error) {
     job.reject(error instanceof Error ? error : new Error(String(error)));
@@ -91,7 +93,7 @@ function spawn(): Slot | undefined {
     stop(slot);
     // A worker that never answered could not load: make previews here from now on.
     if (!slot.ready) unavailable = true;
-    if (job) inline(job);
+    if (job) void inline(job);
     dispatch();
   };
   slots.add(slot);
@@ -101,7 +103,7 @@ function spawn(): Slot | undefined {
 function dispatch(): void {
   while (queue.length) {
     if (unavailable) {
-      inline(queue.shift()!);
+      void inline(queue.shift()!);
       continue;
     }
     let slot = [...slots].find((s) => !s.job);

@@ -9,7 +9,7 @@
 
 import type { ImageContent } from "@modelcontextprotocol/server";
 import { inlineImage } from "../files/inline_image.ts";
-import { imageSize } from "../files/image_preview.ts";
+import { imageSize } from "../files/image_size.ts";
 import { makePreviewOffThread } from "../files/preview_pool.ts";
 import type { MediaFile } from "../files/media_files.ts";
 

@@ -152,15 +152,22 @@ ${servers}
 `;
 }
 
-/** Starts Redis, `size` instances (with `args`) on it and nginx in front. */
-export async function startCluster(
-  fake: FakeFal,
-  options: { size?: number; args?: (balancerUrl: string) => string[] } = {},
-): Promise<TestCluster> {
-  const redis = await startRedis();
-  const instances: TestInstance[] = [];
-  let nginx: Deno.ChildProcess | undefined;
+/** A running nginx balancer. */
+export interface TestBalancer {
+  /** Its origin. */
+  readonly url: string;
+  /** Stops nginx and removes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a plain round-robin nginx (no stickiness) in front of `upstreams` on `port` (a free
+ * one when absent); waits until `/health` answers through it.
+ */
+export async function startBalancer(upstreams: string[], port = freePort()): Promise<TestBalancer> {
   const dir = await Deno.makeTempDir({ prefix: "fal-mcp-nginx-" });
+  const url = `http://127.0.0.1:${port}`;
+  let nginx: Deno.ChildProcess | undefined;
   const stop = async () => {
     try {
       nginx?.kill("SIGTERM");
@@ -168,18 +175,11 @@ export async function startCluster(
     } catch {
       // already gone
     }
-    await Promise.all(instances.map((instance) => instance.kill()));
-    await redis.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
-    const port = freePort();
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < (options.size ?? 3); i++) {
-      instances.push(await startInstance(fake, redis.url, options.args?.(url) ?? []));
-    }
     const config = join(dir, "nginx.conf");
-    await Deno.writeTextFile(config, nginxConfig(dir, port, instances.map((i) => i.url)));
+    await Deno.writeTextFile(config, nginxConfig(dir, port, upstreams));
     const binary = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => {
       try {
         return Deno.statSync(path).isFile;
@@ -202,6 +202,33 @@ export async function startCluster(
       if (!up) await new Promise((resolve) => setTimeout(resolve, 25));
     }
     if (!up) throw new Error("nginx did not come up");
+    return { url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Starts Redis, `size` instances (with `args`) on it and nginx in front. */
+export async function startCluster(
+  fake: FakeFal,
+  options: { size?: number; args?: (balancerUrl: string) => string[] } = {},
+): Promise<TestCluster> {
+  const redis = await startRedis();
+  const instances: TestInstance[] = [];
+  let balancer: TestBalancer | undefined;
+  const stop = async () => {
+    await balancer?.stop();
+    await Promise.all(instances.map((instance) => instance.kill()));
+    await redis.stop();
+  };
+  try {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < (options.size ?? 3); i++) {
+      instances.push(await startInstance(fake, redis.url, options.args?.(url) ?? []));
+    }
+    balancer = await startBalancer(instances.map((i) => i.url), port);
     return { url, redis, instances, stop };
   } catch (error) {
     await stop();
