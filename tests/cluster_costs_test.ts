@@ -15,7 +15,12 @@ const SECRET = "a-state-secret-shared-by-the-instances-0123456789";
 /** Two instances sharing one Redis and one state secret. */
 async function withTwoInstances(
   args: string[],
-  fn: (a: TestHttpServer, b: TestHttpServer, fake: FakeFal, redis: TestRedis) => Promise<void>,
+  fn: (
+    a: TestHttpServer,
+    b: TestHttpServer,
+    fake: FakeFal,
+    redis: TestRedis,
+  ) => Promise<void>,
 ): Promise<void> {
   await withFakeFal(async (fake) => {
     const redis = await startRedis();
@@ -50,16 +55,27 @@ Deno.test("cluster costs: a confirm token issued by one instance is redeemed onc
     const onA = new ModernClient(`${a.url}/mcp`);
     const onB = new ModernClient(`${b.url}/mcp`);
     const first = await onA.request("tools/call", videoCall("waves at dusk"));
-    const token = (first.result?.structuredContent as { confirm_token?: string })?.confirm_token;
+    const token = (first.result?.structuredContent as { confirm_token?: string })
+      ?.confirm_token;
     assert.equal(typeof token, "string", JSON.stringify(first.result));
     assert.equal(fake.state.jobs.size, 0);
 
-    const ran = await onB.request("tools/call", videoCall("waves at dusk", token));
+    const ran = await onB.request(
+      "tools/call",
+      videoCall("waves at dusk", token),
+    );
     assert.notEqual(ran.result?.isError, true, JSON.stringify(ran.result));
-    assert.equal(fake.state.jobs.size, 1, "the token issued by A ran the call on B");
+    assert.equal(
+      fake.state.jobs.size,
+      1,
+      "the token issued by A ran the call on B",
+    );
 
     for (const client of [onB, onA]) {
-      const reused = await client.request("tools/call", videoCall("waves at dusk", token));
+      const reused = await client.request(
+        "tools/call",
+        videoCall("waves at dusk", token),
+      );
       assert.equal(reused.result?.isError, true);
       assert.match(JSON.stringify(reused.result), /already used/);
     }
@@ -68,42 +84,81 @@ Deno.test("cluster costs: a confirm token issued by one instance is redeemed onc
 });
 
 Deno.test("cluster costs: spend on one instance counts against the daily budget on the other, and two runs at once cannot both take its last dollars", async () => {
-  await withTwoInstances(["--budget-usd-per-day", "2"], async (a, b, fake, redis) => {
-    const onA = new ModernClient(`${a.url}/mcp`);
-    const onB = new ModernClient(`${b.url}/mcp`);
-    const first = await onA.request("tools/call", videoCall("first"));
-    assert.notEqual(first.result?.isError, true, JSON.stringify(first.result));
+  await withTwoInstances(
+    ["--budget-usd-per-day", "2"],
+    async (a, b, fake, redis) => {
+      const onA = new ModernClient(`${a.url}/mcp`);
+      const onB = new ModernClient(`${b.url}/mcp`);
+      const first = await onA.request("tools/call", videoCall("first"));
+      assert.notEqual(
+        first.result?.isError,
+        true,
+        JSON.stringify(first.result),
+      );
 
-    const second = await onB.request("tools/call", videoCall("second"));
-    assert.equal(second.result?.isError, true, JSON.stringify(second.result));
-    assert.match(
-      JSON.stringify(second.result),
-      /today's spend so far is \$1\.68 of the \$2\.00 daily budget/,
+      const second = await onB.request("tools/call", videoCall("second"));
+      assert.equal(second.result?.isError, true, JSON.stringify(second.result));
+      assert.match(
+        JSON.stringify(second.result),
+        /today's spend so far is \$1\.68 of the \$2\.00 daily budget/,
+      );
+      assert.equal(fake.state.jobs.size, 1);
+
+      // The day's spend lives in Redis under an expiry at the day's end.
+      const client = await redis.client();
+      try {
+        const keys = await client.keys("fal-mcp:spend:*");
+        assert.equal(keys.length, 1, JSON.stringify(keys));
+        assert.equal(Number(await client.get(keys[0]!)), 1.68);
+        const ttl = Number(await client.ttl(keys[0]!));
+        assert.ok(ttl > 0 && ttl <= 25 * 3600, `spend key expires in ${ttl} s`);
+        // A new day for this caller: the key is gone.
+        await client.del(keys[0]!);
+      } finally {
+        await client.close();
+      }
+
+      // Two runs at once on the two instances, with room for one: exactly one goes ahead.
+      const racing = await Promise.all([
+        onA.request("tools/call", videoCall("race on A")),
+        onB.request("tools/call", videoCall("race on B")),
+      ]);
+      const ran = racing.filter((answer) => answer.result?.isError !== true);
+      assert.equal(ran.length, 1, JSON.stringify(racing.map((r) => r.result)));
+      assert.match(
+        JSON.stringify(racing.find((r) => r.result?.isError)?.result),
+        /daily budget/,
+      );
+      assert.equal(fake.state.jobs.size, 2);
+    },
+  );
+});
+
+Deno.test("cluster costs: a 2026 confirmation asked on one instance is accepted on another once; its replay on the first runs nothing", async () => {
+  await withTwoInstances(["--confirm-above-usd", "1"], async (a, b, fake) => {
+    const capabilities = { elicitation: {} };
+    const onA = new ModernClient(`${a.url}/mcp`, capabilities);
+    const onB = new ModernClient(`${b.url}/mcp`, capabilities);
+    const asked = await onA.request("tools/call", videoCall("waves at dusk"));
+    assert.equal(
+      asked.result?.resultType,
+      "input_required",
+      JSON.stringify(asked.result),
     );
+    const accept = {
+      ...videoCall("waves at dusk"),
+      inputResponses: {
+        confirm_cost: { action: "accept", content: { confirm: true } },
+      },
+      requestState: asked.result?.requestState,
+    };
+    const ran = await onB.request("tools/call", accept);
+    assert.equal(ran.error, undefined, JSON.stringify(ran.error));
+    assert.notEqual(ran.result?.isError, true, JSON.stringify(ran.result));
     assert.equal(fake.state.jobs.size, 1);
 
-    // The day's spend lives in Redis under an expiry at the day's end.
-    const client = await redis.client();
-    try {
-      const keys = await client.keys("fal-mcp:spend:*");
-      assert.equal(keys.length, 1, JSON.stringify(keys));
-      assert.equal(Number(await client.get(keys[0]!)), 1.68);
-      const ttl = Number(await client.ttl(keys[0]!));
-      assert.ok(ttl > 0 && ttl <= 25 * 3600, `spend key expires in ${ttl} s`);
-      // A new day for this caller: the key is gone.
-      await client.del(keys[0]!);
-    } finally {
-      await client.close();
-    }
-
-    // Two runs at once on the two instances, with room for one: exactly one goes ahead.
-    const racing = await Promise.all([
-      onA.request("tools/call", videoCall("race on A")),
-      onB.request("tools/call", videoCall("race on B")),
-    ]);
-    const ran = racing.filter((answer) => answer.result?.isError !== true);
-    assert.equal(ran.length, 1, JSON.stringify(racing.map((r) => r.result)));
-    assert.match(JSON.stringify(racing.find((r) => r.result?.isError)?.result), /daily budget/);
-    assert.equal(fake.state.jobs.size, 2);
+    const replayed = await onA.request("tools/call", accept);
+    assert.match(JSON.stringify(replayed), /already used/);
+    assert.equal(fake.state.jobs.size, 1);
   });
 });

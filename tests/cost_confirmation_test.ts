@@ -89,6 +89,17 @@ Deno.test("cost confirmation (2026): a costly run answers input_required with a 
     assert.equal(accepted.result?.resultType, "task", JSON.stringify(accepted.result));
     assert.equal(fake.state.jobs.size, 1);
 
+    // The same accepted confirmation sent again runs nothing more.
+    const replayed = await again.request(
+      "tools/call",
+      videoCall({
+        inputResponses: { confirm_cost: { action: "accept", content: { confirm: true } } },
+        requestState: asked.requestState,
+      }),
+    );
+    assert.match(JSON.stringify(replayed), /already used/);
+    assert.equal(fake.state.jobs.size, 1);
+
     // Cheap runs are not asked about.
     const cheap = await client.request("tools/call", {
       name: "run_model",

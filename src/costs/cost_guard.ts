@@ -83,6 +83,8 @@ export interface ConfirmState {
   fp: string;
   /** The estimate the user saw. */
   usd: number;
+  /** One-time nonce: an accepted confirmation runs once, on any instance. */
+  n?: string;
 }
 
 interface TokenPayload extends ConfirmState {
@@ -203,7 +205,14 @@ export class CostGuard {
     const state = ctx.mcpReq.requestState<ConfirmState>();
     if (reply.kind === "elicit" && state?.fp === fp) {
       if (reply.action === "accept" && reply.content?.confirm === true) {
-        return await this.#go(owner, run.endpointId, estimate);
+        return await this.#goOnce(
+          owner,
+          run.endpointId,
+          estimate,
+          state.n,
+          "This confirmation was already used: the run it confirmed was submitted once " +
+            "(list_jobs shows it). Call the tool again without requestState to be asked anew.",
+        );
       }
       return {
         kind: "answer",
@@ -219,16 +228,14 @@ export class CostGuard {
     }
     if (run.confirmToken !== undefined) {
       const nonce = await this.#verifyToken(run.confirmToken, fp, ctx);
-      const decision = await this.#go(owner, run.endpointId, estimate);
-      if (!(await this.#ledger.claimOnce(nonce, CONFIRM_TTL_SECONDS))) {
-        if (decision.charge) await this.#ledger.refund(decision.charge);
-        throw new FalMcpError(
-          "Invalid confirm_token: it was already used. Call the tool again without it to get " +
-            "a new one.",
-          { status: 400, code: JsonRpcCode.InvalidParams },
-        );
-      }
-      return decision;
+      return await this.#goOnce(
+        owner,
+        run.endpointId,
+        estimate,
+        nonce,
+        "Invalid confirm_token: it was already used. Call the tool again without it to get " +
+          "a new one.",
+      );
     }
     const message = `Running ${run.endpointId} (${run.tool}) is estimated to cost about ` +
       `${usd(estimate)}, above the ${usd(threshold)} confirmation threshold. Go ahead?`;
@@ -252,7 +259,11 @@ export class CostGuard {
               },
             }),
           },
-          requestState: await this.#state.mint({ fp, usd: estimate }),
+          requestState: await this.#state.mint({
+            fp,
+            usd: estimate,
+            n: randomBytes(12).toString("base64url"),
+          }),
         }),
       };
     }
@@ -299,6 +310,25 @@ export class CostGuard {
       throw overBudget(endpointId, estimate, outcome.spentUsd, budget ?? 0);
     }
     return { kind: "go", estimateUsd: estimate, charge: outcome.charge };
+  }
+
+  /**
+   * {@linkcode CostGuard.#go} for a confirmed run, whose confirmation's nonce must not have been
+   * used before (here or on another instance); `refusal` says why when it was.
+   */
+  async #goOnce(
+    owner: string,
+    endpointId: string,
+    estimate: number | undefined,
+    nonce: string | undefined,
+    refusal: string,
+  ): Promise<Extract<CostDecision, { kind: "go" }>> {
+    const decision = await this.#go(owner, endpointId, estimate);
+    if (nonce === undefined || await this.#ledger.claimOnce(nonce, CONFIRM_TTL_SECONDS)) {
+      return decision;
+    }
+    if (decision.charge) await this.#ledger.refund(decision.charge);
+    throw new FalMcpError(refusal, { status: 400, code: JsonRpcCode.InvalidParams });
   }
 
   /** Takes back what a run that was not submitted after all was counted as. */
