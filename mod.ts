@@ -79,6 +79,8 @@ export {
   createAuthenticator,
 } from "./src/http/authenticate.ts";
 export { BearerTokens } from "./src/http/bearer_tokens.ts";
+export { type OAuthMetadataRoute, oauthMetadataRoute } from "./src/http/oauth_metadata.ts";
+export { CallsInFlight } from "./src/calls_in_flight.ts";
 export {
   type OAuthFailure,
   type OAuthOptions,

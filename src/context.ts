@@ -18,6 +18,7 @@ import type { JobManager } from "./jobs/manager.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Principal } from "./principal.ts";
+import type { CallsInFlight } from "./calls_in_flight.ts";
 
 /** Settings the tools read. */
 export interface ToolSettings {
@@ -58,6 +59,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Metrics registry. */
   metrics?: Metrics | undefined;
+  /** The tool calls under way in this process, which graceful shutdown waits for. */
+  underWay?: CallsInFlight | undefined;
   /** The fal catalogue, cached per process (for completions and recommendations). */
   catalogue?: Catalogue | undefined;
   /** Cost confirmation and daily budgets (off when absent). */

@@ -82,11 +82,6 @@ export class Metrics {
     this.#gauges.set(name, read);
   }
 
-  /** The current value of a counter (tests, readiness). */
-  value(name: string, labels: Labels = {}): number {
-    return this.#values.get(name)?.get(labelKey(labels)) ?? 0;
-  }
-
   /** Renders every metric in the Prometheus text format. */
   async render(): Promise<string> {
     const lines: string[] = [];

@@ -1,9 +1,11 @@
 /**
- * The HTTP application: one `(Request) => Promise<Response>` that routes `/mcp` (Streamable
- * HTTP), `/sse` + `/messages/` (legacy HTTP+SSE), `/health`, `/ready`, `/metrics` and the OAuth
- * protected-resource metadata. In front of the MCP endpoints, in order: Host/Origin guard, CORS
- * preflight, authentication, per-principal rate limit, stream limit. Each concern lives in its
- * own module; this file only composes them, logs one line per request and counts it.
+ * The HTTP application: one `(Request) => Promise<Response>` made of a route table
+ * (`routes.ts`) whose MCP rows — `/mcp` (Streamable HTTP), `/sse` and `/messages/` (legacy
+ * HTTP+SSE) — sit behind one ordered chain of checks (`chain.ts`, `checks.ts`): guard
+ * (Host/Origin) → CORS → auth → limits (draining, rate limit, stream cap, admission). The other
+ * rows are `/health`, `/ready`, `/metrics`, the OAuth protected-resource metadata, fal's webhook
+ * and the studio. Each concern lives in its own module; this file only lays out the table and
+ * the chain, logs one line per request and counts it.
  *
  * @module
  */
@@ -13,26 +15,35 @@ import type { SharedSessions } from "../transports/shared_sessions.ts";
 import { JsonRpcCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
+import type { Principal } from "../principal.ts";
+import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
+import { rpcFactsOf } from "../protocol/request_info.ts";
+import type { ListenHandler } from "../transports/listen.ts";
 import { createLegacySseHandler, type LegacySseHandler } from "../transports/sse.ts";
+import type { ServerFactory } from "../transports/server_factory.ts";
 import {
   createStreamableHttpHandler,
-  type ServerFactory,
   type StreamableHttpHandler,
 } from "../transports/streamable_http.ts";
-import type { ListenHandler } from "../transports/listen.ts";
-import { shuttingDown } from "../transports/refusals.ts";
 import { onResponseDone } from "../transports/track_body.ts";
 import { VERSION } from "../version.ts";
 import { Admission } from "./admission.ts";
 import { type Authenticator, createAuthenticator } from "./authenticate.ts";
 import { BearerTokens } from "./bearer_tokens.ts";
-import { preflightResponse, withCors } from "./cors.ts";
+import { chain, type Handler, newRequestContext, type RequestContext } from "./chain.ts";
+import {
+  authCheck,
+  corsCheck,
+  guardCheck,
+  limitsCheck,
+  principalOf,
+  studioRateCheck,
+} from "./checks.ts";
 import { createRequestGuard, type GuardOptions } from "./dns_rebinding.ts";
-import { jsonRpcErrorResponse } from "../protocol/jsonrpc_error.ts";
-import type { Principal } from "../principal.ts";
-import { RateLimiter } from "./rate_limit.ts";
 import { methodLabel, statusLabel } from "./metric_labels.ts";
-import { rpcFactsOf } from "../protocol/request_info.ts";
+import type { OAuthMetadataRoute } from "./oauth_metadata.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import { type Route, route } from "./routes.ts";
 
 /** Options for {@linkcode createHttpApp}. */
 export interface HttpAppOptions {
@@ -70,8 +81,8 @@ export interface HttpAppOptions {
   admission?: Admission | undefined;
   /** Metrics registry (a private one is made when absent). */
   metrics?: Metrics | undefined;
-  /** Serves OAuth protected-resource metadata for a path, when in OAuth mode. */
-  wellKnown?: ((request: Request, path: string) => Response | undefined) | undefined;
+  /** The OAuth protected-resource metadata (RFC 9728) and the paths it is served at (OAuth mode). */
+  oauthMetadata?: OAuthMetadataRoute | undefined;
   /** Serves fal's webhook deliveries at `/fal/webhook` (verified by fal's signature, not auth). */
   falWebhook?: ((request: Request) => Promise<Response>) | undefined;
   /**
@@ -113,30 +124,32 @@ export interface HttpApp {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A Host header as RFC 9110 allows it: a name or IP literal and an optional port, nothing else. */
 const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?$/;
-const MCP_PATHS = new Set(["/mcp", "/sse", "/messages", "/messages/"]);
+const GET_HEAD = ["GET", "HEAD"];
 
 function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store" } });
 }
 
 function transportOf(path: string): string {
-  return path === "/mcp" ? "streamable_http" : MCP_PATHS.has(path) ? "sse" : "other";
+  if (path === "/mcp") return "streamable_http";
+  return path === "/sse" || path === "/messages" || path === "/messages/" ? "sse" : "other";
 }
 
-/** Whether a request opens a long-lived server → client stream. */
-function opensStream(request: Request, path: string): boolean {
-  return request.method === "GET" && (path === "/sse" || path === "/mcp");
+function notFound(ctx: RequestContext): Response {
+  return jsonRpcErrorResponse(
+    404,
+    JsonRpcCode.InvalidRequest,
+    `Not Found: ${ctx.path} (MCP is served at /mcp, and legacy SSE at /sse)`,
+  );
 }
 
 /** Builds the HTTP app. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger } = options;
   const metrics = options.metrics ?? new Metrics();
-  const guard = createRequestGuard(options.guard);
   const authenticate = options.authenticate ??
     createAuthenticator({ tokens: new BearerTokens([]), byok: false, resourceUrl: "" });
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? 0);
-  const maxStreams = options.maxStreams ?? Number.POSITIVE_INFINITY;
   const streamable = createStreamableHttpHandler({
     factory: options.factory,
     logger,
@@ -159,8 +172,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     maxSessionsPerClient: options.maxSessionsPerClient,
     readTimeoutMs: options.readTimeoutMs,
   });
-  const admission = options.admission ??
-    new Admission({ maxInFlight: options.maxInFlight ?? 1000 });
   let openStreams = 0;
   let inFlight = 0;
   let draining = false;
@@ -172,115 +183,82 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   metrics.gauge("fal_mcp_open_streams", "Open SSE streams", () => [[{}, openStreams]]);
   metrics.gauge("fal_mcp_in_flight_requests", "HTTP requests being served", () => [[{}, inFlight]]);
 
-  async function route(request: Request, path: string, principal: Principal): Promise<Response> {
-    switch (path) {
-      case "/mcp":
-        return await streamable.fetch(request, principal);
-      case "/sse":
-        return await sse.handleSse(request, principal);
-      default:
-        return await sse.handleMessages(request, principal);
-    }
+  // The one ordered chain in front of every MCP endpoint: guard → CORS → auth → limits.
+  const guard = guardCheck(createRequestGuard(options.guard));
+  const auth = authCheck(authenticate);
+  const mcpChecks = [
+    guard,
+    corsCheck(),
+    auth,
+    limitsCheck({
+      draining: () => draining,
+      limiter,
+      perMinute: options.rateLimitPerMinute,
+      maxStreams: options.maxStreams ?? Number.POSITIVE_INFINITY,
+      openStreams: () => openStreams,
+      admission: options.admission ??
+        new Admission({ maxInFlight: options.maxInFlight ?? 1000 }),
+      metrics,
+    }),
+  ];
+  const mcp = (handler: Handler) => chain(mcpChecks, handler);
+  const sseMessages = mcp((ctx) => sse.handleMessages(ctx.request, principalOf(ctx)));
+
+  async function ready(): Promise<Response> {
+    const facts = await options.readiness?.() ?? {};
+    const notReady = typeof facts.not_ready === "string";
+    return json({
+      status: draining ? "draining" : notReady ? "not_ready" : "ready",
+      version: VERSION,
+      sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
+      streams: openStreams,
+      ...facts,
+    }, draining || notReady ? 503 : 200);
   }
 
-  async function serveMcp(request: Request, path: string): Promise<[Response, Principal?]> {
-    const refused = guard(request);
-    if (refused) return [refused];
-    if (request.method === "OPTIONS") return [preflightResponse(request)];
-    if (draining) return [shuttingDown()];
-    const principal = await authenticate(request);
-    if (principal instanceof Response) return [withCors(request, principal)];
-    const decision = limiter.take(principal.id);
-    if (!decision.ok) {
-      const limited = jsonRpcErrorResponse(
-        429,
-        JsonRpcCode.InternalError,
-        `Too Many Requests: more than ${options.rateLimitPerMinute} requests per minute; ` +
-          `retry in ${decision.retryAfterSeconds} s`,
-        { "retry-after": String(decision.retryAfterSeconds) },
-      );
-      return [withCors(request, limited), principal];
-    }
-    if (opensStream(request, path) && openStreams >= maxStreams) {
-      const full = jsonRpcErrorResponse(
-        503,
-        JsonRpcCode.InternalError,
-        `Server busy: all ${maxStreams} streams are open; try again later`,
-        { "retry-after": "5" },
-      );
-      return [withCors(request, full), principal];
-    }
-    return [withCors(request, await route(request, path, principal)), principal];
-  }
-
-  /** The studio: its page is static; its API sits behind the same guard, auth and limit as MCP. */
-  async function serveStudio(request: Request, path: string): Promise<[Response, Principal?]> {
-    const refused = guard(request);
-    if (refused) return [refused];
-    if (!path.startsWith("/studio/api/")) return [await options.studio!(request, path)];
-    const principal = await authenticate(request);
-    if (principal instanceof Response) return [principal];
-    const decision = limiter.take(principal.id);
-    if (!decision.ok) {
-      return [
-        Response.json({ error: { message: "Too Many Requests: slow down" } }, {
-          status: 429,
-          headers: { "retry-after": String(decision.retryAfterSeconds) },
-        }),
-        principal,
-      ];
-    }
-    return [await options.studio!(request, path, principal), principal];
-  }
-
-  async function serve(request: Request, path: string): Promise<[Response, Principal?]> {
-    if (path === "/fal/webhook" && options.falWebhook) return [await options.falWebhook(request)];
-    if (path === "/health") {
-      return [
-        request.method === "GET" || request.method === "HEAD"
-          ? json({ status: "ok" })
-          : jsonRpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method Not Allowed", {
-            allow: "GET, HEAD",
-          }),
-      ];
-    }
-    if ((path === "/ready" || path === "/metrics") && !["GET", "HEAD"].includes(request.method)) {
-      return [
-        jsonRpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method Not Allowed", {
-          allow: "GET, HEAD",
-        }),
-      ];
-    }
-    if (path === "/ready") {
-      const facts = await options.readiness?.() ?? {};
-      const notReady = typeof facts.not_ready === "string";
-      return [json({
-        status: draining ? "draining" : notReady ? "not_ready" : "ready",
-        version: VERSION,
-        sessions: { streamable_http: streamable.sessionCount, sse: sse.sessionCount },
-        streams: openStreams,
-        ...facts,
-      }, draining || notReady ? 503 : 200)];
-    }
-    if (path === "/metrics") {
-      return [
+  const studio = options.studio;
+  const routes: Route[] = [
+    { path: "/health", methods: GET_HEAD, handler: () => json({ status: "ok" }) },
+    { path: "/ready", methods: GET_HEAD, handler: ready },
+    {
+      path: "/metrics",
+      methods: GET_HEAD,
+      handler: async () =>
         new Response(await metrics.render(), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         }),
-      ];
-    }
-    const metadata = options.wellKnown?.(request, path);
-    if (metadata) return [metadata];
-    if (MCP_PATHS.has(path)) return await serveMcp(request, path);
-    if (options.studio && (path === "/studio" || path.startsWith("/studio/"))) {
-      return await serveStudio(request, path);
-    }
-    return [jsonRpcErrorResponse(
-      404,
-      JsonRpcCode.InvalidRequest,
-      `Not Found: ${path} (MCP is served at /mcp, and legacy SSE at /sse)`,
-    )];
-  }
+    },
+    ...(options.falWebhook
+      ? [{ path: "/fal/webhook", handler: falWebhookRoute(options.falWebhook) }]
+      : []),
+    ...(options.oauthMetadata?.paths ?? []).map((path) => ({
+      path,
+      handler: (ctx: RequestContext) => options.oauthMetadata!.serve(ctx.request),
+    })),
+    { path: "/mcp", handler: mcp((ctx) => streamable.fetch(ctx.request, principalOf(ctx))) },
+    { path: "/sse", handler: mcp((ctx) => sse.handleSse(ctx.request, principalOf(ctx))) },
+    { path: "/messages", handler: sseMessages },
+    { path: "/messages/", handler: sseMessages },
+    ...(studio
+      ? [
+        {
+          // The studio's API sits behind the same guard, auth and rate limit as MCP.
+          path: "/studio/api",
+          subtree: true,
+          handler: chain(
+            [guard, auth, studioRateCheck(limiter)],
+            (ctx) => studio(ctx.request, ctx.path, principalOf(ctx)),
+          ),
+        },
+        {
+          path: "/studio",
+          subtree: true,
+          handler: chain([guard], (ctx) => studio(ctx.request, ctx.path)),
+        },
+      ]
+      : []),
+  ];
+  const serve = route(routes, notFound);
 
   return {
     streamable,
@@ -315,17 +293,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       }
       const given = request.headers.get("x-request-id");
       const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+      const ctx = newRequestContext(request, path, requestId);
       inFlight++;
       let response: Response;
-      let principal: Principal | undefined;
-      const ticket = MCP_PATHS.has(path) && request.method !== "OPTIONS"
-        ? admission.admit()
-        : undefined;
       try {
-        if (ticket && !ticket.ok) {
-          response = ticket.response;
-          metrics.inc("fal_mcp_admission_refused_total", "MCP requests refused with 503 (busy)");
-        } else [response, principal] = await serve(request, path);
+        response = await serve(ctx);
       } catch (error) {
         logger.error("request failed", { request_id: requestId, path, error });
         response = jsonRpcErrorResponse(500, JsonRpcCode.InternalError, "Internal server error");
@@ -339,7 +311,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       if (isStream) openStreams++;
       return onResponseDone(response, () => {
         inFlight--;
-        if (ticket?.ok) ticket.release();
+        ctx.end();
         if (isStream) openStreams--;
         const seconds = (performance.now() - started) / 1000;
         const transport = transportOf(path);
@@ -359,7 +331,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         if (path === "/health" || path === "/metrics") return;
         logger.info("request", {
           request_id: requestId,
-          principal: principal?.id,
+          principal: ctx.principal?.id,
           http_method: request.method,
           path,
           status: response.status,
@@ -373,4 +345,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       await Promise.allSettled([streamable.close(), sse.close()]);
     },
   };
+}
+
+/** fal's webhook deliveries: verified by fal's signature, so no chain of ours in front. */
+function falWebhookRoute(serve: (request: Request) => Promise<Response>): Handler {
+  return (ctx) => serve(ctx.request);
 }

@@ -8,7 +8,6 @@
 
 import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import type { ServerDeps } from "../context.ts";
-import { TOOLS_IN_FLIGHT } from "./tool_result.ts";
 
 /** The signal a wait should end on: the client leaving, or the server stopping. */
 export function untilStopping(deps: ServerDeps, signal: AbortSignal): AbortSignal {
@@ -16,13 +15,8 @@ export function untilStopping(deps: ServerDeps, signal: AbortSignal): AbortSigna
 }
 
 /** Runs `fn` counted among the calls under way, which graceful shutdown waits for. */
-export async function holdingShutdown<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
-  deps.metrics?.add(TOOLS_IN_FLIGHT, "Tool calls under way", {}, 1);
-  try {
-    return await fn();
-  } finally {
-    deps.metrics?.add(TOOLS_IN_FLIGHT, "Tool calls under way", {}, -1);
-  }
+export function holdingShutdown<T>(deps: ServerDeps, fn: () => Promise<T>): Promise<T> {
+  return deps.underWay ? deps.underWay.hold(fn) : fn();
 }
 
 /** The answer to a wait cut short by shutdown: the job goes on; ask again after reconnecting. */

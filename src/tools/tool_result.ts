@@ -7,6 +7,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { errorMessage, FalMcpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { CallsInFlight } from "../calls_in_flight.ts";
 import type { Metrics } from "../metrics.ts";
 import { withSpan } from "../telemetry.ts";
 
@@ -33,15 +34,14 @@ export function errorResult(error: unknown, logger: Logger, tool: string): CallT
   return { isError: true, content: [{ type: "text", text: `${tool} failed: ${message}` }] };
 }
 
-/** The gauge of tool calls under way (graceful shutdown waits for it to reach 0). */
-export const TOOLS_IN_FLIGHT = "fal_mcp_tool_calls_in_flight";
-
 /** What {@linkcode guarded} records tool calls with. */
 export interface ToolObservers {
   /** Logger for failures and call records. */
   logger: Logger;
   /** Metrics registry, when the server keeps one. */
   metrics?: Metrics | undefined;
+  /** The calls under way, which graceful shutdown waits for (uncounted when absent). */
+  underWay?: CallsInFlight | undefined;
 }
 
 /**
@@ -54,16 +54,14 @@ export async function guarded(
   body: () => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const started = performance.now();
-  const inFlight = (delta: number) =>
-    observers.metrics?.add(TOOLS_IN_FLIGHT, "Tool calls under way", {}, delta);
-  inFlight(1);
+  const leave = observers.underWay?.enter();
   let result: CallToolResult;
   try {
     result = await withSpan(`tool ${tool}`, { "mcp.tool.name": tool }, body);
   } catch (error) {
     result = errorResult(error, observers.logger, tool);
   } finally {
-    inFlight(-1);
+    leave?.();
   }
   const seconds = (performance.now() - started) / 1000;
   const outcome = result.isError ? "error" : "ok";

@@ -180,7 +180,8 @@ function formatIssue(issue: { message: string; path?: readonly unknown[] | undef
   return `${path}: ${issue.message}`;
 }
 
-async function validate(
+/** Validates `value` with a tool's input or output schema, worded as the SDK words failures. */
+export async function validateWith(
   schema: RegisteredTool["inputSchema"] | RegisteredTool["outputSchema"],
   value: unknown,
 ): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
@@ -192,6 +193,50 @@ async function validate(
   return { ok: true, value: (result as { value: unknown }).value };
 }
 
+/**
+ * Runs one tool the way the SDK's `tools/call` handler does: arguments checked against the input
+ * schema, structured content against the output schema (not for errors and input-required
+ * answers). Answers the tool's raw result; throws what the SDK would turn into an error result.
+ */
+export async function runCheckedTool(
+  tool: RegisteredTool,
+  name: string,
+  args: unknown,
+  ctx: ServerContext,
+): Promise<Record<string, unknown>> {
+  const input = await validateWith(tool.inputSchema, args ?? {});
+  if (!input.ok) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `Input validation error: Invalid arguments for tool ${name}: ${input.error}`,
+    );
+  }
+  const result = await tool.executor(input.value, ctx) as Record<string, unknown>;
+  // Like the SDK: errors and input_required answers are not checked against the schema.
+  if (tool.outputSchema && !result.isError && result.resultType !== "input_required") {
+    if (result.structuredContent === undefined) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Output validation error: Tool ${name} has an output schema but no structured content was provided`,
+      );
+    }
+    const output = await validateWith(tool.outputSchema, result.structuredContent);
+    if (!output.ok) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Output validation error: Invalid structured content for tool ${name}: ${output.error}`,
+      );
+    }
+  }
+  return result;
+}
+
+/** The SDK's error result for a failed call. */
+export function toolErrorResult(error: unknown): Record<string, unknown> {
+  const text = error instanceof Error ? error.message : String(error);
+  return { content: [{ type: "text", text }], isError: true };
+}
+
 /** Runs one tool the way the SDK's `tools/call` handler does; answers the raw result. */
 async function runTool(
   tool: RegisteredTool,
@@ -200,42 +245,17 @@ async function runTool(
   ctx: ServerContext,
 ): Promise<Record<string, unknown>> {
   try {
-    const input = await validate(tool.inputSchema, args ?? {});
-    if (!input.ok) {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidParams,
-        `Input validation error: Invalid arguments for tool ${name}: ${input.error}`,
-      );
-    }
-    const result = await tool.executor(input.value, ctx) as Record<string, unknown>;
-    // Like the SDK: errors and input_required answers are not checked against the schema.
-    if (tool.outputSchema && !result.isError && result.resultType !== "input_required") {
-      if (result.structuredContent === undefined) {
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          `Output validation error: Tool ${name} has an output schema but no structured content was provided`,
-        );
-      }
-      const output = await validate(tool.outputSchema, result.structuredContent);
-      if (!output.ok) {
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          `Output validation error: Invalid structured content for tool ${name}: ${output.error}`,
-        );
-      }
-    }
-    return result;
+    return await runCheckedTool(tool, name, args, ctx);
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    return { content: [{ type: "text", text }], isError: true };
+    return toolErrorResult(error);
   }
 }
 
 /** Promise hops a tool may take and still be answered in one piece. */
-const QUICK_HOPS = 64;
+export const QUICK_HOPS = 64;
 
 /** Resolves `false` after `hops` microtask turns (no timer, no I/O). */
-async function afterMicrotasks(hops: number): Promise<false> {
+export async function afterMicrotasks(hops: number): Promise<false> {
   for (let i = 0; i < hops; i++) await undefined;
   return false;
 }

@@ -41,13 +41,14 @@ import {
   sessionNotFound,
   sessionsFull,
 } from "./refusals.ts";
+import type { ServerFactory } from "./server_factory.ts";
+import { type QuickSession, quickSessionCall } from "./session_quick_call.ts";
 import { SessionRegistry } from "./sessions.ts";
 import type { ResumedCall, SharedSessions } from "./shared_sessions.ts";
 import type { CallHandoff } from "../call_handoff.ts";
 import { onResponseDone } from "./track_body.ts";
 
-/** Builds a fresh MCP server (the one factory) for a caller. */
-export type ServerFactory = (principal: Principal) => McpServer | Promise<McpServer>;
+export type { ServerFactory } from "./server_factory.ts";
 
 /** Options for {@linkcode createStreamableHttpHandler}. */
 export interface StreamableHttpOptions {
@@ -77,7 +78,8 @@ export interface StreamableHttpOptions {
   eventBudget?: EventStoreBudget | undefined;
   /**
    * Serve well-formed 2026-07-28 `tools/list` and `tools/call` with the fast engine (one server
-   * per caller, reused; see `fast_path.ts`). Default true.
+   * per caller, reused; see `fast_path.ts`), and quick session calls of tools that only read the
+   * server's own state (`session_quick_call.ts`). Default true.
    */
   fastPath?: boolean;
   /**
@@ -106,7 +108,7 @@ export interface StreamableHttpHandler {
   close(): Promise<void>;
 }
 
-interface Session {
+interface Session extends QuickSession {
   id: string;
   /** Who opened it; only the same caller (and fal key) may use it. */
   owner: string;
@@ -212,6 +214,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
     sdkFetch: modernFetch,
     keepAliveMs: options.keepAliveMs,
   });
+  // Quick session calls are served on one instance only: a cluster's sessions keep the SDK path.
+  const quickCalls = options.fastPath !== false && options.shared === undefined;
   const sessions = new SessionRegistry<Session>({
     maxSessions: options.maxSessions,
     idleTtlMs: options.sessionTtlMs,
@@ -250,6 +254,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
         session = {
           id,
           owner: ownerKey(principal),
+          server,
+          eventStore,
+          retryIntervalMs: options.retryIntervalMs ?? 1000,
           transport,
           inFlight: new InFlightIds(),
           requests: new Map(),
@@ -473,6 +480,13 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): Str
       opened();
     };
     try {
+      const quick = quickCalls && parsedBody !== undefined && request.method === "POST"
+        ? await quickSessionCall(session, request, parsedBody, principal)
+        : undefined;
+      if (quick) {
+        done();
+        return quick;
+      }
       const authInfo = authInfoOf(principal);
       const response = await session.transport.handleRequest(
         request,

@@ -318,6 +318,23 @@ function statusStream(ctx: FakeContext, job: FakeJob, withLogs: boolean): Respon
       let sentLogs = 0;
       let last = "";
       let done = false;
+      // The client may drop the connection at any time, which errors the stream under us:
+      // then there is nothing left to write to, and the stream just stops.
+      const write = (chunk: Uint8Array) => {
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          stop();
+        }
+      };
+      const end = () => {
+        stop();
+        try {
+          controller.close();
+        } catch {
+          // already errored or closed
+        }
+      };
       const send = () => {
         if (done) return;
         const logs = withLogs ? job.logs.slice(sentLogs) : null;
@@ -326,19 +343,14 @@ function statusStream(ctx: FakeContext, job: FakeJob, withLogs: boolean): Respon
         const text = JSON.stringify(body);
         if (text !== last) {
           last = text;
-          controller.enqueue(sseData(body));
+          write(sseData(body));
         }
-        if (job.status === "COMPLETED") {
-          stop();
-          controller.close();
-        }
+        if (job.status === "COMPLETED" && !done) end();
       };
-      const ping = setInterval(() => controller.enqueue(SSE_PING), ctx.options.pingIntervalMs);
+      const ping = setInterval(() => write(SSE_PING), ctx.options.pingIntervalMs);
       const unsubscribe = ctx.engine.subscribe(job, send);
       const untrack = ctx.trackStream(() => {
-        if (done) return;
-        stop();
-        controller.close();
+        if (!done) end();
       });
       stop = () => {
         done = true;
