@@ -67,9 +67,13 @@ function stop(slot: Slot): void {
 }
 
 function spawn(): Slot | undefined {
+  const url = new URL("./preview_worker.ts", import.meta.url);
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./preview_worker.ts", import.meta.url), { type: "module" });
+    // A bundle or a compiled binary ships no worker file: previews are made here, without the
+    // runtime reporting a worker that failed to load.
+    if (url.protocol === "file:") Deno.statSync(url);
+    worker = new Worker(url, { type: "module" });
   } catch {
     unavailable = true;
     return undefined;
@@ -107,7 +111,10 @@ function dispatch(): void {
       continue;
     }
     let slot = [...slots].find((s) => !s.job);
-    if (!slot && slots.size < workerLimit()) slot = spawn();
+    if (!slot && slots.size < workerLimit()) {
+      slot = spawn();
+      if (!slot) continue; // no worker can start: the loop makes this preview here
+    }
     if (!slot) return;
     const job = queue.shift()!;
     clearTimeout(slot.idle);
